@@ -1,0 +1,196 @@
+"""Structured configs: the typed schema of every config group, with range checks.
+
+Hydra composes YAML files from `conf/` on top of these dataclasses, so a wrong type
+or an unknown key is rejected while composing; `OmegaConf.to_object` then builds the
+dataclasses, whose `__post_init__` checks ranges and allowed values.
+Dataset schemas live beside their loaders (`seqlab.datasets.*`) and subclass
+`DatasetConfig`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from omegaconf import MISSING
+
+from seqlab.errors import ConfigError
+
+
+def check(ok: bool, key: str, value: Any, allowed: str) -> None:
+    """Raise a `ConfigError` for `key=value` unless `ok`; `allowed` says what is allowed."""
+    if not ok:
+        raise ConfigError(
+            f"{key}={value!r} is not allowed: {key} must be {allowed}. "
+            f"Fix it on the command line (for example `{key}=<value>`) or in your preset."
+        )
+
+
+def check_choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
+    check(value in choices, key, value, "one of " + ", ".join(choices))
+
+
+def check_min(key: str, value: float | None, low: float, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    kind = "a number" if isinstance(low, float) else "an integer"
+    check(value is not None and value >= low, key, value, f"{kind} >= {low}")
+
+
+def check_fraction(key: str, value: float, *, closed_low: bool = True) -> None:
+    low_ok = value >= 0.0 if closed_low else value > 0.0
+    interval = "[0, 1)" if closed_low else "(0, 1)"
+    check(low_ok and value < 1.0, key, value, f"a fraction in {interval}")
+
+
+@dataclass
+class DatasetConfig:
+    """Options every dataset has. Subclasses add the dataset's own options."""
+
+    name: str = MISSING
+    # A local file in the keras.datasets format; when null, the loader looks in the
+    # Keras cache (~/.keras/datasets) and downloads only if the file is not there.
+    path: Optional[str] = None
+    # Use only the first N examples of each split (after loading, before splitting).
+    limit: Optional[int] = None
+    # "split": hold out `val_fraction` of the training examples (a permutation seeded
+    # by `split_seed`, independent of trainer.seed, so every run sees the same split).
+    # "test": validate on the test split, as the seed tutorials do.
+    validation: str = "split"
+    val_fraction: float = 0.1
+    split_seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_min("dataset.limit", self.limit, 1, optional=True)
+        check_choice("dataset.validation", self.validation, ("split", "test"))
+        check_fraction("dataset.val_fraction", self.val_fraction, closed_low=False)
+
+
+CELL_DEFAULT = None  # "use the cell's own default" for options not every cell has
+
+
+@dataclass
+class ModelConfig:
+    """The recurrent network: which cell, how many, how wide, and the readout."""
+
+    cell: str = "lstm"
+    units: int = 64
+    layers: int = 2
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    bidirectional: bool = False
+    merge_mode: str = "concat"
+    embedding_dim: int = 100
+    activation: str = "tanh"
+    recurrent_activation: Optional[str] = CELL_DEFAULT
+    use_bias: bool = True
+    reset_after: Optional[bool] = CELL_DEFAULT
+    # "auto": cuDNN when the configuration and the device allow it; "true": fail
+    # unless it is allowed; "false": never.
+    use_cudnn: str = "auto"
+    # What the classifier head reads: "output" (the last output), "final_state" (the
+    # final hidden state, via return_state), "sequence_last" (the full sequence's
+    # last time step, as seed 003 does), "sequence_mean" (mean over time steps).
+    readout: str = "output"
+    batch_norm: bool = False
+
+    def __post_init__(self) -> None:
+        check_min("model.units", self.units, 1)
+        check_min("model.layers", self.layers, 1)
+        check_fraction("model.dropout", self.dropout)
+        check_fraction("model.recurrent_dropout", self.recurrent_dropout)
+        check_choice("model.merge_mode", self.merge_mode, ("concat", "sum", "mul", "ave"))
+        check_min("model.embedding_dim", self.embedding_dim, 1)
+        self.use_cudnn = str(self.use_cudnn).lower()
+        check_choice("model.use_cudnn", self.use_cudnn, ("auto", "true", "false"))
+        check_choice(
+            "model.readout",
+            self.readout,
+            ("output", "final_state", "sequence_last", "sequence_mean"),
+        )
+
+
+IMPLS = ("layer", "cell_loop", "manual", "unrolled")
+
+
+@dataclass
+class ImplConfig:
+    """How the recurrence is executed (see `seqlab.impls`)."""
+
+    name: str = "layer"
+
+    def __post_init__(self) -> None:
+        check_choice("impl.name", self.name, IMPLS)
+
+
+@dataclass
+class DeviceConfig:
+    """Where TensorFlow runs: auto, cpu (GPUs hidden) or gpu (fail without one)."""
+
+    name: str = "auto"
+    # Grow GPU memory on demand, so that the recorded peak is what the run needed.
+    memory_growth: bool = True
+
+    def __post_init__(self) -> None:
+        check_choice("device.name", self.name, ("auto", "cpu", "gpu"))
+
+
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad", "nadam")
+
+
+@dataclass
+class TrainerConfig:
+    """The generic trainer: optimisation and measurement settings."""
+
+    epochs: int = 20
+    batch_size: int = 32
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    clipnorm: Optional[float] = None
+    seed: int = 42
+    # null: one pass over the training split per epoch.
+    steps_per_epoch: Optional[int] = None
+    validation_steps: Optional[int] = None
+    test_steps: Optional[int] = None
+    # Steps excluded from the steady-state timing when there is a single epoch
+    # (with several epochs the whole first epoch is excluded).
+    warmup_steps: int = 5
+    # null: shuffle the whole training split every epoch.
+    shuffle_buffer: Optional[int] = None
+    drop_remainder: bool = False
+    # XLA: "auto" lets Keras decide (on for GPUs when every layer supports it).
+    jit_compile: str = "auto"
+    progress: bool = True
+    evaluate_test: bool = True
+
+    def __post_init__(self) -> None:
+        check_min("trainer.epochs", self.epochs, 1)
+        check_min("trainer.batch_size", self.batch_size, 1)
+        check_choice("trainer.optimizer", self.optimizer, OPTIMIZERS)
+        check(self.lr > 0, "trainer.lr", self.lr, "a number > 0")
+        check(
+            self.clipnorm is None or self.clipnorm > 0,
+            "trainer.clipnorm",
+            self.clipnorm,
+            "null or a number > 0",
+        )
+        check_min("trainer.steps_per_epoch", self.steps_per_epoch, 1, optional=True)
+        check_min("trainer.validation_steps", self.validation_steps, 1, optional=True)
+        check_min("trainer.test_steps", self.test_steps, 1, optional=True)
+        check_min("trainer.warmup_steps", self.warmup_steps, 0)
+        check_min("trainer.shuffle_buffer", self.shuffle_buffer, 1, optional=True)
+        self.jit_compile = str(self.jit_compile).lower()
+        check_choice("trainer.jit_compile", self.jit_compile, ("auto", "true", "false"))
+
+
+@dataclass
+class SeqlabConfig:
+    """The whole composed configuration of one run."""
+
+    dataset: Any = MISSING
+    model: ModelConfig = field(default_factory=ModelConfig)
+    impl: ImplConfig = field(default_factory=ImplConfig)
+    device: DeviceConfig = field(default_factory=DeviceConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    # Free-form notes a preset may carry (e.g. what the seed tutorial reported).
+    notes: dict[str, Any] = field(default_factory=dict)

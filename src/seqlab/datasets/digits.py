@@ -1,0 +1,36 @@
+"""scikit-learn's bundled 8x8 handwritten digits, each image read as 8 steps of 8 pixels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from seqlab.config import DatasetConfig, check_fraction
+from seqlab.datasets.base import LoadedSplits, register_dataset
+from seqlab.datasets.splits import holdout
+
+
+@dataclass
+class DigitsConfig(DatasetConfig):
+    # There is no official test split: hold this fraction out as one (seeded by
+    # split_seed + 1, so it never overlaps the validation split's draw).
+    test_fraction: float = 0.2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_fraction("dataset.test_fraction", self.test_fraction)
+
+
+@register_dataset("digits", DigitsConfig)
+def load_digits(cfg: DigitsConfig) -> LoadedSplits:
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    bunch = sklearn_digits()
+    x = (bunch.images / 16.0).astype("float32")  # (1797, 8, 8): pixels 0..16 -> [0, 1]
+    y = bunch.target.astype("int64")
+    if cfg.test_fraction > 0:
+        (x, y), (x_test, y_test) = holdout(x, y, cfg.test_fraction, seed=cfg.split_seed + 1)
+    else:
+        x_test = y_test = None
+    return LoadedSplits(x, y, x_test, y_test, task="multiclass", num_classes=10)

@@ -1,0 +1,17 @@
+"""User-facing errors: each carries one paragraph saying what was wrong and how to fix it."""
+
+
+class SeqlabError(Exception):
+    """An error caused by the user's input; printed as a message, never as a traceback."""
+
+
+class ConfigError(SeqlabError):
+    """A configuration value is out of range or inconsistent with another one."""
+
+
+class DataError(SeqlabError):
+    """A dataset file is missing, corrupt, or not in the expected format."""
+
+
+class DeviceError(SeqlabError):
+    """The requested device is not available."""
