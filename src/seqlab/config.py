@@ -184,6 +184,15 @@ class TrainerConfig:
 
 
 @dataclass
+class ReportConfig:
+    """How the end-of-sweep summary is built."""
+
+    # An override such as "impl=cell_loop": adds a speedup column relative to the
+    # job with that value and the same other overrides.
+    baseline: Optional[str] = None
+
+
+@dataclass
 class SeqlabConfig:
     """The whole composed configuration of one run."""
 
@@ -192,5 +201,6 @@ class SeqlabConfig:
     impl: ImplConfig = field(default_factory=ImplConfig)
     device: DeviceConfig = field(default_factory=DeviceConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     # Free-form notes a preset may carry (e.g. what the seed tutorial reported).
     notes: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,173 @@
+"""One run, end to end: validate, set up the device, load, build, train, write results.
+
+Whatever happens, the run leaves a complete `results.json` with `status` "ok" or
+"failed" (and the error), so a sweep's table always has a row for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from rich.console import Console
+
+from seqlab.config import SeqlabConfig
+from seqlab.errors import ConfigError, SeqlabError
+from seqlab.results import HISTORY_FILE, RESULTS_FILE, write_history_csv, write_json_atomic
+
+log = logging.getLogger(__name__)
+
+
+def typed_config(cfg: DictConfig) -> SeqlabConfig:
+    """Build the dataclasses (running every range check); config problems -> ConfigError."""
+    try:
+        return OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as exc:
+        cause = exc.__cause__ if isinstance(exc.__cause__, SeqlabError) else None
+        if cause is not None:
+            raise cause from None
+        raise ConfigError(f"The configuration is invalid: {exc}") from None
+
+
+def run_title(cfg: DictConfig) -> str:
+    return f"{cfg.model.cell} impl={cfg.impl.name} on {cfg.dataset.name}"
+
+
+def run_experiment(
+    cfg: DictConfig, output_dir: Path, overrides: list[str], console: Console | None = None
+) -> dict[str, Any]:
+    """Run one experiment and write results.json (and history.csv) into `output_dir`."""
+    started = time.perf_counter()
+    output_dir = Path(output_dir)
+    results: dict[str, Any] = {
+        "status": "running",
+        "title": run_title(cfg),
+        "output_dir": str(output_dir),
+        "overrides": list(overrides),
+        "config": OmegaConf.to_container(cfg, resolve=True),
+        "metrics": {},
+        "timing": {},
+        "memory": {},
+        "cudnn": {},
+        "device": {},
+        "params": None,
+        "env": {},
+        "error": None,
+    }
+    try:
+        _run(cfg, output_dir, results, console, started)
+        results["status"] = "ok"
+    except SeqlabError as exc:
+        results.update(status="failed", error=str(exc), error_type=type(exc).__name__)
+    except Exception as exc:  # a crash inside Keras/TF: keep the run's record anyway
+        log.exception("run failed")
+        results.update(
+            status="failed",
+            error=f"{type(exc).__name__}: {exc}",
+            error_type=type(exc).__name__,
+            traceback=traceback.format_exc(),
+        )
+    finally:
+        if results["timing"] is not None:
+            results["timing"]["total_s"] = time.perf_counter() - started
+        write_json_atomic(output_dir / RESULTS_FILE, results)
+    return results
+
+
+def _run(cfg, output_dir, results, console, started) -> None:
+    run_cfg = typed_config(cfg)
+
+    from seqlab.device import select_device
+
+    device, scope = select_device(run_cfg.device)  # before any data: device=gpu fails fast
+    results["device"] = device.as_dict()
+
+    import keras
+
+    from seqlab import memory
+    from seqlab.datasets import load_dataset
+    from seqlab.env_info import environment
+    from seqlab.model_builder import InputSpec, build_model, check_supported
+    from seqlab.progress import RichProgress
+    from seqlab.tasks import task_spec
+    from seqlab.timing import StepTimer, Timing
+    from seqlab.trainer import compile_model, fit, steps_per_epoch
+
+    results["env"] = environment(device.gpu_name)
+    # Each run of a sweep starts from a clean Keras state (names, graphs, memory).
+    keras.utils.clear_session(free_memory=True)
+    memory.reset_peak_rss()
+    memory.reset_gpu_peak()
+    keras.utils.set_random_seed(run_cfg.trainer.seed)
+
+    with scope:
+        data = load_dataset(run_cfg.dataset)
+        results["data"] = {
+            "sizes": data.sizes(),
+            "timesteps": data.timesteps,
+            "features": data.features,
+            "vocab_size": data.vocab_size,
+            "task": data.task,
+            "validation": data.validation,
+        }
+        spec = InputSpec.of(data)
+        task = task_spec(data.task, data.num_classes)
+        report = check_supported(spec, run_cfg.model, run_cfg.impl.name)
+        report.gpu_present = device.gpu_present and device.used == "gpu"
+        results["cudnn"] = report.as_dict()
+
+        timing = Timing()
+        t0 = time.perf_counter()
+        model = build_model(spec, run_cfg.model, run_cfg.impl.name, task.output_units)
+        timing.build_s = time.perf_counter() - t0
+        results["params"] = int(sum(int(w.numpy().size) for w in model.trainable_weights))
+        compile_model(model, task, run_cfg.trainer)
+        timer = StepTimer(run_cfg.trainer.warmup_steps)
+        callbacks: list = [timer]
+        if run_cfg.trainer.progress:
+            callbacks.append(
+                RichProgress(
+                    console or Console(),
+                    run_cfg.trainer.epochs,
+                    steps_per_epoch(data, run_cfg.trainer),
+                    task.metric,
+                )
+            )
+        results["settings"] = {
+            "jit_compile": bool(model.jit_compile),
+            "dtype_policy": keras.config.dtype_policy().name,
+            "batch_size": run_cfg.trainer.batch_size,
+            "steps_per_epoch": steps_per_epoch(data, run_cfg.trainer),
+        }
+        outcome = fit(model, data, task, run_cfg.trainer, callbacks)
+
+    timer.fill(timing, run_cfg.trainer.batch_size)
+    timing.fit_s, timing.eval_s = outcome.fit_s, outcome.eval_s
+    timing.total_s = time.perf_counter() - started
+    results["timing"] = timing.as_dict()
+    results["metrics"] = {"metric": task.metric, **outcome.metrics}
+    results["memory"] = {
+        "peak_rss_mb": memory.peak_rss_mb(),
+        "peak_gpu_mb": memory.gpu_peak_mb(),
+    }
+    history = [
+        {**row, "epoch_s": e, "train_epoch_s": t}
+        for row, e, t in zip(outcome.history, timing.epoch_s, timing.train_epoch_s)
+    ]
+    write_history_csv(output_dir / HISTORY_FILE, history)
+    if outcome.nan_at is not None:
+        epoch, step = outcome.nan_at
+        raise SeqlabError(
+            f"The training loss became NaN at epoch {epoch}, step {step}; training stopped "
+            "there (the history up to that point is kept). Lower trainer.lr or set "
+            "trainer.clipnorm."
+        )
+    if run_cfg.trainer.progress:
+        from seqlab.progress import print_summary
+
+        print_summary(console or Console(), results)

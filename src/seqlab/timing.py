@@ -1,0 +1,112 @@
+"""All timing of a run: a Keras callback that records every step and epoch, and a summary.
+
+Step times are taken from `on_train_batch_begin` to `on_train_batch_end`. A callback
+that implements `on_train_batch_end` makes Keras dispatch batches synchronously and
+convert the logs to Python numbers, so each measured step includes its data fetch
+and the device work it launched. The first step of a run includes graph tracing
+(and XLA compilation when on), so steady-state figures exclude a warm-up: the
+whole first epoch when there are several epochs, else the first
+`trainer.warmup_steps` steps.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import keras
+import numpy as np
+
+DEFINITIONS = {
+    "build_s": "building the Keras model (layers and weights), before compile",
+    "first_epoch_s": "wall time of epoch 1 including graph tracing/compilation and validation",
+    "first_step_ms": "the first training step: tracing/compilation plus one step",
+    "epoch_s": "wall time of every epoch, training and validation",
+    "train_epoch_s": "wall time of the training steps of every epoch (no validation)",
+    "step_ms_median": "median training step over steady-state steps",
+    "step_ms_p90": "90th percentile training step over steady-state steps",
+    "steady_steps": "how many steps the steady-state figures use",
+    "warmup": "which steps were excluded from the steady state",
+    "samples_per_s": "batch_size / step_ms_median, at steady state",
+    "fit_s": "model.fit as a whole",
+    "eval_s": "evaluation on the test split",
+    "total_s": "the whole run: device set-up, data loading, build, fit, evaluation, writing",
+}
+
+
+def percentile_ms(seconds: list[float], q: float) -> float | None:
+    return float(np.percentile(seconds, q) * 1000.0) if seconds else None
+
+
+@dataclass
+class Timing:
+    """Timing figures of one run; see DEFINITIONS for what each includes."""
+
+    build_s: float | None = None
+    first_epoch_s: float | None = None
+    first_step_ms: float | None = None
+    epoch_s: list[float] = field(default_factory=list)
+    train_epoch_s: list[float] = field(default_factory=list)
+    step_ms_median: float | None = None
+    step_ms_p90: float | None = None
+    steady_steps: int = 0
+    warmup: str = ""
+    samples_per_s: float | None = None
+    fit_s: float | None = None
+    eval_s: float | None = None
+    total_s: float | None = None
+    resumed: bool = False
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "definitions": DEFINITIONS}
+
+
+class StepTimer(keras.callbacks.Callback):
+    """Records the duration of every training step and epoch with `time.perf_counter`."""
+
+    def __init__(self, warmup_steps: int) -> None:
+        super().__init__()
+        self.warmup_steps = warmup_steps
+        self.steps: list[list[float]] = []  # seconds, per epoch
+        self.epoch_s: list[float] = []
+        self.train_epoch_s: list[float] = []
+        self._step_start = 0.0
+        self._epoch_start = 0.0
+        self._last_step_end = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.steps.append([])
+        self._epoch_start = self._last_step_end = time.perf_counter()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._step_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._last_step_end = time.perf_counter()
+        self.steps[-1].append(self._last_step_end - self._step_start)
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        self.train_epoch_s.append(self._last_step_end - self._epoch_start)
+        self.epoch_s.append(now - self._epoch_start)
+
+    def steady_steps(self) -> tuple[list[float], str]:
+        """Steady-state step durations and a description of the excluded warm-up."""
+        if len(self.steps) > 1:
+            return [s for epoch in self.steps[1:] for s in epoch], "epoch 1"
+        steps = self.steps[0] if self.steps else []
+        return steps[self.warmup_steps :], f"the first {self.warmup_steps} steps"
+
+    def fill(self, timing: Timing, batch_size: int) -> None:
+        """Write the measured figures into `timing`."""
+        steady, warmup = self.steady_steps()
+        timing.epoch_s = [round(s, 4) for s in self.epoch_s]
+        timing.train_epoch_s = [round(s, 4) for s in self.train_epoch_s]
+        timing.first_epoch_s = self.epoch_s[0] if self.epoch_s else None
+        timing.first_step_ms = self.steps[0][0] * 1000.0 if self.steps and self.steps[0] else None
+        timing.step_ms_median = percentile_ms(steady, 50)
+        timing.step_ms_p90 = percentile_ms(steady, 90)
+        timing.steady_steps = len(steady)
+        timing.warmup = warmup if steady else f"{warmup}: no steady-state steps were left"
+        if timing.step_ms_median:
+            timing.samples_per_s = batch_size / (timing.step_ms_median / 1000.0)

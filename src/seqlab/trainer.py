@@ -1,0 +1,156 @@
+"""The generic trainer: compile, `model.fit`, evaluate. No cell- or dataset-specific code."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from seqlab.config import TrainerConfig
+from seqlab.datasets import SequenceData
+from seqlab.tasks import TaskSpec
+
+OPTIMIZER_CLASSES = {
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "sgd": "SGD",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "nadam": "Nadam",
+}
+
+
+def batches(
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    *,
+    shuffle_seed: int | None = None,
+    shuffle_buffer: int | None = None,
+    drop_remainder: bool = False,
+    repeat: bool = False,
+):
+    """A tf.data pipeline over (x, y); shuffled (reshuffled each epoch) when a seed is given."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(shuffle_buffer or len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def batches_per_pass(n: int, batch_size: int, drop_remainder: bool) -> int:
+    return n // batch_size if drop_remainder else math.ceil(n / batch_size)
+
+
+def make_optimizer(cfg: TrainerConfig):
+    cls = getattr(keras.optimizers, OPTIMIZER_CLASSES[cfg.optimizer])
+    return cls(learning_rate=cfg.lr, clipnorm=cfg.clipnorm)
+
+
+def compile_model(model, task: TaskSpec, cfg: TrainerConfig) -> None:
+    jit = {"true": True, "false": False}.get(cfg.jit_compile, "auto")
+    model.compile(
+        optimizer=make_optimizer(cfg), loss=task.loss(), metrics=task.metrics(), jit_compile=jit
+    )
+
+
+class NanGuard(keras.callbacks.Callback):
+    """Stops training at the first non-finite loss and remembers where it happened."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epoch = 0
+        self.where: tuple[int, int] | None = None  # (epoch, step), 1-based
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)) and self.where is None:
+            self.where = (self.epoch + 1, batch + 1)
+            self.model.stop_training = True
+
+
+@dataclass
+class FitOutcome:
+    history: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, float | None] = field(default_factory=dict)
+    fit_s: float = 0.0
+    eval_s: float | None = None
+    nan_at: tuple[int, int] | None = None
+
+
+def steps_per_epoch(data: SequenceData, cfg: TrainerConfig) -> int:
+    full = batches_per_pass(len(data.x_train), cfg.batch_size, cfg.drop_remainder)
+    return cfg.steps_per_epoch or full
+
+
+def fit(
+    model, data: SequenceData, task: TaskSpec, cfg: TrainerConfig, callbacks: list
+) -> FitOutcome:
+    """Train `model` (already compiled) on `data`; evaluate on the test split if there is one."""
+    if batches_per_pass(len(data.x_train), cfg.batch_size, cfg.drop_remainder) == 0:
+        from seqlab.errors import ConfigError
+
+        raise ConfigError(
+            f"trainer.batch_size={cfg.batch_size} with trainer.drop_remainder=true leaves "
+            f"no full batch of the {len(data.x_train)} training examples. Lower "
+            "trainer.batch_size or set trainer.drop_remainder=false."
+        )
+    # With an explicit steps_per_epoch the data repeats, so epochs never run dry.
+    train = batches(
+        data.x_train,
+        data.y_train,
+        cfg.batch_size,
+        shuffle_seed=cfg.seed,
+        shuffle_buffer=cfg.shuffle_buffer,
+        drop_remainder=cfg.drop_remainder,
+        repeat=cfg.steps_per_epoch is not None,
+    )
+    val = batches(data.x_val, data.y_val, cfg.batch_size, drop_remainder=cfg.drop_remainder)
+    if batches_per_pass(len(data.x_val), cfg.batch_size, cfg.drop_remainder) == 0:
+        val = batches(data.x_val, data.y_val, cfg.batch_size)
+    guard = NanGuard()
+    start = time.perf_counter()
+    history = model.fit(
+        train,
+        epochs=cfg.epochs,
+        steps_per_epoch=cfg.steps_per_epoch,
+        validation_data=val,
+        validation_steps=cfg.validation_steps,
+        callbacks=[guard, *callbacks],
+        shuffle=False,  # the tf.data pipeline shuffles
+        verbose=0,
+    )
+    outcome = FitOutcome(fit_s=time.perf_counter() - start, nan_at=guard.where)
+    epochs_run = len(history.history.get("loss", []))
+    outcome.history = [
+        {"epoch": i + 1, **{k: v[i] for k, v in history.history.items() if i < len(v)}}
+        for i in range(epochs_run)
+    ]
+    last = outcome.history[-1] if outcome.history else {}
+    for key in ("loss", task.metric):
+        outcome.metrics[f"train_{key}"] = last.get(key)
+        outcome.metrics[f"val_{key}"] = last.get(f"val_{key}")
+    val_curve = [row.get(f"val_{task.metric}") for row in outcome.history]
+    val_curve = [v for v in val_curve if v is not None and math.isfinite(v)]
+    if val_curve:
+        best = max(val_curve) if task.higher_is_better else min(val_curve)
+        outcome.metrics[f"best_val_{task.metric}"] = best
+
+    if data.x_test is not None and cfg.evaluate_test and outcome.nan_at is None:
+        test = batches(data.x_test, data.y_test, cfg.batch_size)
+        start = time.perf_counter()
+        scores = model.evaluate(test, steps=cfg.test_steps, return_dict=True, verbose=0)
+        outcome.eval_s = time.perf_counter() - start
+        for key in ("loss", task.metric):
+            outcome.metrics[f"test_{key}"] = scores.get(key)
+    return outcome
