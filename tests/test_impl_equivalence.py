@@ -37,7 +37,7 @@ def test_same_weights_same_outputs(cell, variant):
     spec = InputSpec(timesteps=7, features=5, vocab_size=None)
     model_cfg = ModelConfig(**{"cell": cell, "units": 6, "layers": 2, **variant})
     x = np.random.default_rng(0).normal(size=(4, 7, 5)).astype("float32")
-    outputs, reference = _outputs_of_all_impls(spec, model_cfg, x)
+    outputs, _ = _outputs_of_all_impls(spec, model_cfg, x)
     for impl in IMPLS[1:]:
         np.testing.assert_allclose(outputs[impl], outputs["layer"], atol=1e-5, err_msg=impl)
 
@@ -77,12 +77,14 @@ def test_same_outputs_on_masked_tokens(cell):
     x = np.random.default_rng(2).integers(1, 20, size=(3, 8)).astype("int32")
     x[0, :3] = 0
     x[2, :6] = 0
-    outputs, reference = _outputs_of_all_impls(spec, model_cfg, x)
+    outputs, _ = _outputs_of_all_impls(spec, model_cfg, x)
     for impl in IMPLS[1:]:
         np.testing.assert_allclose(outputs[impl], outputs["layer"], atol=1e-5, err_msg=impl)
 
 
-MASKED = InputSpec(timesteps=4, features=2, vocab_size=None, mask_value=-1.0, mask_right_padded=True)
+MASKED = InputSpec(
+    timesteps=4, features=2, vocab_size=None, mask_value=-1.0, mask_right_padded=True
+)
 
 
 def test_unrolled_bidirectional_mask_is_refused():

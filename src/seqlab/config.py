@@ -10,7 +10,7 @@ Dataset schemas live beside their loaders (`seqlab.datasets.*`) and subclass
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from omegaconf import MISSING
 
@@ -50,9 +50,9 @@ class DatasetConfig:
     name: str = MISSING
     # A local file in the keras.datasets format; when null, the loader looks in the
     # Keras cache (~/.keras/datasets) and downloads only if the file is not there.
-    path: Optional[str] = None
+    path: str | None = None
     # Use only the first N examples of each split (after loading, before splitting).
-    limit: Optional[int] = None
+    limit: int | None = None
     # "split": hold out `val_fraction` of the training examples (a permutation seeded
     # by `split_seed`, independent of trainer.seed, so every run sees the same split).
     # "test": validate on the test split, as the seed tutorials do.
@@ -82,9 +82,9 @@ class ModelConfig:
     merge_mode: str = "concat"
     embedding_dim: int = 100
     activation: str = "tanh"
-    recurrent_activation: Optional[str] = CELL_DEFAULT
+    recurrent_activation: str | None = CELL_DEFAULT
     use_bias: bool = True
-    reset_after: Optional[bool] = CELL_DEFAULT
+    reset_after: bool | None = CELL_DEFAULT
     # "auto": cuDNN when the configuration and the device allow it; "true": fail
     # unless it is allowed; "false": never.
     use_cudnn: str = "auto"
@@ -146,17 +146,17 @@ class TrainerConfig:
     batch_size: int = 32
     optimizer: str = "adam"
     lr: float = 1e-3
-    clipnorm: Optional[float] = None
+    clipnorm: float | None = None
     seed: int = 42
     # null: one pass over the training split per epoch.
-    steps_per_epoch: Optional[int] = None
-    validation_steps: Optional[int] = None
-    test_steps: Optional[int] = None
+    steps_per_epoch: int | None = None
+    validation_steps: int | None = None
+    test_steps: int | None = None
     # Steps excluded from the steady-state timing when there is a single epoch
     # (with several epochs the whole first epoch is excluded).
     warmup_steps: int = 5
     # null: shuffle the whole training split every epoch.
-    shuffle_buffer: Optional[int] = None
+    shuffle_buffer: int | None = None
     drop_remainder: bool = False
     # XLA: "auto" lets Keras decide (on for GPUs when every layer supports it).
     jit_compile: str = "auto"
@@ -189,7 +189,7 @@ class ReportConfig:
 
     # An override such as "impl=cell_loop": adds a speedup column relative to the
     # job with that value and the same other overrides.
-    baseline: Optional[str] = None
+    baseline: str | None = None
 
 
 @dataclass

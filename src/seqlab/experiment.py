@@ -44,6 +44,7 @@ def run_experiment(
     """Run one experiment and write results.json (and history.csv) into `output_dir`."""
     started = time.perf_counter()
     output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {
         "status": "running",
         "title": run_title(cfg),
@@ -157,7 +158,7 @@ def _run(cfg, output_dir, results, console, started) -> None:
     }
     history = [
         {**row, "epoch_s": e, "train_epoch_s": t}
-        for row, e, t in zip(outcome.history, timing.epoch_s, timing.train_epoch_s)
+        for row, e, t in zip(outcome.history, timing.epoch_s, timing.train_epoch_s, strict=False)
     ]
     write_history_csv(output_dir / HISTORY_FILE, history)
     if outcome.nan_at is not None:

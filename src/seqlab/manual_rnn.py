@@ -27,21 +27,27 @@ class ManualRNN(keras.layers.RNN):
                 "impl=manual needs a fixed number of time steps; the input has a "
                 "variable length. Pad the sequences to a fixed length."
             )
+        # unstack, not sequences[:, t]: the gradient of T strided slices is T dense
+        # full-size tensors, which made the loop ~1.8x slower than the seeds' own.
+        steps = ops.unstack(sequences, axis=1)  # T x (batch, features)
+        step_masks = ops.unstack(mask, axis=1) if mask is not None else [None] * timesteps
         order = range(timesteps - 1, -1, -1) if self.go_backwards else range(timesteps)
         states = list(initial_state)
         previous = None
         outputs = []
         for t in order:
             # (batch, features) -> (batch, units), new states of (batch, units)
-            output, new_states = self.cell(sequences[:, t], states, training=training)
+            output, new_states = self.cell(steps[t], states, training=training)
             new_states = list(new_states) if isinstance(new_states, list | tuple) else [new_states]
             if mask is not None:
                 # Masked steps keep the previous output and states, as keras.layers.RNN does.
-                step_mask = ops.expand_dims(ops.cast(mask[:, t], "bool"), -1)
+                step_mask = ops.expand_dims(ops.cast(step_masks[t], "bool"), -1)
                 if previous is None:
                     previous = ops.zeros_like(output)
                 output = ops.where(step_mask, output, previous)
-                new_states = [ops.where(step_mask, n, s) for n, s in zip(new_states, states)]
+                new_states = [
+                    ops.where(step_mask, n, s) for n, s in zip(new_states, states, strict=True)
+                ]
                 previous = output
             states = new_states
             if self.return_sequences:

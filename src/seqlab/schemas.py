@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hydra.core.config_store import ConfigStore
 
-import seqlab.cells  # noqa: F401  (cell families register themselves)
+import seqlab.cells
 import seqlab.datasets  # noqa: F401  (each dataset stores its schema/dataset/<name>)
 from seqlab.config import SeqlabConfig
 

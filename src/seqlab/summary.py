@@ -97,8 +97,10 @@ def add_speedup(rows: list[dict[str, Any]], baseline: str) -> None:
     `baseline` is an override, "impl=cell_loop" or "impl:cell_loop" (Hydra's command
     line needs the first form quoted: 'report.baseline="impl=cell_loop"').
     """
-    key, _, value = baseline.replace(":", "=", 1).partition("=") if "=" not in baseline else (
-        baseline.partition("=")
+    key, _, value = (
+        baseline.replace(":", "=", 1).partition("=")
+        if "=" not in baseline
+        else (baseline.partition("="))
     )
     others = [k for k in swept_keys(rows) if k != key]
     reference = {
@@ -151,6 +153,8 @@ def to_csv(header: list[str], cells: list[list]) -> str:
 
 def to_markdown(header: list[str], cells: list[list]) -> str:
     def line(values):
-        return "| " + " | ".join(fmt(v).replace("|", "\\|").replace("\n", " ") for v in values) + " |"
+        return (
+            "| " + " | ".join(fmt(v).replace("|", "\\|").replace("\n", " ") for v in values) + " |"
+        )
 
     return "\n".join([line(header), line(["---"] * len(header)), *map(line, cells)]) + "\n"

@@ -9,7 +9,6 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-
 HIDDEN_IN_TERMINAL = {
     "step_ms_p90",
     "total_s",

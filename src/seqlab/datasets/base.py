@@ -75,9 +75,7 @@ class SequenceData:
             masks = [(x != self.mask_value).any(axis=-1) for x in self._inputs()]
         else:
             return None
-        return all(
-            bool(m[:, 0].all() and (m[:, 1:] <= m[:, :-1]).all()) for m in masks if len(m)
-        )
+        return all(bool(m[:, 0].all() and (m[:, 1:] <= m[:, :-1]).all()) for m in masks if len(m))
 
     def _inputs(self) -> list[np.ndarray]:
         return [x for x in (self.x_train, self.x_val, self.x_test) if x is not None]

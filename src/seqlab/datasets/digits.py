@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from seqlab.config import DatasetConfig, check_fraction
 from seqlab.datasets.base import LoadedSplits, register_dataset
 from seqlab.datasets.splits import holdout

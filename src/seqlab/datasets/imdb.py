@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -32,7 +31,7 @@ ARR_KEYS = ("arr_0", "arr_1", "arr_2", "arr_3")
 @dataclass
 class ImdbConfig(DatasetConfig):
     # Keep the num_words most frequent words; rarer ones become the OOV id 2.
-    num_words: Optional[int] = 10000
+    num_words: int | None = 10000
     maxlen: int = 80
     padding: str = "pre"
     truncating: str = "pre"
@@ -71,6 +70,12 @@ def read_imdb_file(path: str, num_words: int | None):
             "not an IMDB file; download imdb.npz again or fix dataset.path."
         ) from None
     x_train, y_train, x_test, y_test = arrays
+    if x_train.ndim != 1 or x_test.ndim != 1 or y_train.ndim != 1:
+        raise DataError(
+            f"{path} does not hold IMDB reviews: x_train and x_test must hold one token "
+            f"sequence per review, found arrays of shape {x_train.shape} and {x_test.shape} "
+            "(is this another dataset's file?). Point dataset.path at imdb.npz."
+        )
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
         raise DataError(
             f"{path} is inconsistent: {len(x_train)} training reviews but {len(y_train)} "

@@ -58,8 +58,7 @@ def locate(
         if missing:
             raise DataError(
                 f"dataset.path={path!r} does not hold the {dataset} data: "
-                f"{', '.join(str(p) for p in missing)} not found. "
-                + _how_to_supply(dataset, files)
+                f"{', '.join(str(p) for p in missing)} not found. " + _how_to_supply(dataset, files)
             )
         return found
 
@@ -75,9 +74,7 @@ def locate(
 
 def _how_to_supply(dataset: str, files: list[str]) -> str:
     what = (
-        f"the file {files[0]}"
-        if len(files) == 1
-        else f"a folder with the files {', '.join(files)}"
+        f"the file {files[0]}" if len(files) == 1 else f"a folder with the files {', '.join(files)}"
     )
     return (
         f"Supply {what} in the keras.datasets format with `dataset.path=<path>`, "
@@ -91,9 +88,10 @@ def _download(dataset: str, name: str, target: Path, sha256: str | None, files: 
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{name}.", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(
-            url, timeout=DOWNLOAD_TIMEOUT_S
-        ) as response:
+        with (
+            os.fdopen(fd, "wb") as out,
+            urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response,
+        ):
             shutil.copyfileobj(response, out)
         if sha256 is not None and _sha256(Path(tmp_name)) != sha256:
             raise DataError(

@@ -1,0 +1,49 @@
+"""Shared fixtures: composing configs in-process and running the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from seqlab.conf_dir import conf_dir
+from seqlab.schemas import register_schemas
+
+register_schemas()
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_keras_home(tmp_path_factory, monkeypatch):
+    """No test may read or fill the user's Keras cache, nor reach the network."""
+    home = tmp_path_factory.mktemp("keras_home")
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    monkeypatch.setenv("SEQLAB_DATASETS_ORIGIN", "http://127.0.0.1:9/")
+
+
+@pytest.fixture
+def compose_cfg():
+    """compose_cfg("model=gru", ...) -> the composed DictConfig, as the CLI would see it."""
+
+    def _compose(*overrides: str):
+        with initialize_config_dir(str(conf_dir()), version_base="1.3"):
+            return compose("config", overrides=list(overrides))
+
+    return _compose
+
+
+def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 600):
+    """Run `python -m seqlab ARGS` in `cwd`; returns the CompletedProcess."""
+    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "seqlab", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

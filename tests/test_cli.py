@@ -1,0 +1,72 @@
+"""The real command line: help speed, device errors, a small sweep, user presets."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+from .conftest import run_cli
+
+
+def test_help_does_not_import_tensorflow(tmp_path):
+    code = (
+        "import sys; sys.argv = ['seqlab', '--help']\n"
+        "from seqlab.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('TF_IMPORTED' if 'tensorflow' in sys.modules else 'TF_NOT_IMPORTED')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert "TF_NOT_IMPORTED" in out.stdout
+    assert "dataset: adding, digits, fashion_mnist, imdb, mnist" in out.stdout
+
+
+def test_device_gpu_without_a_gpu_stops_before_loading_data(tmp_path):
+    # imdb without a file would fail at data loading; the device error must come first.
+    result = run_cli("device=gpu", "dataset=imdb", cwd=tmp_path, env={"CUDA_VISIBLE_DEVICES": "-1"})
+    assert result.returncode == 2
+    assert "device=gpu, but TensorFlow sees no GPU" in result.stderr
+    assert "imdb.npz" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_small_sweep_writes_one_result_per_job_and_a_summary(tmp_path):
+    result = run_cli(
+        "-m",
+        "model=gru,simple_rnn",
+        "trainer=smoke",
+        "trainer.progress=false",
+        "hydra.sweep.dir=sweep",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    sweep = tmp_path / "sweep"
+    statuses = [json.loads((sweep / j / "results.json").read_text())["status"] for j in "01"]
+    assert statuses == ["ok", "ok"]
+    with open(sweep / "summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["model"] for r in rows] == ["gru", "simple_rnn"]
+    assert all(float(r["step_ms_median"]) > 0 for r in rows)
+    assert "| job | model |" in (sweep / "summary.md").read_text()
+
+
+def test_a_user_preset_from_config_dir(tmp_path):
+    presets = tmp_path / "my_presets" / "experiment"
+    presets.mkdir(parents=True)
+    (presets / "tiny_gru.yaml").write_text(
+        "# @package _global_\n"
+        "defaults:\n  - override /model: gru\n  - override /trainer: smoke\n  - _self_\n"
+        "model:\n  units: 5\ntrainer:\n  progress: false\n"
+    )
+    result = run_cli(
+        "--config-dir",
+        str(tmp_path / "my_presets"),
+        "+experiment=tiny_gru",
+        "hydra.run.dir=run",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    config = json.loads((tmp_path / "run" / "results.json").read_text())["config"]
+    assert config["model"]["cell"] == "gru" and config["model"]["units"] == 5

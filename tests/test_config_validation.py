@@ -1,0 +1,93 @@
+"""Bad input ends in one clear sentence and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from seqlab.errors import ConfigError
+from seqlab.experiment import typed_config
+
+from .conftest import run_cli
+
+
+def test_defaults_compose_to_the_documented_run(compose_cfg):
+    cfg = typed_config(compose_cfg())
+    assert cfg.dataset.name == "digits"
+    assert (cfg.model.cell, cfg.model.units, cfg.model.layers) == ("lstm", 64, 2)
+    assert (cfg.impl.name, cfg.device.name) == ("layer", "auto")
+
+
+def test_imdb_gets_the_seeds_dropout_unless_overridden(compose_cfg):
+    assert typed_config(compose_cfg("dataset=imdb")).model.dropout == 0.5
+    assert typed_config(compose_cfg("dataset=imdb", "model.dropout=0.1")).model.dropout == 0.1
+    assert typed_config(compose_cfg("dataset=imdb", "model=gru")).model.dropout == 0.5
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("model.units=0", "model.units"),
+        ("model.layers=0", "model.layers"),
+        ("model.dropout=1.5", "model.dropout"),
+        ("model.recurrent_dropout=-0.1", "model.recurrent_dropout"),
+        ("model.merge_mode=max", "model.merge_mode"),
+        ("model.use_cudnn=maybe", "model.use_cudnn"),
+        ("model.readout=first", "model.readout"),
+        ("trainer.epochs=0", "trainer.epochs"),
+        ("trainer.batch_size=0", "trainer.batch_size"),
+        ("trainer.lr=0", "trainer.lr"),
+        ("trainer.optimizer=adamax", "trainer.optimizer"),
+        ("trainer.steps_per_epoch=0", "trainer.steps_per_epoch"),
+        ("trainer.warmup_steps=-1", "trainer.warmup_steps"),
+        ("dataset.limit=0", "dataset.limit"),
+        ("dataset.val_fraction=1.0", "dataset.val_fraction"),
+        ("dataset.validation=train", "dataset.validation"),
+        ("dataset=imdb dataset.maxlen=0", "dataset.maxlen"),
+        ("dataset=imdb dataset.padding=middle", "dataset.padding"),
+        ("dataset=adding dataset.length=1", "dataset.length"),
+        ("dataset=toy_sequences dataset.max_length=3", "dataset.max_length"),
+    ],
+)
+def test_out_of_range_values_name_the_key_and_what_is_allowed(compose_cfg, override, key):
+    with pytest.raises(ConfigError) as info:
+        typed_config(compose_cfg(*override.split()))
+    message = str(info.value)
+    assert message.startswith(f"{key}=")
+    assert "must be" in message
+    assert "\n" not in message
+
+
+def test_bad_value_on_the_command_line_exits_2_with_one_paragraph(tmp_path):
+    result = run_cli("model.units=0", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "model.units=0 is not allowed: model.units must be an integer >= 1" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    # The failed run still leaves its record.
+    (results,) = tmp_path.glob("outputs/*/*/results.json")
+    assert '"status": "failed"' in results.read_text()
+
+
+def test_unknown_group_option_lists_the_known_ones(tmp_path):
+    result = run_cli("model=transformer", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Could not find 'model/transformer'" in result.stderr
+    for known in ("gru", "lstm", "simple_rnn"):
+        assert known in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_wrong_type_and_unknown_key_are_rejected_by_the_schema(tmp_path):
+    wrong_type = run_cli("model.units=many", cwd=tmp_path)
+    assert wrong_type.returncode != 0
+    assert "model.units" in wrong_type.stderr and "Traceback" not in wrong_type.stderr
+    unknown = run_cli("model.unitz=3", cwd=tmp_path)
+    assert unknown.returncode != 0
+    assert "Key 'unitz' not in 'ModelConfig'" in unknown.stderr
+
+
+def test_option_a_cell_does_not_have_is_refused(compose_cfg):
+    from seqlab.cells import CELLS, cell_kwargs
+
+    cfg = typed_config(compose_cfg("model=simple_rnn", "model.reset_after=false"))
+    with pytest.raises(ConfigError, match="reset_after"):
+        cell_kwargs(CELLS.get("simple_rnn"), cfg.model)

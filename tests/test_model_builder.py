@@ -1,0 +1,98 @@
+"""Every registry key builds with the expected shapes and weights; cuDNN reasons are right."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seqlab.cells import CELLS
+from seqlab.config import ModelConfig
+from seqlab.errors import ConfigError
+from seqlab.impls import IMPLEMENTATIONS
+from seqlab.model_builder import InputSpec, build_model, check_supported
+from seqlab.registry import Registry
+
+FEATURES = InputSpec(timesteps=5, features=3, vocab_size=None)
+TOKENS = InputSpec(timesteps=6, features=None, vocab_size=50)
+
+# Trainable weights of one recurrent layer: gates * (units * (inputs + units) + bias)
+GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
+
+
+def rnn_weights(cell: str, inputs: int, units: int) -> int:
+    bias = units * (2 if cell == "gru" else 1)  # GRU reset_after keeps two biases
+    return GATES[cell] * (units * (inputs + units) + bias)
+
+
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS.names())
+@pytest.mark.parametrize("cell", CELLS.names())
+def test_every_cell_and_impl_builds_with_the_expected_weights(cell, impl):
+    model = build_model(FEATURES, ModelConfig(cell=cell, units=4, layers=2), impl, output_units=7)
+    out = model(np.zeros((2, 5, 3), "float32"))
+    assert out.shape == (2, 7)
+    expected = rnn_weights(cell, 3, 4) + rnn_weights(cell, 4, 4) + (4 * 7 + 7)
+    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == expected
+
+
+def test_token_input_gets_an_embedding_and_bidirectional_doubles_the_width():
+    cfg = ModelConfig(cell="gru", units=4, layers=1, embedding_dim=8, bidirectional=True)
+    model = build_model(TOKENS, cfg, "layer", output_units=1)
+    assert model.get_layer("embedding").output.shape == (None, 6, 8)
+    assert model.get_layer("head").input.shape == (None, 8)
+    sum_cfg = ModelConfig(cell="gru", units=4, layers=1, bidirectional=True, merge_mode="sum")
+    assert build_model(TOKENS, sum_cfg, "layer", 1).get_layer("head").input.shape == (None, 4)
+
+
+def test_cudnn_reasons_follow_keras_rules():
+    ok = check_supported(FEATURES, ModelConfig(cell="lstm"), "layer")
+    assert ok.eligible and ok.reasons == []
+    loop = check_supported(FEATURES, ModelConfig(cell="gru"), "cell_loop")
+    assert not loop.eligible and any("cell_loop" in r for r in loop.reasons)
+    several = check_supported(
+        FEATURES, ModelConfig(cell="gru", recurrent_dropout=0.2, reset_after=False), "unrolled"
+    )
+    assert len(several.reasons) == 3
+    assert not check_supported(FEATURES, ModelConfig(cell="simple_rnn"), "layer").eligible
+    pre_padded = InputSpec(6, None, 50, mask_zero=True, mask_right_padded=False)
+    assert "right-padded" in " ".join(check_supported(pre_padded, ModelConfig(), "layer").reasons)
+
+
+def test_use_cudnn_true_where_impossible_is_refused_with_the_reasons():
+    with pytest.raises(ConfigError, match="recurrent_dropout > 0"):
+        check_supported(FEATURES, ModelConfig(use_cudnn="true", recurrent_dropout=0.1), "layer")
+
+
+def test_readouts_have_the_expected_width():
+    for readout in ("output", "final_state", "sequence_last", "sequence_mean"):
+        cfg = ModelConfig(cell="lstm", units=3, layers=1, readout=readout)
+        assert build_model(FEATURES, cfg, "manual", 2).get_layer("head").input.shape == (None, 3)
+
+
+def test_registry_rejects_duplicates_and_lists_known_names():
+    registry: Registry[int] = Registry("widget")
+    registry.register("a")(1)
+    with pytest.raises(ValueError, match="twice"):
+        registry.register("a")(2)
+    with pytest.raises(ConfigError, match="Known widgets: a"):
+        registry.get("b")
+
+
+def test_manual_loop_draws_a_new_dropout_mask_every_forward_pass():
+    """Keras 3 cells cache their dropout mask; a stale one would repeat (or leak a graph)."""
+    import tensorflow as tf
+
+    cfg = ModelConfig(cell="lstm", units=8, layers=1, dropout=0.5)
+    model = build_model(FEATURES, cfg, "manual", output_units=1)
+    x = np.ones((4, 5, 3), "float32")
+    step = tf.function(lambda inputs: model(inputs, training=True))
+    first, second = np.asarray(step(x)), np.asarray(step(x))
+    assert not np.allclose(first, second)
+    eager_a, eager_b = np.asarray(model(x, training=True)), np.asarray(model(x, training=True))
+    assert not np.allclose(eager_a, eager_b)
+    np.testing.assert_allclose(np.asarray(model(x)), np.asarray(model(x)))  # inference: none
+
+
+def test_zero_states_follow_the_batch_size_of_the_input():
+    model = build_model(TOKENS, ModelConfig(cell="gru", units=4), "manual", output_units=1)
+    for batch in (1, 3, 17):
+        assert model(np.ones((batch, 6), "int32")).shape == (batch, 1)
