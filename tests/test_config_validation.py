@@ -91,3 +91,10 @@ def test_option_a_cell_does_not_have_is_refused(compose_cfg):
     cfg = typed_config(compose_cfg("model=simple_rnn", "model.reset_after=false"))
     with pytest.raises(ConfigError, match="reset_after"):
         cell_kwargs(CELLS.get("simple_rnn"), cfg.model)
+
+
+def test_smoke_caps_the_length_a_preset_sets(compose_cfg):
+    cfg = typed_config(compose_cfg("+experiment=mnist_lstm_rows", "trainer=smoke"))
+    assert (cfg.trainer.epochs, cfg.trainer.steps_per_epoch) == (1, 3)
+    assert cfg.trainer.batch_size == 32 and cfg.model.units == 32  # the preset's own
+    assert typed_config(compose_cfg("+experiment=mnist_lstm_rows")).trainer.steps_per_epoch == 1000

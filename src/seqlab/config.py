@@ -135,6 +135,14 @@ class DeviceConfig:
         check_choice("device.name", self.name, ("auto", "cpu", "gpu"))
 
 
+SMOKE_CAPS = {
+    "epochs": 2,
+    "steps_per_epoch": 3,
+    "validation_steps": 2,
+    "test_steps": 2,
+    "warmup_steps": 1,
+}
+
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad", "nadam")
 
 
@@ -162,8 +170,18 @@ class TrainerConfig:
     jit_compile: str = "auto"
     progress: bool = True
     evaluate_test: bool = True
+    # Smoke mode caps the run to a few batches whatever else set the options: an
+    # experiment preset is applied after the trainer group, so `+experiment=X
+    # trainer=smoke` keeps X's data, model and batch size but not its length.
+    smoke: bool = False
 
     def __post_init__(self) -> None:
+        if self.smoke:
+            self.epochs = min(self.epochs, SMOKE_CAPS["epochs"])
+            for key in ("steps_per_epoch", "validation_steps", "test_steps"):
+                value = getattr(self, key)
+                setattr(self, key, min(value or SMOKE_CAPS[key], SMOKE_CAPS[key]))
+            self.warmup_steps = min(self.warmup_steps, SMOKE_CAPS["warmup_steps"])
         check_min("trainer.epochs", self.epochs, 1)
         check_min("trainer.batch_size", self.batch_size, 1)
         check_choice("trainer.optimizer", self.optimizer, OPTIMIZERS)

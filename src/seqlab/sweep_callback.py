@@ -48,6 +48,8 @@ class SweepSummary(Callback):
         for row in cells:
             view.add_row(*(fmt(row[i]) for i in shown))
         console = Console()
+        if not console.is_terminal:  # a log file: no reason to wrap at 80 columns
+            console = Console(width=160)
         console.print(view)
         failed = [row for row in rows if row["status"] != "ok"]
         console.print(f"{len(rows) - len(failed)} ok, {len(failed)} failed; summary in {sweep_dir}")

@@ -1,0 +1,53 @@
+"""Every preset in conf/experiment runs with trainer=smoke on small files the test writes."""
+
+from __future__ import annotations
+
+import pytest
+
+from seqlab.conf_dir import conf_dir
+from seqlab.experiment import run_experiment
+
+from .keras_fixtures import write_imdb_npz, write_mnist_npz
+
+PRESETS = sorted(p.stem for p in (conf_dir() / "experiment").glob("*.yaml"))
+SEED_ROWS = {
+    "imdb_simple_rnn_manual",
+    "imdb_simple_rnn_unrolled",
+    "imdb_lstm_manual",
+    "imdb_gru_manual",
+    "imdb_simple_rnn_state",
+    "mnist_lstm_rows",
+    "mnist_bilstm_rows",
+    "toy_masked_lstm",
+    "mnist_lstm_cudnn_vs_cell",
+}
+
+
+def test_every_runnable_seed_row_has_a_preset():
+    assert set(PRESETS) >= SEED_ROWS
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_preset_runs_with_smoke_trainer(preset, compose_cfg, tmp_path):
+    # Enough examples for the presets' batch sizes (128 with drop_remainder for IMDB).
+    files = {
+        "imdb": write_imdb_npz(tmp_path / "imdb.npz", n_train=400, n_test=260),
+        "mnist": write_mnist_npz(tmp_path / "mnist.npz", n_train=200, n_test=130),
+    }
+    cfg = compose_cfg(f"+experiment={preset}", "trainer=smoke", "trainer.progress=false")
+    overrides = [f"+experiment={preset}", "trainer=smoke", "trainer.progress=false"]
+    if cfg.dataset.name in files:
+        overrides.append(f"dataset.path={files[cfg.dataset.name]}")
+    if cfg.dataset.name == "imdb":
+        overrides.append("dataset.maxlen=12")  # keeps tracing of the manual loop short
+    if cfg.dataset.name in ("random_tokens", "toy_sequences"):
+        overrides += ["dataset.n_train=300", "dataset.n_test=64"]
+    if cfg.dataset.name == "random_tokens":
+        overrides.append("dataset.length=12")
+    if cfg.device.name == "gpu":
+        overrides.append("device=auto")  # CI has no GPU; the preset's data and model still run
+    results = run_experiment(compose_cfg(*overrides), tmp_path / "run", overrides)
+    assert results["status"] == "ok", results["error"]
+    assert results["timing"]["step_ms_median"] > 0
+    assert results["settings"]["steps_per_epoch"] <= 3  # smoke wins over the preset
+    assert results["config"]["notes"] == dict(cfg.notes)
