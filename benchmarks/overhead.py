@@ -54,7 +54,7 @@ def run_plain(arrays, epochs: int) -> float:
     return timing.step_ms_median
 
 
-def run_seqlab(imdb: str | None, epochs: int, workdir: Path) -> float:
+def run_seqlab(imdb: str | None, epochs: int, workdir: Path, progress: bool) -> float:
     from hydra import compose, initialize_config_dir
 
     from seqlab.conf_dir import conf_dir
@@ -63,7 +63,7 @@ def run_seqlab(imdb: str | None, epochs: int, workdir: Path) -> float:
     overrides = [
         "+experiment=imdb_lstm_manual",
         f"trainer.epochs={epochs}",
-        "trainer.progress=true",
+        f"trainer.progress={str(progress).lower()}",
         "dataset.num_words=500",
     ]
     if imdb:
@@ -92,6 +92,11 @@ def main() -> None:
     parser.add_argument("--imdb", help="an IMDB .npz in the keras format (arr_* layout ok)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="run seqlab with trainer.progress=false (the plain script is silent either way)",
+    )
     args = parser.parse_args()
 
     from seqlab.schemas import register_schemas
@@ -102,7 +107,9 @@ def main() -> None:
     with TemporaryDirectory() as tmp:
         for round_ in range(args.rounds):
             plain.append(run_plain(arrays, args.epochs))
-            seqlab.append(run_seqlab(args.imdb, args.epochs, Path(tmp) / str(round_)))
+            seqlab.append(
+                run_seqlab(args.imdb, args.epochs, Path(tmp) / str(round_), not args.no_progress)
+            )
             print(
                 f"round {round_ + 1}: plain {plain[-1]:.2f} ms/step, "
                 f"seqlab {seqlab[-1]:.2f} ms/step",

@@ -45,9 +45,10 @@ class ManualRNN(keras.layers.RNN):
                 if previous is None:
                     previous = ops.zeros_like(output)
                 output = ops.where(step_mask, output, previous)
-                new_states = [
-                    ops.where(step_mask, n, s) for n, s in zip(new_states, states, strict=True)
-                ]
+                # map_structure: stacked cells carry one list of states per cell.
+                new_states = keras.tree.map_structure(
+                    lambda n, s, m=step_mask: ops.where(m, n, s), new_states, states
+                )
                 previous = output
             states = new_states
             if self.return_sequences:
