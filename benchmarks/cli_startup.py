@@ -1,6 +1,6 @@
 """How fast does `seqlab --help` answer? Prints the median of several runs (target < 1.5 s).
 
-    python benchmarks/cli_startup.py [--runs 7]
+python benchmarks/cli_startup.py [--runs 7]
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run(command, capture_output=True, check=True)
         times.append(time.perf_counter() - start)
-    print(f"`{' '.join(command)}`: median {statistics.median(times):.3f} s, "
-          f"min {min(times):.3f} s, max {max(times):.3f} s over {args.runs} runs (target < 1.5 s)")
+    print(
+        f"`{' '.join(command)}`: median {statistics.median(times):.3f} s, "
+        f"min {min(times):.3f} s, max {max(times):.3f} s over {args.runs} runs (target < 1.5 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 import sys
@@ -30,26 +29,6 @@ def test_device_gpu_without_a_gpu_stops_before_loading_data(tmp_path):
     assert result.returncode == 2
     assert "device=gpu, but TensorFlow sees no GPU" in result.stderr
     assert "imdb.npz" not in result.stderr and "Traceback" not in result.stderr
-
-
-def test_small_sweep_writes_one_result_per_job_and_a_summary(tmp_path):
-    result = run_cli(
-        "-m",
-        "model=gru,simple_rnn",
-        "trainer=smoke",
-        "trainer.progress=false",
-        "hydra.sweep.dir=sweep",
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    sweep = tmp_path / "sweep"
-    statuses = [json.loads((sweep / j / "results.json").read_text())["status"] for j in "01"]
-    assert statuses == ["ok", "ok"]
-    with open(sweep / "summary.csv") as f:
-        rows = list(csv.DictReader(f))
-    assert [r["model"] for r in rows] == ["gru", "simple_rnn"]
-    assert all(float(r["step_ms_median"]) > 0 for r in rows)
-    assert "| job | model |" in (sweep / "summary.md").read_text()
 
 
 def test_a_user_preset_from_config_dir(tmp_path):

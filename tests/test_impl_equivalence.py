@@ -110,3 +110,18 @@ def test_unrolled_bidirectional_mask_still_wrong_in_keras():
     reference, unrolled = bidirectional(False), bidirectional(True)
     unrolled.set_weights(reference.get_weights())
     np.testing.assert_allclose(np.asarray(unrolled(x)), np.asarray(reference(x)), atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_seq_autoencoder_decoder_starts_from_encoder_states_in_every_impl(cell):
+    spec = InputSpec(timesteps=6, features=4, vocab_size=None)
+    model_cfg = ModelConfig(cell=cell, units=5, layers=2, arch="seq_autoencoder")
+    x = np.random.default_rng(2).uniform(size=(3, 6, 4)).astype("float32")
+    outputs, reference = _outputs_of_all_impls(spec, model_cfg, x)
+    assert outputs["layer"].shape == (3, 6, 4)  # one logit per pixel of every row
+    for impl in IMPLS[1:]:
+        np.testing.assert_allclose(outputs[impl], outputs["layer"], atol=1e-5, err_msg=impl)
+    # The decoder is fed the repeated code and the encoder's final state(s).
+    node = reference.get_layer("decoder")._inbound_nodes[0]
+    states = {"simple_rnn": 1, "lstm": 2, "gru": 1}[cell]
+    assert len(node.arguments.keras_tensors) == 1 + states

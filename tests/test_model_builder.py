@@ -96,3 +96,16 @@ def test_zero_states_follow_the_batch_size_of_the_input():
     model = build_model(TOKENS, ModelConfig(cell="gru", units=4), "manual", output_units=1)
     for batch in (1, 3, 17):
         assert model(np.ones((batch, 6), "int32")).shape == (batch, 1)
+
+
+def test_manual_steps_stacked_cells_in_one_loop_like_the_seeds():
+    import keras
+
+    from seqlab.manual_rnn import ManualRNN
+
+    spec = InputSpec(timesteps=5, features=3, vocab_size=None)
+    model = build_model(spec, ModelConfig(cell="gru", units=4, layers=3), "manual", 2)
+    loops = [layer for layer in model.layers if isinstance(layer, ManualRNN)]
+    assert len(loops) == 1
+    assert isinstance(loops[0].cell, keras.layers.StackedRNNCells)
+    assert len(loops[0].cell.cells) == 3

@@ -35,7 +35,9 @@ def test_wheel_installs_into_a_fresh_venv_and_runs_from_another_directory(tmp_pa
     # the new venv's own site-packages so that the wheel's seqlab is the one imported.
     new_site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     Path(new_site, "deps_from_test_env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
 
@@ -44,13 +46,25 @@ def test_wheel_installs_into_a_fresh_venv_and_runs_from_another_directory(tmp_pa
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     where = subprocess.run(
         [str(python), "-c", "import seqlab.conf_dir as c; print(c.conf_dir())"],
-        cwd=elsewhere, capture_output=True, text=True, check=True, env=env,
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     ).stdout.strip()
     assert where.startswith(new_site), where  # the configs inside the installed wheel
     run = subprocess.run(
-        [str(venv / "bin" / "seqlab"), "trainer=smoke", "trainer.progress=false",
-         "hydra.run.dir=out"],
-        cwd=elsewhere, capture_output=True, text=True, env=env, timeout=600,
+        [
+            str(venv / "bin" / "seqlab"),
+            "trainer=smoke",
+            "trainer.progress=false",
+            "hydra.run.dir=out",
+        ],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads((elsewhere / "out" / "results.json").read_text())

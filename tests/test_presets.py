@@ -7,7 +7,7 @@ import pytest
 from seqlab.conf_dir import conf_dir
 from seqlab.experiment import run_experiment
 
-from .keras_fixtures import write_imdb_npz, write_mnist_npz
+from .keras_fixtures import write_fashion_dir, write_imdb_npz, write_mnist_npz
 
 PRESETS = sorted(p.stem for p in (conf_dir() / "experiment").glob("*.yaml"))
 SEED_ROWS = {
@@ -20,10 +20,11 @@ SEED_ROWS = {
     "mnist_bilstm_rows",
     "toy_masked_lstm",
     "mnist_lstm_cudnn_vs_cell",
+    "fashion_autoencoder",
 }
 
 
-def test_every_runnable_seed_row_has_a_preset():
+def test_every_seed_row_has_a_preset():
     assert set(PRESETS) >= SEED_ROWS
 
 
@@ -33,6 +34,8 @@ def test_preset_runs_with_smoke_trainer(preset, compose_cfg, tmp_path):
     files = {
         "imdb": write_imdb_npz(tmp_path / "imdb.npz", n_train=400, n_test=260),
         "mnist": write_mnist_npz(tmp_path / "mnist.npz", n_train=200, n_test=130),
+        # batch 512 in the fashion preset: enough images for the smoke steps
+        "fashion_mnist": write_fashion_dir(tmp_path / "fashion", n_train=600, n_test=120),
     }
     cfg = compose_cfg(f"+experiment={preset}", "trainer=smoke", "trainer.progress=false")
     overrides = [f"+experiment={preset}", "trainer=smoke", "trainer.progress=false"]
@@ -51,3 +54,17 @@ def test_preset_runs_with_smoke_trainer(preset, compose_cfg, tmp_path):
     assert results["timing"]["step_ms_median"] > 0
     assert results["settings"]["steps_per_epoch"] <= 3  # smoke wins over the preset
     assert results["config"]["notes"] == dict(cfg.notes)
+
+
+def test_autoencoder_presets_write_reconstruction_grids(compose_cfg, tmp_path):
+    from PIL import Image
+
+    overrides = ["+experiment=digits_seq_autoencoder", "trainer=smoke", "trainer.progress=false"]
+    results = run_experiment(compose_cfg(*overrides), tmp_path, overrides)
+    assert results["status"] == "ok", results["error"]
+    grids = results["files"]["reconstructions"]
+    assert len(grids) == results["settings"]["epochs"] == 2  # one per epoch; smoke runs 2
+    with Image.open(tmp_path / grids[-1]) as image:
+        # two 10x10 grids of 8x8 digits scaled 4x, 4 pixels apart
+        assert image.mode == "L" and image.size == (2 * 320 + 4, 320)
+    assert results["metrics"]["metric"] == "pixel_mse"

@@ -22,11 +22,34 @@ EXIT_USER_ERROR = 2
 EXIT_RUN_FAILED = 1
 
 
+class RunResults(dict):
+    """A job's results.json as returned to Hydra; `float()` of it is the objective.
+
+    Hydra sweepers that optimise (Optuna) call `float()` on each job's return value:
+    that is the final validation value of the task's metric (accuracy, mse, ...),
+    NaN for a failed run, so the sweeper records that trial as failed.
+    """
+
+    def __float__(self) -> float:
+        metrics = self.get("metrics") or {}
+        value = metrics.get(f"val_{metrics.get('metric')}") if self.get("status") == "ok" else None
+        return float("nan") if value is None else float(value)
+
+
 @hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")
-def _job(cfg: DictConfig) -> dict:
-    from seqlab.experiment import run_experiment
+def _job(cfg: DictConfig) -> RunResults:
+    from seqlab.experiment import finished_results, run_experiment
 
     hydra_cfg = HydraConfig.get()
+    if cfg.get("skip_finished", True):
+        previous = finished_results(cfg, hydra_cfg.runtime.output_dir)
+        if previous is not None:
+            Console().print(
+                f"seqlab: skipped, {hydra_cfg.runtime.output_dir} already holds a finished run "
+                "of this configuration (skip_finished=false runs it again)",
+                highlight=False,
+            )
+            return RunResults(previous)
     results = run_experiment(
         cfg,
         output_dir=hydra_cfg.runtime.output_dir,
@@ -40,7 +63,7 @@ def _job(cfg: DictConfig) -> dict:
         if hydra_cfg.mode != RunMode.MULTIRUN:
             user_error = results.get("error_type") in {"ConfigError", "DataError", "DeviceError"}
             sys.exit(EXIT_USER_ERROR if user_error else EXIT_RUN_FAILED)
-    return results
+    return RunResults(results)
 
 
 def main() -> None:

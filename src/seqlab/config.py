@@ -59,13 +59,18 @@ class DatasetConfig:
     validation: str = "split"
     val_fraction: float = 0.1
     split_seed: int = 0
+    # "label": predict the dataset's label/target. "reconstruction": the target is the
+    # input sequence itself (autoencoders; float features in [0, 1] only).
+    target: str = "label"
 
     def __post_init__(self) -> None:
         check_min("dataset.limit", self.limit, 1, optional=True)
+        check_choice("dataset.target", self.target, ("label", "reconstruction"))
         check_choice("dataset.validation", self.validation, ("split", "test"))
         check_fraction("dataset.val_fraction", self.val_fraction, closed_low=False)
 
 
+ARCHS = ("rnn", "seq_autoencoder", "dense_autoencoder")
 CELL_DEFAULT = None  # "use the cell's own default" for options not every cell has
 
 
@@ -93,6 +98,15 @@ class ModelConfig:
     # last time step, as seed 003 does), "sequence_mean" (mean over time steps).
     readout: str = "output"
     batch_norm: bool = False
+    # "rnn": recurrent layers and a head (classifiers, regressors). With
+    # dataset.target=reconstruction: "seq_autoencoder" (an encoder RNN whose final
+    # states are the initial state of a decoder RNN that emits the rows back) or
+    # "dense_autoencoder" (flattened input through Dense `dense_units`, mirrored).
+    arch: str = "rnn"
+    # model.cell=custom: the cell to build, as a Hydra node {_target_: import.path.Cell,
+    # ...its own options}; seqlab adds `units` (and dropout options when set).
+    custom_cell: Any = None
+    dense_units: list[int] = field(default_factory=lambda: [256, 128, 20])
 
     def __post_init__(self) -> None:
         check_min("model.units", self.units, 1)
@@ -107,6 +121,20 @@ class ModelConfig:
             "model.readout",
             self.readout,
             ("output", "final_state", "sequence_last", "sequence_mean"),
+        )
+        check_choice("model.arch", self.arch, ARCHS)
+        if self.cell == "custom" and not (self.custom_cell or {}).get("_target_"):
+            raise ConfigError(
+                "model.cell=custom needs model.custom_cell._target_, the import path of "
+                "a Keras RNN cell class (for example "
+                "'+model.custom_cell._target_=seqlab.custom_cells.indrnn.IndRNNCell'); "
+                "or pick a built-in cell: model=simple_rnn, lstm, gru or indrnn."
+            )
+        check(
+            len(self.dense_units) > 0 and all(u >= 1 for u in self.dense_units),
+            "model.dense_units",
+            list(self.dense_units),
+            "a non-empty list of integers >= 1",
         )
 
 
@@ -170,6 +198,12 @@ class TrainerConfig:
     jit_compile: str = "auto"
     progress: bool = True
     evaluate_test: bool = True
+    # TensorBoard logs in <run dir>/tensorboard. Its per-batch writes cost step time,
+    # so leave it off in timing comparisons.
+    tensorboard: bool = False
+    # A run started again in the same output directory resumes from its last finished
+    # epoch (Keras's BackupAndRestore); the backup is deleted when the run finishes.
+    resume: bool = True
     # Smoke mode caps the run to a few batches whatever else set the options: an
     # experiment preset is applied after the trainer group, so `+experiment=X
     # trainer=smoke` keeps X's data, model and batch size but not its length.
@@ -222,3 +256,7 @@ class SeqlabConfig:
     report: ReportConfig = field(default_factory=ReportConfig)
     # Free-form notes a preset may carry (e.g. what the seed tutorial reported).
     notes: dict[str, Any] = field(default_factory=dict)
+    # A job whose output directory already holds an "ok" results.json for the very
+    # same configuration is not run again (re-running a sweep into its directory
+    # finishes only what is missing). skip_finished=false runs it anyway.
+    skip_finished: bool = True

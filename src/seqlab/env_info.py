@@ -41,4 +41,7 @@ def environment(gpu_name: str | None) -> dict:
         "cpu": cpu_model(),
         "cpu_count": os.cpu_count(),
         "gpu": gpu_name,
+        # Which process ran the job: launchers differ in that (one process, or one per job).
+        "pid": os.getpid(),
+        "host": platform.node(),
     }

@@ -18,7 +18,15 @@ from rich.console import Console
 
 from seqlab.config import SeqlabConfig
 from seqlab.errors import ConfigError, SeqlabError
-from seqlab.results import HISTORY_FILE, RESULTS_FILE, write_history_csv, write_json_atomic
+from seqlab.results import (
+    CURVES_FILE,
+    HISTORY_FILE,
+    MODEL_FILE,
+    RESULTS_FILE,
+    read_results,
+    write_history_csv,
+    write_json_atomic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +67,7 @@ def run_experiment(
         "params": None,
         "env": {},
         "error": None,
+        "files": {},
     }
     try:
         _run(cfg, output_dir, results, console, started)
@@ -91,9 +100,11 @@ def _run(cfg, output_dir, results, console, started) -> None:
     import keras
 
     from seqlab import memory
+    from seqlab.charts import curves_chart
+    from seqlab.checkpointing import EpochLog, backup_callback, backup_epoch, read_history
     from seqlab.datasets import load_dataset
     from seqlab.env_info import environment
-    from seqlab.model_builder import InputSpec, build_model, check_supported
+    from seqlab.model_builder import InputSpec, build_model, check_supported, check_task
     from seqlab.progress import RichProgress
     from seqlab.tasks import task_spec
     from seqlab.timing import StepTimer, Timing
@@ -117,7 +128,8 @@ def _run(cfg, output_dir, results, console, started) -> None:
             "validation": data.validation,
         }
         spec = InputSpec.of(data)
-        task = task_spec(data.task, data.num_classes)
+        task = task_spec(data.task, data.num_classes, data.features)
+        check_task(run_cfg.model, data.task)
         report = check_supported(spec, run_cfg.model, run_cfg.impl.name)
         report.gpu_present = device.gpu_present and device.used == "gpu"
         results["cudnn"] = report.as_dict()
@@ -129,7 +141,20 @@ def _run(cfg, output_dir, results, console, started) -> None:
         results["params"] = int(sum(int(w.numpy().size) for w in model.trainable_weights))
         compile_model(model, task, run_cfg.trainer)
         timer = StepTimer(run_cfg.trainer.warmup_steps)
-        callbacks: list = [timer]
+        resumed_from = backup_epoch(output_dir) if run_cfg.trainer.resume else 0
+        previous = read_history(output_dir, resumed_from)
+        callbacks: list = [timer, EpochLog(output_dir, timer, previous)]
+        if run_cfg.trainer.resume:
+            callbacks.append(backup_callback(output_dir))
+        if run_cfg.trainer.tensorboard:
+            callbacks.append(keras.callbacks.TensorBoard(str(output_dir / "tensorboard")))
+        grids = None
+        if data.task == "reconstruction":
+            from seqlab.image_grid import ReconstructionGrid
+
+            held_out = data.x_test if data.x_test is not None else data.x_val
+            grids = ReconstructionGrid(held_out, output_dir / "reconstructions")
+            callbacks.append(grids)
         if run_cfg.trainer.progress:
             callbacks.append(
                 RichProgress(
@@ -143,11 +168,22 @@ def _run(cfg, output_dir, results, console, started) -> None:
             "jit_compile": bool(model.jit_compile),
             "dtype_policy": keras.config.dtype_policy().name,
             "batch_size": run_cfg.trainer.batch_size,
+            "epochs": run_cfg.trainer.epochs,  # after trainer=smoke's caps
             "steps_per_epoch": steps_per_epoch(data, run_cfg.trainer),
         }
-        outcome = fit(model, data, task, run_cfg.trainer, callbacks)
+        outcome = fit(model, data, task, run_cfg.trainer, callbacks, previous)
+        model.save(output_dir / MODEL_FILE)
+        results["files"]["model"] = MODEL_FILE
+        if grids is not None:
+            results["files"]["reconstructions"] = grids.files
 
     timer.fill(timing, run_cfg.trainer.batch_size)
+    if resumed_from:
+        # This process ran epochs resumed_from+1.. only; its first epoch paid the tracing.
+        timing.resumed = True
+        timing.resumed_from_epoch = resumed_from
+        timing.epoch_s = [row.get("epoch_s") for row in previous] + timing.epoch_s
+        timing.train_epoch_s = [row.get("train_epoch_s") for row in previous] + timing.train_epoch_s
     timing.fit_s, timing.eval_s = outcome.fit_s, outcome.eval_s
     timing.total_s = time.perf_counter() - started
     results["timing"] = timing.as_dict()
@@ -161,6 +197,11 @@ def _run(cfg, output_dir, results, console, started) -> None:
         for row, e, t in zip(outcome.history, timing.epoch_s, timing.train_epoch_s, strict=False)
     ]
     write_history_csv(output_dir / HISTORY_FILE, history)
+    results["files"]["history"] = HISTORY_FILE
+    if curves_chart(history, task.metric, output_dir / CURVES_FILE):
+        results["files"]["curves"] = CURVES_FILE
+    if run_cfg.trainer.tensorboard:
+        results["files"]["tensorboard"] = "tensorboard"
     if outcome.nan_at is not None:
         epoch, step = outcome.nan_at
         raise SeqlabError(
@@ -172,3 +213,20 @@ def _run(cfg, output_dir, results, console, started) -> None:
         from seqlab.progress import print_summary
 
         print_summary(console or Console(), results)
+
+
+# Options that change neither what a run computes nor how it is measured.
+NOT_PART_OF_THE_RESULT = ("skip_finished",)
+
+
+def finished_results(cfg: DictConfig, output_dir: Path) -> dict[str, Any] | None:
+    """The results of an earlier, successful run of this very config in `output_dir`."""
+    previous = read_results(output_dir)
+    if not previous or previous.get("status") != "ok":
+        return None
+    now = OmegaConf.to_container(cfg, resolve=True)
+    before = dict(previous.get("config") or {})
+    for key in NOT_PART_OF_THE_RESULT:
+        now.pop(key, None)
+        before.pop(key, None)
+    return previous if now == before else None

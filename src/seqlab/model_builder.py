@@ -114,13 +114,13 @@ def build_model(spec: InputSpec, model: ModelConfig, impl: str, output_units: in
         if spec.mask_value is not None:
             x = keras.layers.Masking(mask_value=spec.mask_value, name="masking")(x)
 
-    if impl == "manual" and model.layers > 1 and not model.bidirectional:
-        if model.readout != "final_state":
-            # The seeds step every stacked cell inside one time loop; a loop per layer
-            # computes the same function but trained ~15 % slower on the CPU (measured
-            # side by side), so the cells are stacked in one ManualRNN.
-            x = _stacked_manual(keras, family, kwargs, x, model)
-            return _finish(keras, x, inputs, model, impl, output_units)
+    one_loop = model.layers > 1 and not model.bidirectional and model.readout != "final_state"
+    if impl == "manual" and one_loop:
+        # The seeds step every stacked cell inside one time loop; a loop per layer
+        # computes the same function but trained ~15 % slower on the CPU (measured
+        # side by side), so the cells are stacked in one ManualRNN.
+        x = _stacked_manual(keras, family, kwargs, x, model)
+        return _finish(keras, x, inputs, model, impl, output_units)
 
     for index in range(model.layers):
         last = index == model.layers - 1

@@ -12,6 +12,8 @@ from typing import Any
 
 RESULTS_FILE = "results.json"
 HISTORY_FILE = "history.csv"
+CURVES_FILE = "curves.png"
+MODEL_FILE = "model.keras"
 
 
 def _jsonable(value: Any) -> Any:

@@ -158,3 +158,71 @@ def to_markdown(header: list[str], cells: list[list]) -> str:
         )
 
     return "\n".join([line(header), line(["---"] * len(header)), *map(line, cells)]) + "\n"
+
+
+SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png")
+
+
+def sort_rows(rows: list[dict[str, Any]], key: str | None) -> list[dict[str, Any]]:
+    """Rows ordered by a column (or swept override); missing values last. None keeps job order."""
+    if not key:
+        return rows
+    known = {*COLUMNS, "speedup", "job"} | {k for row in rows for k in row["overrides"]}
+    if key not in known:
+        from seqlab.errors import ConfigError
+
+        raise ConfigError(
+            f"Cannot sort by {key!r}: it is neither a summary column nor a swept override. "
+            f"Choose one of: {', '.join(sorted(known))}."
+        )
+
+    def value(row):
+        v = row["overrides"][key] if key in row["overrides"] else row.get(key)
+        return (v is None, v if isinstance(v, int | float) else str(v or ""))
+
+    return sorted(rows, key=value)
+
+
+def write_summary(
+    sweep_dirs: list[Path],
+    out_dir: Path,
+    *,
+    baseline: str | None = None,
+    sort: str | None = None,
+    columns: list[str] | None = None,
+    chart: bool = True,
+) -> tuple[list[dict[str, Any]], list[str], list[list]]:
+    """Collect the jobs of `sweep_dirs` and write summary.csv/.md/.png into `out_dir`.
+
+    `columns` limits the measured columns (the job and swept overrides always stay).
+    Returns the rows, the header and the cells that were written.
+    """
+    from seqlab.charts import summary_chart
+
+    rows = collect([Path(d) for d in sweep_dirs])
+    keys = swept_keys(rows)
+    header, cells = table(rows, baseline)
+    if sort:
+        position = {id(row): i for i, row in enumerate(rows)}
+        rows = sort_rows(rows, sort)
+        cells = [cells[position[id(row)]] for row in rows]
+    if columns:
+        fixed = ["job", *keys]
+        unknown = [c for c in columns if c not in header]
+        if unknown:
+            from seqlab.errors import ConfigError
+
+            raise ConfigError(
+                f"Unknown summary column(s) {', '.join(unknown)}. Known columns: "
+                f"{', '.join(h for h in header if h not in fixed)}."
+            )
+        keep = [i for i, h in enumerate(header) if h in fixed or h in columns]
+        header = [header[i] for i in keep]
+        cells = [[row[i] for i in keep] for row in cells]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.csv").write_text(to_csv(header, cells))
+    (out_dir / "summary.md").write_text(to_markdown(header, cells))
+    if chart and rows:
+        summary_chart(rows, keys, out_dir / "summary.png")
+    return rows, header, cells

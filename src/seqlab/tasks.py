@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import keras
+from keras import ops
+
 
 @dataclass(frozen=True)
 class TaskSpec:
@@ -61,8 +64,29 @@ class Regression(TaskSpec):
         ]
 
 
-def task_spec(task: str, num_classes: int | None) -> TaskSpec:
-    """The TaskSpec for a dataset's `task` ("binary", "multiclass" or "regression")."""
+@keras.saving.register_keras_serializable(package="seqlab")
+def pixel_mse(y_true, logits):
+    """Mean squared error of the reconstruction (sigmoid of the logits) against [0, 1] targets."""
+    return ops.mean(ops.square(ops.sigmoid(logits) - y_true), axis=-1)
+
+
+class Reconstruction(TaskSpec):
+    """Targets are the inputs (pixels in [0, 1]); the model emits one logit per pixel."""
+
+    def loss(self):
+        import keras
+
+        # The seeds' autoencoder loss: sigmoid cross-entropy on logits, per pixel.
+        return keras.losses.BinaryCrossentropy(from_logits=True)
+
+    def metrics(self):
+        import keras
+
+        return [keras.metrics.MeanMetricWrapper(pixel_mse, name="pixel_mse")]
+
+
+def task_spec(task: str, num_classes: int | None, features: int | None = None) -> TaskSpec:
+    """The TaskSpec for a dataset's `task` (binary, multiclass, regression, reconstruction)."""
     if task == "binary":
         return Binary(output_units=1, metric="accuracy", higher_is_better=True)
     if task == "multiclass":
@@ -71,4 +95,8 @@ def task_spec(task: str, num_classes: int | None) -> TaskSpec:
         return Multiclass(output_units=num_classes, metric="accuracy", higher_is_better=True)
     if task == "regression":
         return Regression(output_units=1, metric="mse", higher_is_better=False)
+    if task == "reconstruction":
+        return Reconstruction(
+            output_units=features or 1, metric="pixel_mse", higher_is_better=False
+        )
     raise ValueError(f"unknown task {task!r}")

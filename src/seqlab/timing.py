@@ -31,6 +31,9 @@ DEFINITIONS = {
     "fit_s": "model.fit as a whole",
     "eval_s": "evaluation on the test split",
     "total_s": "the whole run: device set-up, data loading, build, fit, evaluation, writing",
+    "resumed": "true when the run continued an interrupted one; epoch_s then lists the "
+    "earlier run's epochs first, and first_epoch_s, step and throughput figures come from "
+    "the epochs this process ran (its first epoch includes tracing)",
 }
 
 
@@ -56,6 +59,7 @@ class Timing:
     eval_s: float | None = None
     total_s: float | None = None
     resumed: bool = False
+    resumed_from_epoch: int | None = None
 
     def as_dict(self) -> dict:
         return {**asdict(self), "definitions": DEFINITIONS}

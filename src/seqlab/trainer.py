@@ -93,10 +93,34 @@ def steps_per_epoch(data: SequenceData, cfg: TrainerConfig) -> int:
     return cfg.steps_per_epoch or full
 
 
+def final_metrics(history: list[dict[str, Any]], task: TaskSpec) -> dict[str, float | None]:
+    """Last epoch's train/val loss and metric, and the best validation metric of any epoch."""
+    last = history[-1] if history else {}
+    metrics: dict[str, float | None] = {}
+    for key in ("loss", task.metric):
+        metrics[f"train_{key}"] = last.get(key)
+        metrics[f"val_{key}"] = last.get(f"val_{key}")
+    val_curve = [row.get(f"val_{task.metric}") for row in history]
+    val_curve = [v for v in val_curve if v is not None and math.isfinite(v)]
+    if val_curve:
+        best = max(val_curve) if task.higher_is_better else min(val_curve)
+        metrics[f"best_val_{task.metric}"] = best
+    return metrics
+
+
 def fit(
-    model, data: SequenceData, task: TaskSpec, cfg: TrainerConfig, callbacks: list
+    model,
+    data: SequenceData,
+    task: TaskSpec,
+    cfg: TrainerConfig,
+    callbacks: list,
+    previous_history: list[dict[str, Any]] = (),
 ) -> FitOutcome:
-    """Train `model` (already compiled) on `data`; evaluate on the test split if there is one."""
+    """Train `model` (already compiled) on `data`; evaluate on the test split if there is one.
+
+    `previous_history` holds the epochs an interrupted run finished before (the
+    callbacks then include Keras's BackupAndRestore, which restores its state).
+    """
     if batches_per_pass(len(data.x_train), cfg.batch_size, cfg.drop_remainder) == 0:
         from seqlab.errors import ConfigError
 
@@ -131,20 +155,12 @@ def fit(
         verbose=0,
     )
     outcome = FitOutcome(fit_s=time.perf_counter() - start, nan_at=guard.where)
-    epochs_run = len(history.history.get("loss", []))
-    outcome.history = [
-        {"epoch": i + 1, **{k: v[i] for k, v in history.history.items() if i < len(v)}}
-        for i in range(epochs_run)
+    # history.epoch holds the real epoch numbers (a resumed fit starts past 0).
+    outcome.history = list(previous_history) + [
+        {"epoch": epoch + 1, **{k: v[i] for k, v in history.history.items() if i < len(v)}}
+        for i, epoch in enumerate(history.epoch)
     ]
-    last = outcome.history[-1] if outcome.history else {}
-    for key in ("loss", task.metric):
-        outcome.metrics[f"train_{key}"] = last.get(key)
-        outcome.metrics[f"val_{key}"] = last.get(f"val_{key}")
-    val_curve = [row.get(f"val_{task.metric}") for row in outcome.history]
-    val_curve = [v for v in val_curve if v is not None and math.isfinite(v)]
-    if val_curve:
-        best = max(val_curve) if task.higher_is_better else min(val_curve)
-        outcome.metrics[f"best_val_{task.metric}"] = best
+    outcome.metrics = final_metrics(outcome.history, task)
 
     if data.x_test is not None and cfg.evaluate_test and outcome.nan_at is None:
         test = batches(data.x_test, data.y_test, cfg.batch_size)

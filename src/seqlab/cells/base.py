@@ -46,6 +46,14 @@ def register_cell(family: CellFamily) -> CellFamily:
 
 def cell_kwargs(family: CellFamily, model: ModelConfig) -> dict[str, Any]:
     """Keyword arguments for the family's cell (and fused layer) from the model config."""
+    if model.cell == "custom":
+        # A user's cell takes its own options from model.custom_cell; seqlab sets only
+        # the width, and the dropout options when asked for (the cell must take them).
+        kwargs = {"units": model.units}
+        kwargs.update(
+            {k: getattr(model, k) for k in ("dropout", "recurrent_dropout") if getattr(model, k)}
+        )
+        return kwargs
     kwargs: dict[str, Any] = {
         "units": model.units,
         "activation": model.activation,
@@ -65,3 +73,31 @@ def cell_kwargs(family: CellFamily, model: ModelConfig) -> dict[str, Any]:
             )
         kwargs[option] = value
     return kwargs
+
+
+def family_for(model: ModelConfig) -> CellFamily:
+    """The registered family of `model.cell`, or one built for model.cell=custom."""
+    if model.cell != "custom":
+        return CELLS.get(model.cell)
+    from functools import partial
+
+    from hydra.utils import get_class, instantiate
+
+    node = dict(model.custom_cell)
+    try:
+        cell_class = get_class(node["_target_"])
+    except Exception as exc:
+        raise ConfigError(
+            f"model.custom_cell._target_={node['_target_']!r} could not be imported ({exc}). "
+            "Give the full import path of a cell class on the Python path, e.g. "
+            "my_package.cells.MyCell."
+        ) from None
+    probe = cell_class(units=1, **{k: v for k, v in node.items() if k != "_target_"})
+    state_size = probe.state_size
+    return CellFamily(
+        name=f"custom ({node['_target_']})",
+        cell_class=lambda: partial(instantiate, node),
+        layer_class=None,  # custom cells have no fused layer: cell_loop or manual only
+        num_states=len(state_size) if isinstance(state_size, list | tuple) else 1,
+        has_cudnn_kernel=False,
+    )

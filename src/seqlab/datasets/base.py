@@ -13,7 +13,7 @@ from seqlab.datasets.splits import holdout
 from seqlab.errors import ConfigError
 from seqlab.registry import Registry
 
-TASKS = ("binary", "multiclass", "regression")
+TASKS = ("binary", "multiclass", "regression", "reconstruction")
 
 
 @dataclass
@@ -123,6 +123,17 @@ def load_dataset(cfg: DatasetConfig) -> SequenceData:
     if raw.task not in TASKS:
         raise ValueError(f"loader {cfg.name!r} returned unknown task {raw.task!r}")
     x_train, y_train, x_test, y_test = raw.x_train, raw.y_train, raw.x_test, raw.y_test
+    task, num_classes = raw.task, raw.num_classes
+    if cfg.target == "reconstruction":
+        if raw.vocab_size is not None or raw.mask_value is not None:
+            raise ConfigError(
+                f"dataset.target=reconstruction needs unpadded float features, and dataset "
+                f"{cfg.name!r} has {'token ids' if raw.vocab_size else 'padded sequences'}. "
+                "Use it on mnist, fashion_mnist, digits or adding."
+            )
+        # The model learns to emit its input: targets are the inputs themselves.
+        y_train, y_test = x_train, x_test
+        task, num_classes = "reconstruction", None
     if cfg.limit is not None:
         x_train, y_train = x_train[: cfg.limit], y_train[: cfg.limit]
         if x_test is not None:
@@ -155,8 +166,8 @@ def load_dataset(cfg: DatasetConfig) -> SequenceData:
         y_val=y_val,
         x_test=x_test,
         y_test=y_test,
-        task=raw.task,
-        num_classes=raw.num_classes,
+        task=task,
+        num_classes=num_classes,
         vocab_size=raw.vocab_size,
         mask_value=raw.mask_value,
         mask_zero=raw.mask_zero,

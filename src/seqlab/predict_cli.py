@@ -1,0 +1,137 @@
+"""`seqlab-predict RUN_DIR`: evaluate a finished run's saved model, by default on the CPU.
+
+The run's results.json holds its resolved config, so the same data (same split,
+same limit) is loaded again; the saved `model.keras` is evaluated on the test split
+(the validation split when there is none) and the predictions are written beside it.
+`--impl` rebuilds the model with another implementation of the recurrence and moves
+the trained weights into it: a model trained with impl=layer (cuDNN on a GPU) runs
+as impl=cell_loop or impl=manual on a CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from seqlab.config import IMPLS
+
+PREDICTIONS_FILE = "predictions.npz"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="seqlab-predict",
+        description="Evaluate a saved seqlab run and write its test-split predictions.",
+    )
+    parser.add_argument("run_dir", type=Path, help="a run's output directory (has model.keras)")
+    parser.add_argument("--device", choices=("cpu", "gpu", "auto"), default="cpu")
+    parser.add_argument(
+        "--impl",
+        choices=IMPLS,
+        help="rebuild the model with this implementation and load the trained weights into it",
+    )
+    parser.add_argument("--batch-size", type=int, default=256)
+    return parser.parse_args(argv)
+
+
+def evaluate_run(
+    run_dir: Path, device: str = "cpu", impl: str | None = None, batch_size: int = 256
+):
+    """Evaluate the saved model of `run_dir`; returns a dict of what was measured."""
+    from omegaconf import OmegaConf
+
+    from seqlab.config import DeviceConfig, SeqlabConfig
+    from seqlab.device import select_device
+    from seqlab.errors import ConfigError
+    from seqlab.experiment import typed_config
+    from seqlab.results import MODEL_FILE, read_results
+    from seqlab.schemas import register_schemas
+
+    results = read_results(run_dir)
+    if results is None or not (run_dir / MODEL_FILE).exists():
+        raise ConfigError(
+            f"{run_dir} is not a finished seqlab run: it needs results.json and {MODEL_FILE}. "
+            "Pass the output directory of a run (outputs/<date>/<time> or a sweep's job folder)."
+        )
+    register_schemas()
+    cfg = OmegaConf.merge(
+        OmegaConf.structured(SeqlabConfig), _with_dataset_schema(results["config"])
+    )
+    run_cfg = typed_config(cfg)
+    info, scope = select_device(DeviceConfig(name=device))
+
+    import keras
+    import numpy as np
+
+    import seqlab.manual_rnn
+    import seqlab.tasks  # noqa: F401  (registers the custom metric)
+    from seqlab.datasets import load_dataset
+    from seqlab.model_builder import InputSpec, build_model
+    from seqlab.tasks import task_spec
+    from seqlab.trainer import batches, compile_model
+
+    with scope:
+        data = load_dataset(run_cfg.dataset)
+        task = task_spec(data.task, data.num_classes, data.features)
+        model = keras.models.load_model(run_dir / MODEL_FILE)
+        if impl is not None:
+            other = build_model(InputSpec.of(data), run_cfg.model, impl, task.output_units)
+            other.set_weights(model.get_weights())  # same layers in the same order
+            model = other
+        compile_model(model, task, run_cfg.trainer)
+        split = "test" if data.x_test is not None else "validation"
+        x, y = (data.x_test, data.y_test) if split == "test" else (data.x_val, data.y_val)
+        scores = model.evaluate(batches(x, y, batch_size), return_dict=True, verbose=0)
+        logits = model.predict(x, batch_size=batch_size, verbose=0)
+    np.savez_compressed(run_dir / PREDICTIONS_FILE, logits=logits, targets=y)
+    recorded = (results.get("metrics") or {}).get(
+        f"{'test' if split == 'test' else 'val'}_{task.metric}"
+    )
+    return {
+        "split": split,
+        "metric": task.metric,
+        "value": float(scores[task.metric]),
+        "recorded": recorded,
+        "device": info.used,
+        "impl": impl or run_cfg.impl.name,
+        "trained_on": (results.get("device") or {}).get("used"),
+        "predictions": str(run_dir / PREDICTIONS_FILE),
+    }
+
+
+def _with_dataset_schema(config: dict):
+    """The dataset node typed by its own schema (its options differ per dataset)."""
+    from omegaconf import OmegaConf
+
+    from seqlab.datasets import DATASETS
+
+    spec = DATASETS.get(config["dataset"]["name"])
+    config = dict(config)
+    config["dataset"] = OmegaConf.merge(OmegaConf.structured(spec.schema), config["dataset"])
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from rich.console import Console
+
+    from seqlab.errors import SeqlabError
+
+    try:
+        out = evaluate_run(args.run_dir, args.device, args.impl, args.batch_size)
+    except SeqlabError as exc:
+        Console(stderr=True).print(f"seqlab-predict: {exc}", highlight=False, soft_wrap=True)
+        return 2
+    recorded = "" if out["recorded"] is None else f" (the run recorded {out['recorded']:.4f})"
+    Console().print(
+        f"{out['split']} {out['metric']} {out['value']:.4f}{recorded}; impl={out['impl']} on "
+        f"{out['device']} (trained on {out['trained_on']}); predictions in {out['predictions']}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return 0
+
+
+def console_main() -> None:
+    sys.exit(main())
