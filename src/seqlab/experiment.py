@@ -172,8 +172,16 @@ def _run(cfg, output_dir, results, console, started) -> None:
             "steps_per_epoch": steps_per_epoch(data, run_cfg.trainer),
         }
         outcome = fit(model, data, task, run_cfg.trainer, callbacks, previous)
-        model.save(output_dir / MODEL_FILE)
-        results["files"]["model"] = MODEL_FILE
+        try:
+            model.save(output_dir / MODEL_FILE)
+            results["files"]["model"] = MODEL_FILE
+        except Exception as exc:  # e.g. a custom cell that Keras cannot serialize
+            # The training is done and measured; a model that cannot be saved is a
+            # warning, not a reason to throw the run's results away.
+            results.setdefault("warnings", []).append(
+                f"model.keras was not saved ({type(exc).__name__}: {exc}). Register custom "
+                "classes with @keras.saving.register_keras_serializable()."
+            )
         if grids is not None:
             results["files"]["reconstructions"] = grids.files
 
