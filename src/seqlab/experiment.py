@@ -24,7 +24,6 @@ from seqlab.results import (
     MODEL_FILE,
     RESULTS_FILE,
     read_results,
-    write_history_csv,
     write_json_atomic,
 )
 
@@ -143,7 +142,8 @@ def _run(cfg, output_dir, results, console, started) -> None:
         timer = StepTimer(run_cfg.trainer.warmup_steps)
         resumed_from = backup_epoch(output_dir) if run_cfg.trainer.resume else 0
         previous = read_history(output_dir, resumed_from)
-        callbacks: list = [timer, EpochLog(output_dir, timer, previous)]
+        epoch_log = EpochLog(output_dir, timer, previous)  # writes history.csv per epoch
+        callbacks: list = [timer, epoch_log]
         if run_cfg.trainer.resume:
             callbacks.append(backup_callback(output_dir))
         if run_cfg.trainer.tensorboard:
@@ -200,11 +200,7 @@ def _run(cfg, output_dir, results, console, started) -> None:
         "peak_rss_mb": memory.peak_rss_mb(),
         "peak_gpu_mb": memory.gpu_peak_mb(),
     }
-    history = [
-        {**row, "epoch_s": e, "train_epoch_s": t}
-        for row, e, t in zip(outcome.history, timing.epoch_s, timing.train_epoch_s, strict=False)
-    ]
-    write_history_csv(output_dir / HISTORY_FILE, history)
+    history = epoch_log.rows  # the rows history.csv already holds
     results["files"]["history"] = HISTORY_FILE
     if curves_chart(history, task.metric, output_dir / CURVES_FILE):
         results["files"]["curves"] = CURVES_FILE
