@@ -107,6 +107,13 @@ class ModelConfig:
     # ...its own options}; seqlab adds `units` (and dropout options when set).
     custom_cell: Any = None
     dense_units: list[int] = field(default_factory=lambda: [256, 128, 20])
+    # Long sequences in consecutive chunks of `chunk_length` steps, with the recurrent
+    # states carried from batch to batch (see seqlab.stateful). `reset_state`:
+    # "sequence" zeroes them between sequences only; "chunk" before every chunk (the
+    # no-memory baseline on the same data).
+    stateful: bool = False
+    chunk_length: int | None = None
+    reset_state: str = "sequence"
 
     def __post_init__(self) -> None:
         check_min("model.units", self.units, 1)
@@ -123,6 +130,8 @@ class ModelConfig:
             ("output", "final_state", "sequence_last", "sequence_mean"),
         )
         check_choice("model.arch", self.arch, ARCHS)
+        check_min("model.chunk_length", self.chunk_length, 1, optional=True)
+        check_choice("model.reset_state", self.reset_state, ("sequence", "chunk"))
         if self.cell == "custom" and not (self.custom_cell or {}).get("_target_"):
             raise ConfigError(
                 "model.cell=custom needs model.custom_cell._target_, the import path of "

@@ -105,6 +105,7 @@ def _run(cfg, output_dir, results, console, started) -> None:
     from seqlab.env_info import environment
     from seqlab.model_builder import InputSpec, build_model, check_supported, check_task
     from seqlab.progress import RichProgress
+    from seqlab.stateful import ChunkLayout, StateReset, check_enough, reset_interval
     from seqlab.tasks import task_spec
     from seqlab.timing import StepTimer, Timing
     from seqlab.trainer import compile_model, fit, steps_per_epoch
@@ -126,10 +127,15 @@ def _run(cfg, output_dir, results, console, started) -> None:
             "task": data.task,
             "validation": data.validation,
         }
-        spec = InputSpec.of(data)
+        stateful = run_cfg.model.stateful
+        spec = InputSpec.of(data, run_cfg.trainer.batch_size if stateful else None)
         task = task_spec(data.task, data.num_classes, data.features)
         check_task(run_cfg.model, data.task)
         report = check_supported(spec, run_cfg.model, run_cfg.impl.name)
+        layout = None
+        if stateful:
+            layout = ChunkLayout.of(run_cfg.model, data.timesteps, run_cfg.trainer.batch_size)
+            check_enough(len(data.x_train), layout.batch_size)
         report.gpu_present = device.gpu_present and device.used == "gpu"
         results["cudnn"] = report.as_dict()
 
@@ -138,12 +144,14 @@ def _run(cfg, output_dir, results, console, started) -> None:
         model = build_model(spec, run_cfg.model, run_cfg.impl.name, task.output_units)
         timing.build_s = time.perf_counter() - t0
         results["params"] = int(sum(int(w.numpy().size) for w in model.trainable_weights))
-        compile_model(model, task, run_cfg.trainer)
+        compile_model(model, task, run_cfg.trainer, layout)
         timer = StepTimer(run_cfg.trainer.warmup_steps)
         resumed_from = backup_epoch(output_dir) if run_cfg.trainer.resume else 0
         previous = read_history(output_dir, resumed_from)
         epoch_log = EpochLog(output_dir, timer, previous)  # writes history.csv per epoch
         callbacks: list = [timer, epoch_log]
+        if layout is not None:
+            callbacks.insert(0, StateReset(reset_interval(run_cfg.model, layout)))
         if run_cfg.trainer.resume:
             callbacks.append(backup_callback(output_dir))
         if run_cfg.trainer.tensorboard:
@@ -160,7 +168,7 @@ def _run(cfg, output_dir, results, console, started) -> None:
                 RichProgress(
                     console or Console(),
                     run_cfg.trainer.epochs,
-                    steps_per_epoch(data, run_cfg.trainer),
+                    steps_per_epoch(data, run_cfg.trainer, layout),
                     task.metric,
                 )
             )
@@ -169,9 +177,17 @@ def _run(cfg, output_dir, results, console, started) -> None:
             "dtype_policy": keras.config.dtype_policy().name,
             "batch_size": run_cfg.trainer.batch_size,
             "epochs": run_cfg.trainer.epochs,  # after trainer=smoke's caps
-            "steps_per_epoch": steps_per_epoch(data, run_cfg.trainer),
+            "steps_per_epoch": steps_per_epoch(data, run_cfg.trainer, layout),
         }
-        outcome = fit(model, data, task, run_cfg.trainer, callbacks, previous)
+        if layout is not None:
+            results["settings"]["stateful"] = {
+                "chunk_length": layout.chunk_length,
+                "chunks_per_sequence": layout.chunks,
+                "reset_state": run_cfg.model.reset_state,
+                "optimizer_updates_per_epoch": results["settings"]["steps_per_epoch"]
+                // layout.chunks,
+            }
+        outcome = fit(model, data, task, run_cfg.trainer, callbacks, previous, layout)
         try:
             model.save(output_dir / MODEL_FILE)
             results["files"]["model"] = MODEL_FILE
@@ -185,7 +201,8 @@ def _run(cfg, output_dir, results, console, started) -> None:
         if grids is not None:
             results["files"]["reconstructions"] = grids.files
 
-    timer.fill(timing, run_cfg.trainer.batch_size)
+    # Stateful: a step is one chunk batch; throughput counts whole sequences.
+    timer.fill(timing, run_cfg.trainer.batch_size / (layout.chunks if layout else 1))
     if resumed_from:
         # This process ran epochs resumed_from+1.. only; its first epoch paid the tracing.
         timing.resumed = True

@@ -23,9 +23,11 @@ class InputSpec:
     mask_value: float | None = None
     mask_zero: bool = False
     mask_right_padded: bool | None = None  # None: no mask
+    # A fixed batch size, which stateful models need (their states are variables).
+    batch_size: int | None = None
 
     @classmethod
-    def of(cls, data: Any) -> InputSpec:
+    def of(cls, data: Any, batch_size: int | None = None) -> InputSpec:
         return cls(
             timesteps=data.timesteps,
             features=data.features,
@@ -33,6 +35,7 @@ class InputSpec:
             mask_value=data.mask_value,
             mask_zero=data.mask_zero,
             mask_right_padded=data.mask_right_padded,
+            batch_size=batch_size,
         )
 
 
@@ -61,6 +64,12 @@ def check_supported(spec: InputSpec, model: ModelConfig, impl: str) -> CudnnRepo
             "decoder starts from the encoder's final state of one direction. Set "
             "model.bidirectional=false."
         )
+    if model.stateful:
+        from seqlab.stateful import check_chunking
+
+        check_chunking(model, spec.timesteps)
+        if spec.batch_size is None:
+            raise ValueError("a stateful model needs InputSpec.batch_size")
     report = cudnn_report(model, impl, spec)
     if model.use_cudnn == "true" and not report.eligible:
         raise ConfigError(
@@ -103,13 +112,16 @@ def build_model(spec: InputSpec, model: ModelConfig, impl: str, output_units: in
     if model.arch == "seq_autoencoder":
         return _seq_autoencoder(keras, spec, model, impl, family, kwargs, build_rnn, use_cudnn)
 
+    # A stateful model reads one chunk at a time, with a batch size fixed at build time.
+    steps = model.chunk_length if model.stateful else spec.timesteps
+    batch = spec.batch_size if model.stateful else None
     if spec.vocab_size is not None:
-        inputs = keras.Input(shape=(spec.timesteps,), dtype="int32", name="tokens")
+        inputs = keras.Input(batch_shape=(batch, steps), dtype="int32", name="tokens")
         x = keras.layers.Embedding(
             spec.vocab_size, model.embedding_dim, mask_zero=spec.mask_zero, name="embedding"
         )(inputs)  # (batch, time, embedding_dim)
     else:
-        inputs = keras.Input(shape=(spec.timesteps, spec.features), name="features")
+        inputs = keras.Input(batch_shape=(batch, steps, spec.features), name="features")
         x = inputs  # (batch, time, features)
         if spec.mask_value is not None:
             x = keras.layers.Masking(mask_value=spec.mask_value, name="masking")(x)
@@ -127,6 +139,7 @@ def build_model(spec: InputSpec, model: ModelConfig, impl: str, output_units: in
         rnn_kw = {
             "return_sequences": not last or model.readout.startswith("sequence"),
             "return_state": last and model.readout == "final_state",
+            "stateful": model.stateful,
             "name": f"rnn_{index}",
         }
         rnn = build_rnn(family, kwargs, rnn_kw, use_cudnn)
@@ -147,6 +160,7 @@ def _stacked_manual(keras, family, cell_kwargs_: dict, x, model: ModelConfig):
     rnn = ManualRNN(
         keras.layers.StackedRNNCells(cells, name="stacked_cells"),
         return_sequences=model.readout.startswith("sequence"),
+        stateful=model.stateful,
         name="rnn_stack",
     )
     return _readout(keras, rnn(x), model, family.num_states)

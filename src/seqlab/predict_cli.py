@@ -31,7 +31,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=IMPLS,
         help="rebuild the model with this implementation and load the trained weights into it",
     )
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=256,
+        help="batch size of the evaluation (a stateful run always uses its own, which "
+        "its states were built for)",
+    )
     return parser.parse_args(argv)
 
 
@@ -68,22 +74,43 @@ def evaluate_run(
     import seqlab.tasks  # noqa: F401  (registers the custom metric)
     from seqlab.datasets import load_dataset
     from seqlab.model_builder import InputSpec, build_model
+    from seqlab.stateful import (
+        ChunkLayout,
+        StateReset,
+        chunk_batches,
+        predict_sequences,
+        reset_interval,
+    )
     from seqlab.tasks import task_spec
     from seqlab.trainer import batches, compile_model
 
     with scope:
         data = load_dataset(run_cfg.dataset)
         task = task_spec(data.task, data.num_classes, data.features)
+        layout = None
+        if run_cfg.model.stateful:
+            layout = ChunkLayout.of(run_cfg.model, data.timesteps, run_cfg.trainer.batch_size)
         model = keras.models.load_model(run_dir / MODEL_FILE)
         if impl is not None:
-            other = build_model(InputSpec.of(data), run_cfg.model, impl, task.output_units)
+            spec = InputSpec.of(data, layout.batch_size if layout else None)
+            other = build_model(spec, run_cfg.model, impl, task.output_units)
             other.set_weights(model.get_weights())  # same layers in the same order
             model = other
-        compile_model(model, task, run_cfg.trainer)
+        compile_model(model, task, run_cfg.trainer, layout)
         split = "test" if data.x_test is not None else "validation"
         x, y = (data.x_test, data.y_test) if split == "test" else (data.x_val, data.y_val)
-        scores = model.evaluate(batches(x, y, batch_size), return_dict=True, verbose=0)
-        logits = model.predict(x, batch_size=batch_size, verbose=0)
+        if layout is not None:
+            every = reset_interval(run_cfg.model, layout)
+            scores = model.evaluate(
+                chunk_batches(x, y, layout),
+                callbacks=[StateReset(every)],
+                return_dict=True,
+                verbose=0,
+            )
+            logits = predict_sequences(model, x, layout, every)
+        else:
+            scores = model.evaluate(batches(x, y, batch_size), return_dict=True, verbose=0)
+            logits = model.predict(x, batch_size=batch_size, verbose=0)
     np.savez_compressed(run_dir / PREDICTIONS_FILE, logits=logits, targets=y)
     recorded = (results.get("metrics") or {}).get(
         f"{'test' if split == 'test' else 'val'}_{task.metric}"

@@ -27,7 +27,8 @@ DEFINITIONS = {
     "step_ms_p90": "90th percentile training step over steady-state steps",
     "steady_steps": "how many steps the steady-state figures use",
     "warmup": "which steps were excluded from the steady state",
-    "samples_per_s": "batch_size / step_ms_median, at steady state",
+    "samples_per_s": "batch_size / step_ms_median, at steady state (stateful runs: whole "
+    "sequences per second, a step being one chunk batch)",
     "fit_s": "model.fit as a whole",
     "eval_s": "evaluation on the test split",
     "total_s": "the whole run: device set-up, data loading, build, fit, evaluation, writing",
@@ -101,7 +102,7 @@ class StepTimer(keras.callbacks.Callback):
         steps = self.steps[0] if self.steps else []
         return steps[self.warmup_steps :], f"the first {self.warmup_steps} steps"
 
-    def fill(self, timing: Timing, batch_size: int) -> None:
+    def fill(self, timing: Timing, batch_size: float) -> None:
         """Write the measured figures into `timing`."""
         steady, warmup = self.steady_steps()
         timing.epoch_s = [round(s, 4) for s in self.epoch_s]

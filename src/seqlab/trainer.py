@@ -12,6 +12,7 @@ import numpy as np
 
 from seqlab.config import TrainerConfig
 from seqlab.datasets import SequenceData
+from seqlab.stateful import ChunkLayout, StateReset, chunk_batches
 from seqlab.tasks import TaskSpec
 
 OPTIMIZER_CLASSES = {
@@ -49,15 +50,28 @@ def batches_per_pass(n: int, batch_size: int, drop_remainder: bool) -> int:
     return n // batch_size if drop_remainder else math.ceil(n / batch_size)
 
 
-def make_optimizer(cfg: TrainerConfig):
+def make_optimizer(cfg: TrainerConfig, accumulate: int | None = None):
     cls = getattr(keras.optimizers, OPTIMIZER_CLASSES[cfg.optimizer])
-    return cls(learning_rate=cfg.lr, clipnorm=cfg.clipnorm)
+    return cls(learning_rate=cfg.lr, clipnorm=cfg.clipnorm, gradient_accumulation_steps=accumulate)
 
 
-def compile_model(model, task: TaskSpec, cfg: TrainerConfig) -> None:
+def compile_model(
+    model, task: TaskSpec, cfg: TrainerConfig, layout: ChunkLayout | None = None
+) -> None:
+    """Compile with the task's loss and metrics.
+
+    Stateful chunked training (`layout`) scores only the last chunk of each sequence
+    through sample weights, which Keras applies to `weighted_metrics` only, and
+    updates the weights once per group of chunks.
+    """
     jit = {"true": True, "false": False}.get(cfg.jit_compile, "auto")
+    metrics = {"metrics": task.metrics()}
+    accumulate = None
+    if layout is not None:
+        metrics = {"weighted_metrics": task.metrics()}
+        accumulate = layout.chunks if layout.chunks > 1 else None
     model.compile(
-        optimizer=make_optimizer(cfg), loss=task.loss(), metrics=task.metrics(), jit_compile=jit
+        optimizer=make_optimizer(cfg, accumulate), loss=task.loss(), jit_compile=jit, **metrics
     )
 
 
@@ -88,9 +102,20 @@ class FitOutcome:
     nan_at: tuple[int, int] | None = None
 
 
-def steps_per_epoch(data: SequenceData, cfg: TrainerConfig) -> int:
+def steps_per_epoch(
+    data: SequenceData, cfg: TrainerConfig, layout: ChunkLayout | None = None
+) -> int:
+    """Batches per epoch as Keras counts them (chunk batches when stateful)."""
+    if layout is not None:
+        # trainer.steps_per_epoch counts groups of whole sequences (optimizer updates).
+        groups = cfg.steps_per_epoch or len(data.x_train) // cfg.batch_size
+        return groups * layout.chunks
     full = batches_per_pass(len(data.x_train), cfg.batch_size, cfg.drop_remainder)
     return cfg.steps_per_epoch or full
+
+
+def _chunk_steps(steps: int | None, layout: ChunkLayout | None) -> int | None:
+    return steps * layout.chunks if steps is not None and layout is not None else steps
 
 
 def final_metrics(history: list[dict[str, Any]], task: TaskSpec) -> dict[str, float | None]:
@@ -115,13 +140,17 @@ def fit(
     cfg: TrainerConfig,
     callbacks: list,
     previous_history: list[dict[str, Any]] = (),
+    layout: ChunkLayout | None = None,
 ) -> FitOutcome:
     """Train `model` (already compiled) on `data`; evaluate on the test split if there is one.
 
     `previous_history` holds the epochs an interrupted run finished before (the
     callbacks then include Keras's BackupAndRestore, which restores its state).
+    `layout`: a stateful model, fed consecutive chunks (the callbacks then include
+    `seqlab.stateful.StateReset`); step counts in `cfg` count whole sequences.
     """
-    if batches_per_pass(len(data.x_train), cfg.batch_size, cfg.drop_remainder) == 0:
+    full_batches = batches_per_pass(len(data.x_train), cfg.batch_size, cfg.drop_remainder)
+    if layout is None and full_batches == 0:
         from seqlab.errors import ConfigError
 
         raise ConfigError(
@@ -130,26 +159,33 @@ def fit(
             "trainer.batch_size or set trainer.drop_remainder=false."
         )
     # With an explicit steps_per_epoch the data repeats, so epochs never run dry.
-    train = batches(
-        data.x_train,
-        data.y_train,
-        cfg.batch_size,
-        shuffle_seed=cfg.seed,
-        shuffle_buffer=cfg.shuffle_buffer,
-        drop_remainder=cfg.drop_remainder,
-        repeat=cfg.steps_per_epoch is not None,
-    )
-    val = batches(data.x_val, data.y_val, cfg.batch_size, drop_remainder=cfg.drop_remainder)
-    if batches_per_pass(len(data.x_val), cfg.batch_size, cfg.drop_remainder) == 0:
-        val = batches(data.x_val, data.y_val, cfg.batch_size)
+    repeat = cfg.steps_per_epoch is not None
+    if layout is not None:
+        train = chunk_batches(
+            data.x_train, data.y_train, layout, shuffle_seed=cfg.seed, repeat=repeat
+        )
+        val = chunk_batches(data.x_val, data.y_val, layout, groups=cfg.validation_steps)
+    else:
+        train = batches(
+            data.x_train,
+            data.y_train,
+            cfg.batch_size,
+            shuffle_seed=cfg.seed,
+            shuffle_buffer=cfg.shuffle_buffer,
+            drop_remainder=cfg.drop_remainder,
+            repeat=repeat,
+        )
+        val = batches(data.x_val, data.y_val, cfg.batch_size, drop_remainder=cfg.drop_remainder)
+        if batches_per_pass(len(data.x_val), cfg.batch_size, cfg.drop_remainder) == 0:
+            val = batches(data.x_val, data.y_val, cfg.batch_size)
     guard = NanGuard()
     start = time.perf_counter()
     history = model.fit(
         train,
         epochs=cfg.epochs,
-        steps_per_epoch=cfg.steps_per_epoch,
+        steps_per_epoch=_chunk_steps(cfg.steps_per_epoch, layout),
         validation_data=val,
-        validation_steps=cfg.validation_steps,
+        validation_steps=_chunk_steps(cfg.validation_steps, layout),
         callbacks=[guard, *callbacks],
         shuffle=False,  # the tf.data pipeline shuffles
         verbose=0,
@@ -163,9 +199,18 @@ def fit(
     outcome.metrics = final_metrics(outcome.history, task)
 
     if data.x_test is not None and cfg.evaluate_test and outcome.nan_at is None:
-        test = batches(data.x_test, data.y_test, cfg.batch_size)
+        if layout is not None:
+            test = chunk_batches(data.x_test, data.y_test, layout, groups=cfg.test_steps)
+        else:
+            test = batches(data.x_test, data.y_test, cfg.batch_size)
         start = time.perf_counter()
-        scores = model.evaluate(test, steps=cfg.test_steps, return_dict=True, verbose=0)
+        scores = model.evaluate(
+            test,
+            steps=_chunk_steps(cfg.test_steps, layout),
+            callbacks=[c for c in callbacks if isinstance(c, StateReset)],
+            return_dict=True,
+            verbose=0,
+        )
         outcome.eval_s = time.perf_counter() - start
         for key in ("loss", task.metric):
             outcome.metrics[f"test_{key}"] = scores.get(key)

@@ -1,0 +1,235 @@
+"""Stateful training of long sequences in consecutive chunks (`model.stateful=true`).
+
+A long sequence of T steps is cut into T / C chunks of C steps. The sequences are
+grouped `batch_size` at a time, and each group becomes T / C consecutive batches of
+shape (batch_size, C, ...): sample i of batch k+1 is the chunk right after sample i
+of batch k, so the recurrent layers (built with `stateful=True`) carry their final
+states from one batch into the next. `StateReset` zeroes the states before the first
+chunk of every group, which covers the start of every epoch, every evaluation and
+every prediction (Keras counts batches from 0 in each of them).
+
+The dataset's target belongs to the whole sequence, so only a group's last chunk is
+scored: the other chunks get sample weight 0 and only carry state forward. Gradients
+do not cross chunk boundaries (truncated backpropagation through time); the
+optimizer accumulates the gradients of a group's chunks and updates once per group
+(Keras's `gradient_accumulation_steps`).
+
+`model.reset_state=chunk` zeroes the states before every chunk instead: the same
+data, weights and updates with no memory across chunks, the baseline that shows
+what carrying state buys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from seqlab.config import ModelConfig
+from seqlab.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ChunkLayout:
+    """How one group of `batch_size` sequences is cut into consecutive chunk batches."""
+
+    batch_size: int
+    chunk_length: int
+    chunks: int  # chunks per sequence
+
+    @classmethod
+    def of(cls, model: ModelConfig, timesteps: int, batch_size: int) -> ChunkLayout:
+        check_chunking(model, timesteps)
+        return cls(batch_size, model.chunk_length, timesteps // model.chunk_length)
+
+    def last_chunk_weight(self, real: int, padded: int) -> float:
+        """The sample weight of a real sequence's last chunk.
+
+        Keras averages the weighted loss over every sample of a batch and then over
+        the batches of an epoch, so the reported loss is the mean over real
+        sequences only when the scored chunks weigh chunks * padded / real (every
+        batch has the same size). Weighted metrics divide by the sum of the weights,
+        so the scale does not change them, and with gradient accumulation (which
+        averages over the group's chunks) the update is the one of the last chunk's
+        mean loss.
+        """
+        return self.chunks * padded / real
+
+
+def check_chunking(model: ModelConfig, timesteps: int) -> None:
+    """Refuse what stateful chunking cannot compute faithfully."""
+    if model.chunk_length is None:
+        raise ConfigError(
+            "model.stateful=true needs model.chunk_length, the number of time steps in "
+            f"each chunk; the sequences here have {timesteps} steps. Set for example "
+            f"model.chunk_length={_divisor_hint(timesteps)}."
+        )
+    if timesteps % model.chunk_length:
+        raise ConfigError(
+            f"model.chunk_length={model.chunk_length} does not divide the sequence length "
+            f"{timesteps}, so the last chunk would be cut short. Use a divisor of "
+            f"{timesteps} (for example {_divisor_hint(timesteps)}) or change the "
+            "dataset's length."
+        )
+    refused = {
+        model.arch != "rnn": f"model.arch={model.arch} (autoencoders need the whole sequence)",
+        model.bidirectional: "model.bidirectional=true (a backward pass cannot run chunk by "
+        "chunk from the start)",
+        model.readout == "sequence_mean": "model.readout=sequence_mean (it would average "
+        "over the last chunk only)",
+    }
+    reasons = [reason for bad, reason in refused.items() if bad]
+    if reasons:
+        raise ConfigError(
+            "model.stateful=true cannot be combined with " + " or ".join(reasons) + ". "
+            "Turn those options off, or set model.stateful=false."
+        )
+
+
+def _divisor_hint(timesteps: int) -> int:
+    divisors = [d for d in range(2, timesteps) if timesteps % d == 0 and d <= timesteps // 2]
+    return min(divisors, key=lambda d: abs(d - timesteps // 10)) if divisors else timesteps
+
+
+def check_enough(sequences: int, batch_size: int) -> None:
+    if sequences < batch_size:
+        raise ConfigError(
+            f"model.stateful=true needs at least trainer.batch_size={batch_size} sequences "
+            f"in every split (a batch holds that many sequences side by side), and a split "
+            f"here has {sequences}. Lower trainer.batch_size or use more data."
+        )
+
+
+def arrange(
+    x: np.ndarray, y: np.ndarray, layout: ChunkLayout, *, pad: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lay out (x, y) as consecutive chunk batches, in order, with sample weights.
+
+    Returns x of shape (groups * chunks * batch, chunk_length, ...), y repeated for
+    every chunk, and weights that are nonzero on the last chunk of real sequences
+    only. With `pad`, the last partial group is filled with zero sequences of weight
+    0 (every sequence is scored); without, it is dropped.
+    """
+    b, n, c = layout.batch_size, layout.chunks, layout.chunk_length
+    real = len(x)
+    if not pad:
+        check_enough(real, b)
+    groups = -(-real // b) if pad else real // b
+    padded = groups * b
+    if padded > real:
+        x = np.concatenate([x, np.zeros((padded - real, *x.shape[1:]), x.dtype)])
+        y = np.concatenate([y, np.zeros((padded - real, *y.shape[1:]), y.dtype)])
+    x, y = x[:padded], y[:padded]
+    kept = min(real, padded)
+    # (groups*b, n*c, ...) -> (groups, b, n, c, ...) -> (groups, n, b, c, ...)
+    xs = x.reshape(groups, b, n, c, *x.shape[2:])
+    xs = np.moveaxis(xs, 2, 1).reshape(groups * n * b, c, *x.shape[2:])
+    ys = np.broadcast_to(y.reshape(groups, 1, b, *y.shape[1:]), (groups, n, b, *y.shape[1:]))
+    weights = np.zeros((groups, n, b), "float32")
+    is_real = (np.arange(padded) < kept).reshape(groups, b)
+    weights[:, -1, :] = is_real * layout.last_chunk_weight(kept, padded)
+    return xs, ys.reshape(groups * n * b, *y.shape[1:]), weights.reshape(-1)
+
+
+def chunk_batches(
+    x: np.ndarray,
+    y: np.ndarray,
+    layout: ChunkLayout,
+    *,
+    shuffle_seed: int | None = None,
+    repeat: bool = False,
+    groups: int | None = None,
+):
+    """A tf.data pipeline of (x_chunk, y, weight) batches in the order `arrange` gives.
+
+    With a seed, the sequences are reshuffled into new groups every epoch before
+    being cut (a group's chunks stay consecutive); the last partial group is
+    dropped. Without, every sequence is kept (zero-padded, weight 0), in order, or
+    only the first `groups` groups (trainer.validation_steps/test_steps), so that
+    the loss is the mean over exactly the sequences scored.
+    """
+    import tensorflow as tf
+
+    if shuffle_seed is None:
+        if groups is not None:
+            x, y = x[: groups * layout.batch_size], y[: groups * layout.batch_size]
+        arranged = arrange(x, y, layout, pad=True)
+        ds = tf.data.Dataset.from_tensor_slices(arranged).batch(layout.batch_size)
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+    check_enough(len(x), layout.batch_size)
+    b, n, c = layout.batch_size, layout.chunks, layout.chunk_length
+    weight = layout.last_chunk_weight(1, 1)
+
+    def cut(xb, yb):
+        # (b, n*c, ...) -> (n, b, c, ...): one element per chunk batch after unbatch()
+        chunks = tf.reshape(xb, [b, n, c, *x.shape[2:]])
+        chunks = tf.transpose(chunks, [1, 0, 2, *range(3, len(x.shape) + 1)])
+        targets = tf.repeat(yb[None], n, axis=0)
+        weights = tf.concat([tf.zeros([n - 1, b]), tf.fill([1, b], weight)], axis=0)
+        return chunks, targets, weights
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    # Group before repeating, so that no group mixes two passes over the data.
+    ds = ds.batch(b, drop_remainder=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.map(cut).unbatch()
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def predict_sequences(model, x: np.ndarray, layout: ChunkLayout, reset_every: int) -> np.ndarray:
+    """The model's output for each whole sequence of `x`: its output on the last chunk."""
+    xs, _, _ = arrange(x, np.zeros(len(x), "float32"), layout, pad=True)
+    out = model.predict(
+        xs, batch_size=layout.batch_size, callbacks=[StateReset(reset_every)], verbose=0
+    )
+    # (groups * chunks * batch, ...) -> (groups, chunks, batch, ...): keep the last chunk.
+    out = out.reshape(-1, layout.chunks, layout.batch_size, *out.shape[1:])[:, -1]
+    return out.reshape(-1, *out.shape[2:])[: len(x)]
+
+
+def stateful_layers(model) -> list:
+    return [layer for layer in _all_layers(model) if getattr(layer, "stateful", False)]
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from _all_layers(layer)
+
+
+def reset_states(model) -> None:
+    """Zero the carried states of every stateful recurrent layer of `model`."""
+    for layer in stateful_layers(model):
+        # keras.tree.flatten: stacked cells keep one list of states per cell, which
+        # RNN.reset_state does not descend into.
+        for state in keras.tree.flatten(layer.states or []):
+            state.assign(keras.ops.zeros_like(state))
+
+
+class StateReset(keras.callbacks.Callback):
+    """Zeroes the carried states before the first chunk of each group of sequences.
+
+    `every` is the number of chunk batches per group (`model.reset_state=sequence`),
+    or 1 to reset before every chunk (`model.reset_state=chunk`).
+    """
+
+    def __init__(self, every: int) -> None:
+        super().__init__()
+        self.every = every
+
+    def _maybe_reset(self, batch, logs=None):
+        if batch % self.every == 0:
+            reset_states(self.model)
+
+    on_train_batch_begin = _maybe_reset
+    on_test_batch_begin = _maybe_reset
+    on_predict_batch_begin = _maybe_reset
+
+
+def reset_interval(model: ModelConfig, layout: ChunkLayout) -> int:
+    return layout.chunks if model.reset_state == "sequence" else 1
