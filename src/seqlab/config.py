@@ -193,7 +193,8 @@ class TrainerConfig:
     lr: float = 1e-3
     clipnorm: float | None = None
     seed: int = 42
-    # null: one pass over the training split per epoch.
+    # null: one pass over the training split per epoch. With model.stateful the three
+    # step counts count groups of batch_size whole sequences, not chunk batches.
     steps_per_epoch: int | None = None
     validation_steps: int | None = None
     test_steps: int | None = None
