@@ -83,25 +83,18 @@ def test_imdb_processing_matches_keras_load_data(compose_cfg, tmp_path, monkeypa
     path = write_imdb_npz(tmp_path / "imdb.npz")
     monkeypatch.setattr(keras_imdb, "get_file", lambda *a, **k: str(path))
     (kx_train, ky_train), (kx_test, _) = keras.datasets.imdb.load_data(num_words=100)
-    data = load(
-        compose_cfg,
+    overrides = [
         "dataset=imdb",
         f"dataset.path={path}",
         "dataset.num_words=100",
         "dataset.maxlen=25",
-        "dataset.validation=test",
-    )
+    ]
+    data = load(compose_cfg, *overrides, "dataset.validation=test")
     expected = keras.utils.pad_sequences(kx_test, maxlen=25)
     np.testing.assert_array_equal(data.x_val, expected)
     assert data.vocab_size == 100 and data.x_val.max() < 100
     # Without validation=test the training reviews are split, in keras's order.
-    data = load(
-        compose_cfg,
-        "dataset=imdb",
-        f"dataset.path={path}",
-        "dataset.num_words=100",
-        "dataset.maxlen=25",
-    )
+    data = load(compose_cfg, *overrides)
     assert len(data.x_train) + len(data.x_val) == len(kx_train) == len(ky_train)
 
 
