@@ -31,7 +31,7 @@ def load_arrays(imdb: str | None):
     import numpy as np
 
     if imdb:
-        from seqlab.datasets.imdb import read_imdb_file
+        from seqlab.data.loaders.imdb import read_imdb_file
 
         x_train, y_train, x_val, y_val = read_imdb_file(imdb, 500)
         pad = lambda reviews: keras.utils.pad_sequences(reviews, maxlen=80).astype("int32")  # noqa: E731
@@ -45,7 +45,7 @@ def load_arrays(imdb: str | None):
 def run_plain(arrays, epochs: int) -> float:
     from plain_seed_script import train
 
-    from seqlab.timing import StepTimer, Timing
+    from seqlab.runs.timing import StepTimer, Timing
 
     timer = StepTimer(warmup_steps=5)
     train(*arrays, cell="lstm", vocab=500, epochs=epochs, seed=22, callbacks=[timer])
@@ -57,8 +57,8 @@ def run_plain(arrays, epochs: int) -> float:
 def run_seqlab(imdb: str | None, epochs: int, workdir: Path, progress: bool) -> float:
     from hydra import compose, initialize_config_dir
 
-    from seqlab.conf_dir import conf_dir
-    from seqlab.experiment import run_experiment
+    from seqlab.config.store import conf_dir
+    from seqlab.runs.experiment import run_experiment
 
     overrides = [
         "+experiment=imdb_lstm_manual",
@@ -99,7 +99,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from seqlab.schemas import register_schemas
+    from seqlab.config.store import register_schemas
 
     register_schemas()
     arrays = load_arrays(args.imdb)

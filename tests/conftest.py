@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-from seqlab.conf_dir import conf_dir
-from seqlab.schemas import register_schemas
+from seqlab.config.store import conf_dir, register_schemas
 
 register_schemas()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

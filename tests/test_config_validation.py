@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
+from seqlab.config import validate
 from seqlab.errors import ConfigError
-from seqlab.experiment import typed_config
 
 from .conftest import run_cli
 
 
 def test_defaults_compose_to_the_documented_run(compose_cfg):
-    cfg = typed_config(compose_cfg())
+    cfg = validate(compose_cfg())
     assert cfg.dataset.name == "digits"
     assert (cfg.model.cell, cfg.model.units, cfg.model.layers) == ("lstm", 64, 2)
     assert (cfg.impl.name, cfg.device.name) == ("layer", "auto")
 
 
 def test_imdb_gets_the_seeds_dropout_unless_overridden(compose_cfg):
-    assert typed_config(compose_cfg("dataset=imdb")).model.dropout == 0.5
-    assert typed_config(compose_cfg("dataset=imdb", "model.dropout=0.1")).model.dropout == 0.1
-    assert typed_config(compose_cfg("dataset=imdb", "model=gru")).model.dropout == 0.5
+    assert validate(compose_cfg("dataset=imdb")).model.dropout == 0.5
+    assert validate(compose_cfg("dataset=imdb", "model.dropout=0.1")).model.dropout == 0.1
+    assert validate(compose_cfg("dataset=imdb", "model=gru")).model.dropout == 0.5
 
 
 @pytest.mark.parametrize(
@@ -50,23 +53,41 @@ def test_imdb_gets_the_seeds_dropout_unless_overridden(compose_cfg):
 )
 def test_out_of_range_values_name_the_key_and_what_is_allowed(compose_cfg, override, key):
     with pytest.raises(ConfigError) as info:
-        typed_config(compose_cfg(*override.split()))
+        validate(compose_cfg(*override.split()))
     message = str(info.value)
     assert message.startswith(f"{key}=")
     assert "must be" in message
     assert "\n" not in message
 
 
+@pytest.mark.e2e
 def test_bad_value_on_the_command_line_exits_2_with_one_paragraph(tmp_path):
     result = run_cli("model.units=0", cwd=tmp_path)
     assert result.returncode == 2
     assert "model.units=0 is not allowed: model.units must be an integer >= 1" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    # The failed run still leaves its record.
-    (results,) = tmp_path.glob("outputs/*/*/results.json")
-    assert '"status": "failed"' in results.read_text()
+    assert not (tmp_path / "outputs").exists()  # a refused config leaves no folder
 
 
+@pytest.mark.e2e
+def test_an_invalid_cross_group_config_fails_first_without_tensorflow_or_folder(tmp_path):
+    code = (
+        "import sys; sys.argv = ['seqlab', 'model=indrnn', 'impl=layer', 'dataset=imdb',"
+        " 'dataset.path=/nonexistent']\n"
+        "from seqlab.cli.main import main\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    print('EXIT', exit.code)\n"
+        "print('TF_IMPORTED' if 'tensorflow' in sys.modules else 'TF_NOT_IMPORTED')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert "EXIT 2" in out.stdout and "TF_NOT_IMPORTED" in out.stdout
+    assert "impl=layer needs a fused Keras layer" in out.stderr
+    assert "/nonexistent" not in out.stderr and "Traceback" not in out.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.e2e
 def test_unknown_group_option_lists_the_known_ones(tmp_path):
     result = run_cli("model=transformer", cwd=tmp_path)
     assert result.returncode != 0
@@ -76,6 +97,7 @@ def test_unknown_group_option_lists_the_known_ones(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.e2e
 def test_wrong_type_and_unknown_key_are_rejected_by_the_schema(tmp_path):
     wrong_type = run_cli("model.units=many", cwd=tmp_path)
     assert wrong_type.returncode != 0
@@ -86,15 +108,13 @@ def test_wrong_type_and_unknown_key_are_rejected_by_the_schema(tmp_path):
 
 
 def test_option_a_cell_does_not_have_is_refused(compose_cfg):
-    from seqlab.cells import CELLS, cell_kwargs
-
-    cfg = typed_config(compose_cfg("model=simple_rnn", "model.reset_after=false"))
-    with pytest.raises(ConfigError, match="reset_after"):
-        cell_kwargs(CELLS.get("simple_rnn"), cfg.model)
+    with pytest.raises(ConfigError, match=r"reset_after=False does not apply to model\.cell"):
+        validate(compose_cfg("model=simple_rnn", "model.reset_after=false"))
+    assert validate(compose_cfg("model=gru", "model.reset_after=false")).model.reset_after is False
 
 
 def test_smoke_caps_the_length_a_preset_sets(compose_cfg):
-    cfg = typed_config(compose_cfg("+experiment=mnist_lstm_rows", "trainer=smoke"))
+    cfg = validate(compose_cfg("+experiment=mnist_lstm_rows", "trainer=smoke"))
     assert (cfg.trainer.epochs, cfg.trainer.steps_per_epoch) == (1, 3)
     assert cfg.trainer.batch_size == 32 and cfg.model.units == 32  # the preset's own
-    assert typed_config(compose_cfg("+experiment=mnist_lstm_rows")).trainer.steps_per_epoch == 1000
+    assert validate(compose_cfg("+experiment=mnist_lstm_rows")).trainer.steps_per_epoch == 1000

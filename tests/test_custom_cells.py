@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seqlab.config import ModelConfig
+from seqlab.config import ModelConfig, validate
 from seqlab.errors import ConfigError
-from seqlab.experiment import run_experiment
-from seqlab.model_builder import InputSpec, build_model
+from seqlab.models.builder import InputSpec, build_model
+from seqlab.runs.experiment import run_experiment
 
 
 def test_indrnn_cell_matches_a_numpy_reference_over_several_steps():
     import keras
 
-    from seqlab.custom_cells.indrnn import IndRNNCell
+    from seqlab.examples.indrnn import IndRNNCell
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3, 5, 4)).astype("float32")  # (batch, time, features)
@@ -31,7 +31,7 @@ def test_indrnn_cell_matches_a_numpy_reference_over_several_steps():
 def test_indrnn_recurrent_weights_stay_clipped_after_training():
     import keras
 
-    from seqlab.custom_cells.indrnn import IndRNNCell
+    from seqlab.examples.indrnn import IndRNNCell
 
     model = keras.Sequential(
         [
@@ -60,7 +60,7 @@ def test_custom_cell_is_built_from_its_target_and_options():
         cell="custom",
         units=5,
         layers=1,
-        custom_cell={"_target_": "seqlab.custom_cells.indrnn.IndRNNCell", "activation": "relu"},
+        custom_cell={"_target_": "seqlab.examples.indrnn.IndRNNCell", "activation": "relu"},
     )
     model = build_model(spec, model_cfg, "cell_loop", 2)
     cell = model.get_layer("rnn_0").cell
@@ -74,19 +74,20 @@ def test_custom_cell_is_built_from_its_target_and_options():
 
 
 @pytest.mark.parametrize(
-    ("impl", "target", "message"),
+    ("overrides", "message"),
     [
-        ("layer", "seqlab.custom_cells.indrnn.IndRNNCell", "needs a fused Keras layer"),
-        ("cell_loop", "no.such.Cell", "could not be imported"),
+        (["model=indrnn", "impl=layer"], "impl=layer needs a fused Keras layer"),
+        (["model=indrnn", "impl=unrolled"], "impl=unrolled needs a fused Keras layer"),
+        (["model.cell=custom"], r"model\.custom_cell\._target_"),
     ],
 )
-def test_custom_cell_errors_say_what_to_do(impl, target, message):
-    spec = InputSpec(timesteps=4, features=3, vocab_size=None)
-    model_cfg = ModelConfig(cell="custom", custom_cell={"_target_": target})
+def test_custom_cell_config_errors_say_what_to_do(compose_cfg, overrides, message):
     with pytest.raises(ConfigError, match=message):
-        build_model(spec, model_cfg, impl, 2)
+        validate(compose_cfg(*overrides))
 
 
-def test_custom_cell_without_a_target_is_a_config_error():
-    with pytest.raises(ConfigError, match=r"model\.custom_cell\._target_"):
-        ModelConfig(cell="custom")
+def test_a_custom_cell_that_cannot_be_imported_is_a_config_error():
+    from seqlab.models.cells import family_for
+
+    with pytest.raises(ConfigError, match="could not be imported"):
+        family_for(ModelConfig(cell="custom", custom_cell={"_target_": "no.such.Cell"}))

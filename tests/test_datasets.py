@@ -7,10 +7,11 @@ import time
 import numpy as np
 import pytest
 
-from seqlab.datasets import DATASETS, load_dataset
-from seqlab.datasets.splits import holdout
+from seqlab.config import validate
+from seqlab.data import DATASETS, load_dataset
+from seqlab.data.splits import holdout
 from seqlab.errors import DataError
-from seqlab.experiment import typed_config
+from seqlab.models.cudnn import masks_right_padded
 
 from .keras_fixtures import (
     write_fashion_dir,
@@ -21,7 +22,7 @@ from .keras_fixtures import (
 
 
 def load(compose_cfg, *overrides):
-    return load_dataset(typed_config(compose_cfg(*overrides)).dataset)
+    return load_dataset(validate(compose_cfg(*overrides)).dataset)
 
 
 def test_digits_are_8_steps_of_8_pixels_with_disjoint_splits(compose_cfg):
@@ -58,7 +59,7 @@ def test_toy_sequences_follow_seed_002(compose_cfg):
     assert x.shape[1] == 20 and data.mask_value == -1.0
     lengths = (x != -1.0).sum(axis=1)
     assert lengths.min() >= 5 and lengths.max() <= 19
-    assert data.mask_right_padded is True  # post-padding: cuDNN-compatible masks
+    assert masks_right_padded(data.masks()) is True  # post-padding: cuDNN-compatible masks
     for row, label, n in zip(x, y, lengths, strict=True):
         steps = np.diff(np.rint(row[:n] * 10000))
         assert (label == 0) == bool(np.all(steps == 1))
@@ -112,7 +113,7 @@ def test_imdb_accepts_the_arr_layout_and_post_padding(compose_cfg, tmp_path):
     )
     assert data.x_train.shape[1] == 12 and data.x_train.max() < 200
     assert np.all(data.x_train[:, 0] == 1)  # start token kept, padding after it
-    assert data.mask_zero and data.mask_right_padded is True
+    assert data.mask_zero and masks_right_padded(data.masks()) is True
     pre = load(
         compose_cfg,
         "dataset=imdb",
@@ -120,7 +121,7 @@ def test_imdb_accepts_the_arr_layout_and_post_padding(compose_cfg, tmp_path):
         "dataset.mask_padding=true",
         "dataset.maxlen=40",
     )
-    assert pre.mask_right_padded is False  # pre-padding: not cuDNN-compatible
+    assert masks_right_padded(pre.masks()) is False  # pre-padding: not cuDNN-compatible
 
 
 def test_mnist_and_fashion_match_keras_load_data(compose_cfg, tmp_path, monkeypatch):
@@ -172,4 +173,4 @@ def test_missing_corrupt_and_mismatched_files_are_clear_errors(compose_cfg, tmp_
 
 def test_every_registered_dataset_has_a_yaml_file(compose_cfg):
     for name in DATASETS:
-        assert typed_config(compose_cfg(f"dataset={name}")).dataset.name == name
+        assert validate(compose_cfg(f"dataset={name}")).dataset.name == name

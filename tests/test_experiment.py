@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from seqlab.experiment import run_experiment
+from seqlab.runs.experiment import run_experiment
 
 REQUIRED_TIMING = (
     "build_s",
@@ -130,3 +130,28 @@ def test_nan_loss_stops_the_run_and_says_where(compose_cfg, tmp_path):
     assert results["status"] == "failed"
     assert "NaN at epoch 1, step" in results["error"]
     assert (tmp_path / "history.csv").exists()
+
+
+@pytest.mark.parametrize("jit", ["true", "false"])
+def test_jit_compile_is_applied_and_recorded(compose_cfg, tmp_path, jit):
+    results = run(compose_cfg, tmp_path, "model.units=4", f"trainer.jit_compile={jit}")
+    assert results["status"] == "ok", results["error"]
+    assert results["settings"]["jit_compile"] is (jit == "true")
+
+
+def test_evaluate_test_false_skips_the_test_split(compose_cfg, tmp_path):
+    results = run(compose_cfg, tmp_path, "model.units=4", "trainer.evaluate_test=false")
+    assert results["status"] == "ok", results["error"]
+    assert not any(key.startswith("test_") for key in results["metrics"])
+    assert results["timing"]["eval_s"] is None
+    with_test = run(compose_cfg, tmp_path / "b", "model.units=4")
+    assert "test_accuracy" in with_test["metrics"] and with_test["timing"]["eval_s"] > 0
+
+
+def test_tensorboard_writes_event_files_beside_the_results(compose_cfg, tmp_path):
+    results = run(compose_cfg, tmp_path, "model.units=4", "trainer.tensorboard=true")
+    assert results["status"] == "ok", results["error"]
+    assert results["files"]["tensorboard"] == "tensorboard"
+    events = list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
+    assert events and all(e.stat().st_size > 0 for e in events)
+    assert not (tmp_path / "b" / "tensorboard").exists()

@@ -1,15 +1,15 @@
-"""Every registry key builds with the expected shapes and weights; cuDNN reasons are right."""
+"""Every registry key builds with the expected shapes and weights."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from seqlab.cells import CELLS
 from seqlab.config import ModelConfig
 from seqlab.errors import ConfigError
-from seqlab.impls import IMPLEMENTATIONS
-from seqlab.model_builder import InputSpec, build_model, check_supported
+from seqlab.models.builder import InputSpec, build_model
+from seqlab.models.cells import CELLS
+from seqlab.models.impls import IMPLEMENTATIONS
 from seqlab.registry import Registry
 
 FEATURES = InputSpec(timesteps=5, features=3, vocab_size=None)
@@ -41,25 +41,6 @@ def test_token_input_gets_an_embedding_and_bidirectional_doubles_the_width():
     assert model.get_layer("head").input.shape == (None, 8)
     sum_cfg = ModelConfig(cell="gru", units=4, layers=1, bidirectional=True, merge_mode="sum")
     assert build_model(TOKENS, sum_cfg, "layer", 1).get_layer("head").input.shape == (None, 4)
-
-
-def test_cudnn_reasons_follow_keras_rules():
-    ok = check_supported(FEATURES, ModelConfig(cell="lstm"), "layer")
-    assert ok.eligible and ok.reasons == []
-    loop = check_supported(FEATURES, ModelConfig(cell="gru"), "cell_loop")
-    assert not loop.eligible and any("cell_loop" in r for r in loop.reasons)
-    several = check_supported(
-        FEATURES, ModelConfig(cell="gru", recurrent_dropout=0.2, reset_after=False), "unrolled"
-    )
-    assert len(several.reasons) == 3
-    assert not check_supported(FEATURES, ModelConfig(cell="simple_rnn"), "layer").eligible
-    pre_padded = InputSpec(6, None, 50, mask_zero=True, mask_right_padded=False)
-    assert "right-padded" in " ".join(check_supported(pre_padded, ModelConfig(), "layer").reasons)
-
-
-def test_use_cudnn_true_where_impossible_is_refused_with_the_reasons():
-    with pytest.raises(ConfigError, match="recurrent_dropout > 0"):
-        check_supported(FEATURES, ModelConfig(use_cudnn="true", recurrent_dropout=0.1), "layer")
 
 
 def test_readouts_have_the_expected_width():
@@ -101,7 +82,7 @@ def test_zero_states_follow_the_batch_size_of_the_input():
 def test_manual_steps_stacked_cells_in_one_loop_like_the_seeds():
     import keras
 
-    from seqlab.manual_rnn import ManualRNN
+    from seqlab.models.manual_rnn import ManualRNN
 
     spec = InputSpec(timesteps=5, features=3, vocab_size=None)
     model = build_model(spec, ModelConfig(cell="gru", units=4, layers=3), "manual", 2)

@@ -14,7 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_wheel_installs_into_a_fresh_venv_and_runs_from_another_directory(tmp_path):
     dist = tmp_path / "dist"
     subprocess.run(
@@ -45,7 +45,7 @@ def test_wheel_installs_into_a_fresh_venv_and_runs_from_another_directory(tmp_pa
     elsewhere.mkdir()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     where = subprocess.run(
-        [str(python), "-c", "import seqlab.conf_dir as c; print(c.conf_dir())"],
+        [str(python), "-c", "import seqlab.config.store as c; print(c.conf_dir())"],
         cwd=elsewhere,
         capture_output=True,
         text=True,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from seqlab.conf_dir import conf_dir
-from seqlab.experiment import run_experiment
+from seqlab.config.store import conf_dir
+from seqlab.runs.experiment import run_experiment
 
 from .keras_fixtures import write_fashion_dir, write_imdb_npz, write_mnist_npz
+
+pytestmark = pytest.mark.e2e
 
 PRESETS = sorted(p.stem for p in (conf_dir() / "experiment").glob("*.yaml"))
 SEED_ROWS = {

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
-from seqlab.conf_dir import conf_dir
-from seqlab.datasets import DATASETS
-from seqlab.experiment import run_experiment
+from seqlab.config.store import conf_dir
+from seqlab.data import DATASETS
+from seqlab.runs.experiment import run_experiment
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
@@ -23,7 +23,7 @@ def test_the_two_commands_are_the_ones_ci_runs():
 
 
 def test_the_readme_dataset_example_is_one_module_and_one_yaml(tmp_path, monkeypatch):
-    module = re.search(r"```python\n# src/seqlab/datasets/sine.py\n(.*?)```", README, re.S)
+    module = re.search(r"```python\n# src/seqlab/data/loaders/sine.py\n(.*?)```", README, re.S)
     yaml = re.search(r"```yaml\n# conf/dataset/sine.yaml\n(.*?)```", README, re.S)
     monkeypatch.setattr(DATASETS, "_entries", dict(DATASETS._entries))
     # Dataclasses look their module up in sys.modules, so the snippet needs a real one.

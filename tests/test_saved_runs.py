@@ -12,9 +12,9 @@ import time
 import numpy as np
 import pytest
 
-from seqlab.experiment import run_experiment
-from seqlab.predict_cli import PREDICTIONS_FILE, evaluate_run
-from seqlab.predict_cli import main as predict_main
+from seqlab.cli.predict import PREDICTIONS_FILE, evaluate_run
+from seqlab.cli.predict import main as predict_main
+from seqlab.runs.experiment import run_experiment
 
 from .conftest import run_cli
 
@@ -23,7 +23,7 @@ from .conftest import run_cli
 def trained_run(tmp_path_factory):
     from hydra import compose, initialize_config_dir
 
-    from seqlab.conf_dir import conf_dir
+    from seqlab.config.store import conf_dir
 
     run_dir = tmp_path_factory.mktemp("run")
     overrides = ["trainer.epochs=2", "trainer.progress=false", "dataset.limit=400"]
@@ -62,6 +62,7 @@ def test_predict_on_a_folder_that_is_not_a_run_says_so(tmp_path, capsys):
     assert "is not a finished seqlab run" in capsys.readouterr().err
 
 
+@pytest.mark.e2e
 def test_a_killed_run_resumes_from_its_last_finished_epoch(tmp_path):
     args = ["trainer.epochs=8", "trainer.progress=false", "dataset.limit=600", "hydra.run.dir=run"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

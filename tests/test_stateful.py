@@ -8,21 +8,14 @@ import keras
 import numpy as np
 import pytest
 
-from seqlab.config import ModelConfig, TrainerConfig
+from seqlab.cli.predict import PREDICTIONS_FILE, evaluate_run
+from seqlab.config import ModelConfig, TrainerConfig, validate
+from seqlab.data.chunks import ChunkLayout, arrange, chunk_batches
 from seqlab.errors import ConfigError
-from seqlab.model_builder import InputSpec, build_model
-from seqlab.predict_cli import PREDICTIONS_FILE, evaluate_run
-from seqlab.stateful import (
-    ChunkLayout,
-    StateReset,
-    arrange,
-    check_chunking,
-    chunk_batches,
-    predict_sequences,
-    stateful_layers,
-)
-from seqlab.tasks import task_spec
-from seqlab.trainer import compile_model
+from seqlab.models.builder import InputSpec, build_model
+from seqlab.models.tasks import task_spec
+from seqlab.runs.layouts import ChunkedLayout, PlainLayout, StateReset, stateful_layers
+from seqlab.runs.trainer import compile_model
 
 from .conftest import run_cli
 
@@ -37,6 +30,15 @@ def numbered(n: int, timesteps: int = T) -> np.ndarray:
 
 def stateful_cfg(**kw) -> ModelConfig:
     return ModelConfig(cell="lstm", units=5, stateful=True, chunk_length=C, **kw)
+
+
+def chunked(reset_every: int | None = None) -> ChunkedLayout:
+    chunking = ChunkLayout(B, C, T // C)
+    return ChunkedLayout(TrainerConfig(batch_size=B), chunking, reset_every or chunking.chunks)
+
+
+def predict_sequences(model, x, reset_every):
+    return chunked(reset_every).predict(model, x, B)
 
 
 def test_arrange_puts_each_sequences_next_chunk_in_the_same_row_of_the_next_batch():
@@ -96,7 +98,7 @@ def test_carried_state_over_chunks_equals_the_whole_sequence_at_once(impl, layer
     for layer in stateful_layers(stateful):  # leftover state must not leak in
         for v in keras.tree.flatten(layer.states):
             v.assign(np.full(v.shape, 0.7, "float32"))
-    got = predict_sequences(stateful, x, layout, reset_every=layout.chunks)
+    got = predict_sequences(stateful, x, reset_every=layout.chunks)
     np.testing.assert_allclose(got, full.predict(x, verbose=0), atol=1e-5)
 
 
@@ -106,7 +108,7 @@ def test_resetting_every_chunk_sees_only_the_last_chunk():
     one_chunk = build_model(InputSpec(C, F, None), one_chunk_cfg, "layer", 1)
     one_chunk.set_weights(stateful.get_weights())
     x = np.random.default_rng(1).normal(size=(8, T, F)).astype("float32")
-    got = predict_sequences(stateful, x, ChunkLayout(B, C, T // C), reset_every=1)
+    got = predict_sequences(stateful, x, reset_every=1)
     np.testing.assert_allclose(got, one_chunk.predict(x[:, -C:], verbose=0), atol=1e-5)
 
 
@@ -116,8 +118,8 @@ def test_chunked_evaluation_scores_each_sequence_once_like_the_stateless_model(g
     layout = ChunkLayout(B, C, T // C)
     task = task_spec("regression", None, F)
     cfg = TrainerConfig(batch_size=B)
-    compile_model(stateful, task, cfg, layout)
-    compile_model(full, task, cfg)
+    compile_model(stateful, task, cfg, chunked())
+    compile_model(full, task, cfg, PlainLayout(cfg))
     rng = np.random.default_rng(2)
     x, y = rng.normal(size=(10, T, F)).astype("float32"), rng.normal(size=10).astype("float32")
     got = stateful.evaluate(
@@ -135,7 +137,9 @@ def test_chunked_evaluation_scores_each_sequence_once_like_the_stateless_model(g
 def test_one_training_epoch_updates_the_weights_once_per_group_of_chunks():
     _, stateful, _ = _stateful_and_full("layer", 1)
     layout = ChunkLayout(B, C, T // C)
-    compile_model(stateful, task_spec("regression", None, F), TrainerConfig(batch_size=B), layout)
+    compile_model(
+        stateful, task_spec("regression", None, F), TrainerConfig(batch_size=B), chunked()
+    )
     x = numbered(12)
     y = np.ones(12, "float32")
     stateful.fit(
@@ -151,18 +155,15 @@ def test_one_training_epoch_updates_the_weights_once_per_group_of_chunks():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"chunk_length": None}, "needs model.chunk_length"),
-        ({"chunk_length": 5}, "does not divide the sequence length 12"),
-        ({"bidirectional": True}, "model.bidirectional=true"),
-        ({"readout": "sequence_mean"}, "model.readout=sequence_mean"),
+        (["model.chunk_length=null"], "needs model.chunk_length"),
+        (["model.bidirectional=true"], "model.bidirectional=true"),
+        (["model.readout=sequence_mean"], "model.readout=sequence_mean"),
     ],
 )
-def test_stateful_refuses_what_it_cannot_compute(overrides, message):
-    cfg = stateful_cfg()
-    for key, value in overrides.items():
-        setattr(cfg, key, value)
+def test_stateful_refuses_what_it_cannot_compute(compose_cfg, overrides, message):
+    cfg = compose_cfg("dataset=adding", "model.stateful=true", "model.chunk_length=5", *overrides)
     with pytest.raises(ConfigError, match=message):
-        check_chunking(cfg, T)
+        validate(cfg)
 
 
 SMALL_STATEFUL = [
@@ -178,6 +179,7 @@ SMALL_STATEFUL = [
 ]
 
 
+@pytest.mark.e2e
 def test_a_stateful_run_trains_records_its_layout_and_predict_reproduces_it(tmp_path):
     proc = run_cli(*SMALL_STATEFUL, f"hydra.run.dir={tmp_path}", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -204,6 +206,7 @@ def test_a_stateful_run_trains_records_its_layout_and_predict_reproduces_it(tmp_
     assert moved["value"] == pytest.approx(metrics["test_mse"], rel=1e-4)
 
 
+@pytest.mark.e2e
 def test_a_chunk_length_that_does_not_divide_the_sequences_is_a_clear_error(tmp_path):
     proc = run_cli(
         *SMALL_STATEFUL, "model.chunk_length=7", f"hydra.run.dir={tmp_path}", cwd=tmp_path

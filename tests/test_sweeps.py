@@ -9,9 +9,11 @@ import pytest
 from omegaconf import OmegaConf
 from PIL import Image
 
-from seqlab.report_cli import main as report_main
+from seqlab.cli.report import main as report_main
 
 from .conftest import run_cli
+
+pytestmark = pytest.mark.e2e
 
 SMOKE = ["trainer=smoke", "trainer.progress=false"]
 
@@ -92,13 +94,14 @@ def test_rerunning_a_finished_sweep_skips_its_jobs(finished_sweep):
     assert len(_rows(sweep / "summary.csv")) == 3
 
 
-def test_a_changed_config_or_skip_finished_false_runs_again(finished_sweep):
-    cwd, sweep, args, _ = finished_sweep
-    before = (sweep / "0" / "results.json").stat().st_mtime_ns
-    result = run_cli(*args[:2], "model=simple_rnn", *args[2:], "skip_finished=false", cwd=cwd)
+def test_skip_finished_false_runs_a_finished_job_again(tmp_path):
+    args = ["-m", "model=simple_rnn", *SMOKE, "hydra.sweep.dir=sweep"]
+    assert run_cli(*args, cwd=tmp_path).returncode == 0
+    before = (tmp_path / "sweep" / "0" / "results.json").stat().st_mtime_ns
+    result = run_cli(*args, "skip_finished=false", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "skipped" not in result.stdout
-    assert (sweep / "0" / "results.json").stat().st_mtime_ns > before
+    assert (tmp_path / "sweep" / "0" / "results.json").stat().st_mtime_ns > before
 
 
 def test_a_failing_job_does_not_stop_the_sweep(tmp_path):

@@ -1,5 +1,5 @@
 """`python -m seqlab` is the `seqlab` command."""
 
-from seqlab.cli import main
+from seqlab.cli.main import main
 
 main()

@@ -10,8 +10,17 @@ class ConfigError(SeqlabError):
 
 
 class DataError(SeqlabError):
-    """A dataset file is missing, corrupt, or not in the expected format."""
+    """A dataset file is missing, corrupt, unsafe, or not in the expected format."""
 
 
 class DeviceError(SeqlabError):
     """The requested device is not available."""
+
+
+class FolderError(SeqlabError):
+    """An output folder cannot hold this run: another experiment, a lock, a bad path."""
+
+
+# Errors that say the user must change something before running again (exit status 2);
+# any other failure of a run exits with status 1.
+USER_ERRORS = (ConfigError, DataError, DeviceError, FolderError)

@@ -1,4 +1,9 @@
-"""A name -> builder registry, filled by a decorator in each family's own module."""
+"""A name -> object registry, filled by a decorator in each family's own module.
+
+Every enumerated name a user can type (datasets, cells, implementations, optimizers,
+readouts, devices, ...) lives in one registry; config validation, the CLI choices and
+`seqlab --help` read the names from there.
+"""
 
 from __future__ import annotations
 
@@ -30,22 +35,22 @@ class Registry(Generic[T]):
 
         return decorator
 
+    def add(self, name: str, obj: T) -> T:
+        """Register `obj` under `name` (for entries that are values, not definitions)."""
+        return self.register(name)(obj)
+
     def get(self, name: str) -> T:
         try:
             return self._entries[name]
         except KeyError:
-            known = ", ".join(sorted(self._entries)) or "(none)"
             raise ConfigError(
-                f"Unknown {self.kind} {name!r}. Known {self.kind}s: {known}. "
-                f"Pick one of them, or register your own with "
-                f"@register_{self.kind.replace(' ', '_')}."
+                f"Unknown {self.kind} {name!r}. Known {self.kind}s: {', '.join(self.names())}. "
+                f"Pick one of them."
             ) from None
 
     def names(self) -> list[str]:
-        return sorted(self._entries)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._entries
+        """The registered names in registration order (the order the docs list them)."""
+        return list(self._entries)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._entries))
+        return iter(self._entries)

@@ -1,0 +1,1 @@
+"""The three entry points: `seqlab` (main), `seqlab-report` (report), `seqlab-predict` (predict)."""

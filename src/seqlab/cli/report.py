@@ -1,0 +1,90 @@
+"""`seqlab-report DIR [DIR ...]`: rebuild a sweep's summary files from its results.json files.
+
+Several sweep directories merge into one table, so sweeps run on different days
+or machines can be compared side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from seqlab.sweeps.rows import COLUMNS
+
+EPILOG = f"""\
+columns: {", ".join(COLUMNS)}, speedup (with --baseline), error.
+examples:
+  seqlab-report multirun/2026-11-23/10-00-00
+  seqlab-report multirun/a multirun/b --out compare --sort step_ms_median \\
+      --baseline impl=cell_loop --columns val_accuracy step_ms_median speedup
+"""
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="seqlab-report",
+        description="Write summary.csv, summary.md and summary.png for one or more sweeps.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("dirs", nargs="+", type=Path, help="sweep directories (searched deeply)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="where to write the files (default: the sweep directory when there is one, "
+        "else the current directory)",
+    )
+    parser.add_argument("--sort", help="a column or swept override to sort by (default: job order)")
+    parser.add_argument("--columns", nargs="+", help="measured columns to keep (default: all)")
+    parser.add_argument("--baseline", help="an override such as impl=cell_loop: adds speedup")
+    parser.add_argument("--no-chart", action="store_true", help="skip summary.png")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from rich.console import Console
+
+    from seqlab.errors import SeqlabError
+    from seqlab.sweeps.summary import write_summary
+    from seqlab.sweeps.table import print_table
+
+    err = Console(stderr=True)
+    missing = [str(d) for d in args.dirs if not d.is_dir()]
+    if missing:
+        err.print(
+            f"seqlab-report: no such directory: {', '.join(missing)}. Pass the sweep "
+            "directories that Hydra created (e.g. multirun/<date>/<time>).",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 2
+    out = args.out or (args.dirs[0] if len(args.dirs) == 1 else Path.cwd())
+    try:
+        rows, header, cells = write_summary(
+            args.dirs,
+            out,
+            baseline=args.baseline,
+            sort=args.sort,
+            columns=args.columns,
+            chart=not args.no_chart,
+        )
+    except SeqlabError as exc:
+        err.print(f"seqlab-report: {exc}", highlight=False, soft_wrap=True)
+        return 2
+    if not rows:
+        err.print(
+            f"seqlab-report: no results.json under {', '.join(map(str, args.dirs))}; "
+            "nothing to summarise. Is this the sweep directory of a finished sweep?",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 2
+    print_table(f"seqlab report: {len(rows)} jobs", header, cells)
+    Console().print(f"summary.csv, summary.md{'' if args.no_chart else ', summary.png'} in {out}")
+    return 0
+
+
+def console_main() -> None:
+    sys.exit(main())

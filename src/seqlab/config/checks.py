@@ -1,0 +1,217 @@
+"""Every check of a configuration, in one place, in two stages.
+
+`validate` runs before anything else (no data, no folder, no TensorFlow): the closed
+schema, each option's rule, and the rules across groups; it returns the typed config
+with `trainer=smoke`'s caps applied. `check_data` runs right after the data is
+loaded, for what only the data can tell (sequence length, masks, split sizes). Other
+modules do not check: they trust what passed here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from seqlab.config.rules import check_fields
+from seqlab.config.schema import ModelConfig, SeqlabConfig, TrainerConfig
+from seqlab.errors import ConfigError
+
+# What trainer=smoke caps, whatever a preset sets (after the values were checked).
+SMOKE_CAPS = {
+    "epochs": 2,
+    "steps_per_epoch": 3,
+    "validation_steps": 2,
+    "test_steps": 2,
+    "warmup_steps": 1,
+}
+GROUPS = ("dataset", "model", "impl", "device", "trainer", "report")
+
+
+def validate(cfg: DictConfig) -> SeqlabConfig:
+    """The typed, checked config of one run; a `ConfigError` names the first problem."""
+    _check_closed(cfg)
+    try:
+        typed: SeqlabConfig = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"The configuration is invalid: {exc}") from None
+    for group in GROUPS:
+        check_fields(getattr(typed, group), group)
+    typed.model.use_cudnn = str(typed.model.use_cudnn).lower()
+    typed.trainer.jit_compile = str(typed.trainer.jit_compile).lower()
+    _check_model(typed.model, typed.impl.name, typed.dataset.target)
+    if typed.trainer.tensorboard and importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError(
+            "trainer.tensorboard=true needs the tensorboard package, which is not installed "
+            "(TensorFlow no longer brings it). Install it with `pip install "
+            "'seqlab[tensorboard]'` (or `pip install tensorboard`), or set "
+            "trainer.tensorboard=false."
+        )
+    _apply_smoke_caps(typed.trainer)
+    return typed
+
+
+def _check_closed(cfg: DictConfig) -> None:
+    """Refuse keys the schema does not have, including ones added with `+key=value`."""
+    unknown = [f"{key}" for key in cfg if key not in _field_names(SeqlabConfig)]
+    for group in GROUPS:
+        node = cfg.get(group)
+        schema = OmegaConf.get_type(node) if isinstance(node, DictConfig) else None
+        if schema is None or not dataclasses.is_dataclass(schema):
+            continue
+        unknown += [f"{group}.{key}" for key in node if key not in _field_names(schema)]
+    if unknown:
+        raise ConfigError(
+            f"Unknown option(s) {', '.join(unknown)}: the configuration has no such key, so "
+            "the value would be ignored. Check the spelling (`seqlab --help` shows every "
+            "option with its default) and remove the override."
+        )
+
+
+def _field_names(schema: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(schema)}
+
+
+def _check_model(model: ModelConfig, impl_name: str, target: str) -> None:
+    """The model group against itself, the implementation and the dataset's target."""
+    from seqlab.models.cells.base import CELLS, OPTIONAL_OPTIONS
+    from seqlab.models.impls import IMPLEMENTATIONS
+
+    impl = IMPLEMENTATIONS.get(impl_name)
+    if model.cell == "custom":
+        if not (model.custom_cell or {}).get("_target_"):
+            raise ConfigError(
+                "model.cell=custom needs model.custom_cell._target_, the import path of "
+                "a Keras RNN cell class (for example "
+                "'+model.custom_cell._target_=seqlab.examples.indrnn.IndRNNCell'); "
+                f"or pick a built-in cell: model={', '.join(CELLS.names())} or indrnn."
+            )
+        if impl.needs_fused_layer:
+            raise ConfigError(
+                f"impl={impl.name} needs a fused Keras layer, and model.cell=custom has "
+                "none (custom cells only run in a generic loop). Use impl=cell_loop or "
+                "impl=manual."
+            )
+    else:
+        family = CELLS.get(model.cell)
+        for option in OPTIONAL_OPTIONS:
+            value = getattr(model, option)
+            if value is not None and option not in family.options:
+                raise ConfigError(
+                    f"model.{option}={value!r} does not apply to model.cell={family.name}: "
+                    "only cells with that option take it. Remove the override (or set it "
+                    "to null)."
+                )
+    autoencoder = model.arch != "rnn"
+    if autoencoder != (target == "reconstruction"):
+        raise ConfigError(
+            f"model.arch={model.arch} cannot be trained with dataset.target={target}. "
+            "Reconstruction (dataset.target=reconstruction) needs model.arch=seq_autoencoder "
+            "or dense_autoencoder; labels need model.arch=rnn."
+        )
+    if model.arch == "seq_autoencoder" and model.bidirectional:
+        raise ConfigError(
+            "model.arch=seq_autoencoder does not support model.bidirectional=true: the "
+            "decoder starts from the encoder's final state of one direction. Set "
+            "model.bidirectional=false."
+        )
+    if model.stateful:
+        _check_stateful(model)
+
+
+def _check_stateful(model: ModelConfig) -> None:
+    """Refuse what stateful chunking cannot compute faithfully."""
+    if model.chunk_length is None:
+        raise ConfigError(
+            "model.stateful=true needs model.chunk_length, the number of time steps in "
+            "each chunk (a divisor of the sequence length). Set for example "
+            "model.chunk_length=10."
+        )
+    refused = {
+        model.arch != "rnn": f"model.arch={model.arch} (autoencoders need the whole sequence)",
+        model.bidirectional: "model.bidirectional=true (a backward pass cannot run chunk by "
+        "chunk from the start)",
+        model.readout == "sequence_mean": "model.readout=sequence_mean (it would average "
+        "over the last chunk only)",
+    }
+    reasons = [reason for bad, reason in refused.items() if bad]
+    if reasons:
+        raise ConfigError(
+            "model.stateful=true cannot be combined with " + " or ".join(reasons) + ". "
+            "Turn those options off, or set model.stateful=false."
+        )
+
+
+def _apply_smoke_caps(trainer: TrainerConfig) -> None:
+    """trainer=smoke: a few batches whatever the preset says (values are checked first)."""
+    if not trainer.smoke:
+        return
+    trainer.epochs = min(trainer.epochs, SMOKE_CAPS["epochs"])
+    for key in ("steps_per_epoch", "validation_steps", "test_steps"):
+        value = getattr(trainer, key)
+        setattr(trainer, key, min(value or SMOKE_CAPS[key], SMOKE_CAPS[key]))
+    trainer.warmup_steps = min(trainer.warmup_steps, SMOKE_CAPS["warmup_steps"])
+
+
+def check_data(cfg: SeqlabConfig, data: Any, cudnn: Any) -> None:
+    """What only the loaded data can tell; `cudnn` is the run's `CudnnReport`."""
+    name, trainer, model = cfg.dataset.name, cfg.trainer, cfg.model
+    if len(data.x_train) == 0 or len(data.x_val) == 0:
+        where = (
+            "the test split (dataset.validation=test; this dataset may have none)"
+            if cfg.dataset.validation == "test"
+            else f"dataset.val_fraction={cfg.dataset.val_fraction} of the training examples"
+        )
+        raise ConfigError(
+            f"dataset {name!r} has {len(data.x_train)} training and {len(data.x_val)} "
+            f"validation examples after dataset.limit={cfg.dataset.limit}, validating on "
+            f"{where}; both need at least one. Raise dataset.limit, change "
+            "dataset.val_fraction, or use dataset.validation=split."
+        )
+    if data.task == "reconstruction" and (data.vocab_size is not None or data.masked):
+        raise ConfigError(
+            f"dataset.target=reconstruction needs unpadded float features, and dataset "
+            f"{name!r} has {'token ids' if data.vocab_size else 'padded sequences'}. "
+            "Use it on mnist, fashion_mnist, digits or adding."
+        )
+    if model.stateful:
+        steps = data.timesteps
+        if steps % model.chunk_length:
+            divisors = [d for d in range(2, steps // 2 + 1) if steps % d == 0] or [steps]
+            hint = min(divisors, key=lambda d: abs(d - steps // 10))
+            raise ConfigError(
+                f"model.chunk_length={model.chunk_length} does not divide the sequence length "
+                f"{steps}, so the last chunk would be cut short. Use a divisor of {steps} "
+                f"(for example {hint}) or change the dataset's length."
+            )
+        if len(data.x_train) < trainer.batch_size:
+            raise ConfigError(
+                f"model.stateful=true needs at least trainer.batch_size={trainer.batch_size} "
+                "training sequences (a batch holds that many sequences side by side), and "
+                f"the training split here has {len(data.x_train)}. Lower trainer.batch_size "
+                "or use more data."
+            )
+    elif trainer.drop_remainder and len(data.x_train) < trainer.batch_size:
+        raise ConfigError(
+            f"trainer.batch_size={trainer.batch_size} with trainer.drop_remainder=true leaves "
+            f"no full batch of the {len(data.x_train)} training examples. Lower "
+            "trainer.batch_size or set trainer.drop_remainder=false."
+        )
+    if cfg.impl.name == "unrolled" and model.bidirectional and data.masked:
+        # Keras's unrolled loop zeroes the backward layer's masked outputs at the
+        # wrong (unreversed) time steps, so it disagrees with the other three
+        # implementations (keras-team/keras#17596 is the same family of bug).
+        raise ConfigError(
+            "impl=unrolled with model.bidirectional=true on masked input computes wrong "
+            "outputs in Keras (the backward layer's mask is applied in the wrong time "
+            "order). Use impl=layer, impl=cell_loop or impl=manual, or turn off masking."
+        )
+    if model.use_cudnn == "true" and not cudnn.eligible:
+        raise ConfigError(
+            "model.use_cudnn=true, but this configuration cannot use the cuDNN kernel: "
+            + "; ".join(cudnn.reasons)
+            + ". Change those options, or set model.use_cudnn=auto to accept the generic kernel."
+        )

@@ -1,0 +1,97 @@
+"""Where the configs live and how Hydra learns the schemas (no TensorFlow import).
+
+`conf_dir()` finds the YAML groups (inside a built wheel, or the checkout's `conf/`);
+`register_schemas()` stores the root schema, every dataset's schema (each loader
+module stores its own when imported) and seqlab's `--help` page in Hydra's
+ConfigStore.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hydra.core.config_store import ConfigStore
+
+from seqlab.config.schema import SeqlabConfig
+
+# The groups a user chooses from, in the order `seqlab --help` lists them.
+USER_GROUPS = ("dataset", "model", "impl", "device", "trainer", "experiment")
+
+
+def conf_dir() -> Path:
+    """The folder holding config.yaml and the config groups.
+
+    A wheel carries them as `seqlab/conf`; an editable install or a source checkout
+    reads the top-level `conf/` directly, so edits there take effect at once.
+    """
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "conf", package.parents[1] / "conf"):
+        if (candidate / "config.yaml").is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"seqlab's configs were not found in {package / 'conf'} or "
+        f"{package.parents[1] / 'conf'}; the installation is incomplete. Reinstall with "
+        "`pip install .` from a checkout."
+    )
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a config group: its YAML files, as Hydra finds them."""
+    return sorted(p.stem for p in (conf_dir() / group).glob("*.yaml"))
+
+
+def group_choices() -> dict[str, list[str]]:
+    """What a user can pick in each group: the registry's names where a registry owns
+    the group (a test checks that each has its YAML file), else the YAML files."""
+    from seqlab.data import DATASETS
+    from seqlab.models.impls import IMPLEMENTATIONS
+    from seqlab.runs.device import DEVICES
+
+    registries = {"dataset": DATASETS, "impl": IMPLEMENTATIONS, "device": DEVICES}
+    return {g: registries[g].names() if g in registries else group_options(g) for g in USER_GROUPS}
+
+
+def help_template() -> str:
+    """seqlab's `--help` page: the user's groups with their options, then the config."""
+    import textwrap
+
+    from seqlab.runs.optimizers import OPTIMIZERS
+
+    groups = "\n".join(
+        textwrap.fill(
+            f"{group}: {', '.join(options)}",
+            width=88,
+            initial_indent="  ",
+            subsequent_indent="      ",
+        )
+        for group, options in group_choices().items()
+    )
+    return (
+        "seqlab: train and time recurrent networks; every run leaves results.json.\n\n"
+        "Usage:\n"
+        "  seqlab [group=option ...] [key=value ...]      one run into outputs/<date>/<time>\n"
+        "  seqlab -m group=a,b key=x,y ...                 a sweep into multirun/<date>/<time>\n"
+        "  seqlab +experiment=<preset> [trainer=smoke]     a seed tutorial's experiment\n"
+        "  seqlab-report DIR [DIR ...]                     rebuild or merge sweep summaries\n"
+        "  seqlab-predict RUN_DIR                          evaluate a saved run\n\n"
+        "Groups (pick one option each; experiment presets are added with +experiment=):\n"
+        f"{groups}\n\n"
+        f"Optimizers (trainer.optimizer=): {', '.join(OPTIMIZERS.names())}\n\n"
+        "Every option is checked before anything runs; see README.md for what each means.\n"
+        "Launchers: hydra/launcher=joblib|submitit_local|submitit_slurm (extras).\n\n"
+        "The composed configuration of this command:\n\n$CONFIG"
+    )
+
+
+def register_schemas() -> None:
+    """Store the schemas and the help page; importing the registries stores the rest."""
+    import seqlab.data
+    import seqlab.models.cells  # noqa: F401
+
+    store = ConfigStore.instance()
+    store.store(name="seqlab_schema", node=SeqlabConfig)
+    store.store(
+        group="hydra/help",
+        name="seqlab",
+        node={"app_name": "seqlab", "header": "", "footer": "", "template": help_template()},
+    )

@@ -1,0 +1,121 @@
+"""IMDB movie-review sentiment through the keras.datasets format, padded as the seeds do.
+
+Two file layouts are accepted:
+- the official `imdb.npz` (arrays x_train, y_train, x_test, y_test of raw word
+  ranks), processed exactly as `keras.datasets.imdb.load_data` does: shuffled with
+  seed 113, start token 1 prepended, ids offset by 3, ids >= num_words -> 2 (OOV);
+- arrays arr_0..arr_3 (x_train, y_train, x_test, y_test) already tokenized that way,
+  as `np.savez(path, x_train, y_train, x_test, y_test)` writes them; only the
+  num_words cut is applied.
+Reviews are then cut/padded to `maxlen` tokens with `keras.utils.pad_sequences`.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from seqlab.config.rules import at_least, one_of
+from seqlab.config.schema import DatasetConfig
+from seqlab.data.keras_files import locate
+from seqlab.data.registry import LoadedSplits, register_dataset
+from seqlab.errors import DataError
+
+IMDB_SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
+START, OOV, INDEX_FROM, SHUFFLE_SEED = 1, 2, 3, 113
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+ARR_KEYS = ("arr_0", "arr_1", "arr_2", "arr_3")
+PAD_SIDES = ("pre", "post")
+
+
+@dataclass
+class ImdbConfig(DatasetConfig):
+    # Keep the num_words most frequent words; rarer ones become the OOV id 2.
+    num_words: int | None = field(default=10000, metadata=at_least(4, optional=True))
+    maxlen: int = field(default=80, metadata=at_least(1))
+    padding: str = field(default="pre", metadata=one_of(PAD_SIDES))
+    truncating: str = field(default="pre", metadata=one_of(PAD_SIDES))
+    # Mask the padding id 0 (Embedding(mask_zero=True)). Off in the seeds; note
+    # that pre-padding masks are not right-padded, which rules out cuDNN.
+    mask_padding: bool = False
+
+
+def read_imdb_file(path: str, num_words: int | None):
+    """Return (x_train, y_train, x_test, y_test) as keras.datasets.imdb.load_data would."""
+    try:
+        with np.load(path, allow_pickle=True) as f:
+            names = set(f.files)
+            if set(KEYS) <= names:
+                arrays = [f[k] for k in KEYS]
+                tokenized = False
+            elif set(ARR_KEYS) <= names:
+                arrays = [f[k] for k in ARR_KEYS]
+                tokenized = True
+            else:
+                raise DataError(
+                    f"{path} is not an IMDB file in the keras.datasets format: it has the "
+                    f"arrays {sorted(names)}, but x_train, y_train, x_test, y_test (or "
+                    "arr_0..arr_3) are needed. Point dataset.path at imdb.npz."
+                )
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise DataError(
+            f"{path} could not be read as an .npz file ({exc}). It may be truncated or "
+            "not an IMDB file; download imdb.npz again or fix dataset.path."
+        ) from None
+    x_train, y_train, x_test, y_test = arrays
+    if x_train.ndim != 1 or x_test.ndim != 1 or y_train.ndim != 1:
+        raise DataError(
+            f"{path} does not hold IMDB reviews: x_train and x_test must hold one token "
+            f"sequence per review, found arrays of shape {x_train.shape} and {x_test.shape} "
+            "(is this another dataset's file?). Point dataset.path at imdb.npz."
+        )
+    if len(x_train) != len(y_train) or len(x_test) != len(y_test):
+        raise DataError(
+            f"{path} is inconsistent: {len(x_train)} training reviews but {len(y_train)} "
+            f"labels, {len(x_test)} test reviews but {len(y_test)} labels."
+        )
+    if not tokenized:
+        rng = np.random.RandomState(SHUFFLE_SEED)
+        order = np.arange(len(x_train))
+        rng.shuffle(order)
+        x_train, y_train = x_train[order], y_train[order]
+        order = np.arange(len(x_test))
+        rng.shuffle(order)
+        x_test, y_test = x_test[order], y_test[order]
+        x_train = [[START] + [w + INDEX_FROM for w in x] for x in x_train]
+        x_test = [[START] + [w + INDEX_FROM for w in x] for x in x_test]
+    if num_words is not None:
+        x_train = [[w if w < num_words else OOV for w in x] for x in x_train]
+        x_test = [[w if w < num_words else OOV for w in x] for x in x_test]
+    labels = np.concatenate([y_train, y_test])
+    if not np.isin(labels, (0, 1)).all():
+        raise DataError(f"{path}: IMDB labels must be 0 or 1, found {np.unique(labels)[:10]}.")
+    return list(x_train), y_train.astype("int64"), list(x_test), y_test.astype("int64")
+
+
+@register_dataset("imdb", ImdbConfig)
+def load_imdb(cfg: ImdbConfig) -> LoadedSplits:
+    from keras.utils import pad_sequences
+
+    (path,) = locate("imdb", ["imdb.npz"], path=cfg.path, sha256={"imdb.npz": IMDB_SHA256})
+    x_train, y_train, x_test, y_test = read_imdb_file(str(path), cfg.num_words)
+
+    def pad(reviews: list) -> np.ndarray:
+        return pad_sequences(
+            reviews, maxlen=cfg.maxlen, padding=cfg.padding, truncating=cfg.truncating
+        ).astype("int32")
+
+    x_train, x_test = pad(x_train), pad(x_test)
+    vocab = cfg.num_words or int(max(x_train.max(), x_test.max())) + 1
+    return LoadedSplits(
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        task="binary",
+        num_classes=2,
+        vocab_size=vocab,
+        mask_zero=cfg.mask_padding,
+    )

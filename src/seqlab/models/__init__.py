@@ -1,0 +1,1 @@
+"""Models: cell families, implementations of the recurrence, heads, the builder, tasks, cuDNN."""

@@ -1,0 +1,106 @@
+"""Build, compile, fit and save the model of a prepared run, with its callbacks and timing."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+from rich.console import Console
+
+from seqlab.runs.files import MODEL_FILE
+from seqlab.runs.history import EpochLog, read_history
+from seqlab.runs.record import RunRecord
+from seqlab.runs.resume import backup_callback, backup_epoch
+from seqlab.runs.setup import Prepared
+from seqlab.runs.timing import StepTimer, Timing
+from seqlab.runs.trainer import compile_model, fit
+
+
+@dataclass
+class Trained:
+    """What training produced beyond the model file: timing, metrics, history."""
+
+    timing: Timing
+    metrics: dict[str, Any]
+    history: list[dict[str, Any]]
+    nan_at: tuple[int, int] | None
+
+
+def train(run: Prepared, output_dir: Path, record: RunRecord, console: Console) -> Trained:
+    """Build and fit the model, save it, and fill in the record's model-side parts."""
+    cfg = run.cfg
+    timing = Timing()
+    start = time.perf_counter()
+    model = run.build()
+    timing.build_s = time.perf_counter() - start
+    record.params = int(sum(int(w.numpy().size) for w in model.trainable_weights))
+    compile_model(model, run.task, cfg.trainer, run.layout)
+
+    timer = StepTimer(cfg.trainer.warmup_steps)
+    resumed_from = backup_epoch(output_dir) if cfg.trainer.resume else 0
+    previous = read_history(output_dir, resumed_from)
+    epoch_log = EpochLog(output_dir, timer, previous)  # writes history.csv per epoch
+    steps = run.layout.steps_per_epoch(run.data)
+    callbacks = [timer, epoch_log, *_optional_callbacks(run, output_dir, steps, console)]
+    record.settings = {
+        "jit_compile": bool(model.jit_compile),
+        "dtype_policy": keras.config.dtype_policy().name,
+        "batch_size": cfg.trainer.batch_size,
+        "epochs": cfg.trainer.epochs,  # after trainer=smoke's caps
+        "steps_per_epoch": steps,
+    }
+    stateful = run.layout.settings(steps)
+    if stateful is not None:
+        record.settings["stateful"] = stateful
+    outcome = fit(model, run.data, run.task, cfg.trainer, run.layout, callbacks, previous)
+    _save_model(model, output_dir, record)
+    for callback in callbacks:
+        record.files.update(getattr(callback, "outputs", {}))
+    if cfg.trainer.tensorboard:
+        record.files["tensorboard"] = "tensorboard"
+
+    timer.fill(timing, run.layout.samples_per_step())
+    if resumed_from:
+        # This process ran epochs resumed_from+1.. only; its first epoch paid the tracing.
+        timing.resumed = True
+        timing.resumed_from_epoch = resumed_from
+        timing.epoch_s = [row.get("epoch_s") for row in previous] + timing.epoch_s
+        timing.train_epoch_s = [row.get("train_epoch_s") for row in previous] + timing.train_epoch_s
+    timing.fit_s, timing.eval_s = outcome.fit_s, outcome.eval_s
+    return Trained(timing, outcome.metrics, epoch_log.rows, outcome.nan_at)
+
+
+def _optional_callbacks(run: Prepared, output_dir: Path, steps: int, console) -> list:
+    """Resuming, TensorBoard, reconstruction pictures and progress, as configured."""
+    cfg = run.cfg.trainer
+    callbacks: list = []
+    if cfg.resume:
+        callbacks.append(backup_callback(output_dir))
+    if cfg.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(str(output_dir / "tensorboard")))
+    if run.data.task == "reconstruction":
+        from seqlab.runs.pictures import ReconstructionGrid
+
+        held_out = run.data.x_test if run.data.x_test is not None else run.data.x_val
+        callbacks.append(ReconstructionGrid(held_out, output_dir / "reconstructions"))
+    if cfg.progress:
+        from seqlab.runs.progress import RichProgress
+
+        callbacks.append(RichProgress(console, cfg.epochs, steps, run.task.metric))
+    return callbacks
+
+
+def _save_model(model, output_dir: Path, record: RunRecord) -> None:
+    try:
+        model.save(output_dir / MODEL_FILE)
+        record.files["model"] = MODEL_FILE
+    except Exception as exc:  # e.g. a custom cell that Keras cannot serialize
+        # The training is done and measured; a model that cannot be saved is a
+        # warning, not a reason to throw the run's results away.
+        record.warnings.append(
+            f"model.keras was not saved ({type(exc).__name__}: {exc}). Register custom "
+            "classes with @keras.saving.register_keras_serializable()."
+        )

@@ -1,0 +1,59 @@
+"""A sweep's summary chart: per job, steady step time beside the validation metric."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from seqlab.runs.curves import pyplot
+
+
+def job_label(row: dict[str, Any], keys: list[str]) -> str:
+    """A bar's label from the swept overrides, e.g. "lstm / cell_loop"; the job number else."""
+    values = [str(row["overrides"].get(k, "")) for k in keys]
+    values = [v for v in values if v]
+    if not values:
+        return f"job {row['job']}"
+    # Values alone read better than "model=lstm impl=layer" when each key has one column.
+    return (
+        " / ".join(values)
+        if len(keys) <= 3
+        else " ".join(f"{k}={v}" for k, v in zip(keys, values, strict=False))
+    )
+
+
+def summary_chart(rows: list[dict[str, Any]], keys: list[str], path: Path) -> Path:
+    """Per job, steady step time and the task metric side by side (failed jobs marked)."""
+    plt = pyplot()
+    labels = [job_label(row, keys) for row in rows]
+    metric = rows[0]["metric"] if rows else "metric"
+    step = [row["step_ms_median"] or 0.0 for row in rows]
+    score = [row["val_metric"] if row["val_metric"] is not None else 0.0 for row in rows]
+    failed = [row["status"] != "ok" for row in rows]
+
+    height = max(2.5, 0.45 * len(rows) + 1.2)
+    fig, (ax_step, ax_metric) = plt.subplots(1, 2, figsize=(11, height), sharey=True)
+    y = list(range(len(rows)))
+    colors = ["#bbbbbb" if f else "#4c72b0" for f in failed]
+    ax_step.barh(y, step, color=colors)
+    ax_step.set_yticks(y, labels)
+    ax_step.invert_yaxis()  # job order top to bottom, as in the table
+    ax_step.set_xlabel("steady-state step time, median (ms) - lower is better")
+    ax_metric.barh(y, score, color=["#bbbbbb" if f else "#55a868" for f in failed])
+    ax_metric.set_xlabel(f"validation {metric}")
+    for i, row in enumerate(rows):
+        if failed[i]:
+            ax_step.text(0, i, "  failed", va="center", color="#aa0000")
+            continue
+        speedup = row.get("speedup")
+        note = f" {step[i]:.1f}" + (f"  (x{speedup:.2f})" if speedup else "")
+        ax_step.text(step[i], i, note, va="center", fontsize=8)
+        ax_metric.text(score[i], i, f" {score[i]:.3g}", va="center", fontsize=8)
+    for ax in (ax_step, ax_metric):
+        ax.margins(x=0.25)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"{len(rows)} jobs: " + (", ".join(keys) if keys else "one configuration"))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

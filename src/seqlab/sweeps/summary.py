@@ -1,0 +1,56 @@
+"""A sweep's summary files: summary.csv, summary.md and summary.png in one folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from seqlab.errors import ConfigError
+from seqlab.sweeps.rows import collect, swept_keys
+from seqlab.sweeps.table import sort_rows, table, to_csv, to_markdown
+
+SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png")
+
+
+def write_summary(
+    sweep_dirs: list[Path],
+    out_dir: Path,
+    *,
+    baseline: str | None = None,
+    sort: str | None = None,
+    columns: list[str] | None = None,
+    chart: bool = True,
+) -> tuple[list[dict[str, Any]], list[str], list[list]]:
+    """Collect the jobs of `sweep_dirs` and write summary.csv/.md/.png into `out_dir`.
+
+    `columns` limits the measured columns (the job and swept overrides always stay).
+    Returns the rows, the header and the cells that were written.
+    """
+    from seqlab.sweeps.chart import summary_chart
+
+    rows = collect([Path(d) for d in sweep_dirs])
+    keys = swept_keys(rows)
+    header, cells = table(rows, baseline)
+    if sort:
+        position = {id(row): i for i, row in enumerate(rows)}
+        rows = sort_rows(rows, sort)
+        cells = [cells[position[id(row)]] for row in rows]
+    if columns:
+        fixed = ["job", *keys]
+        unknown = [c for c in columns if c not in header]
+        if unknown:
+            raise ConfigError(
+                f"Unknown summary column(s) {', '.join(unknown)}. Known columns: "
+                f"{', '.join(h for h in header if h not in fixed)}."
+            )
+        keep = [i for i, h in enumerate(header) if h in fixed or h in columns]
+        header = [header[i] for i in keep]
+        cells = [[row[i] for i in keep] for row in cells]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_file, md_file, png_file = (out_dir / name for name in SUMMARY_FILES)
+    csv_file.write_text(to_csv(header, cells))
+    md_file.write_text(to_markdown(header, cells))
+    if chart and rows:
+        summary_chart(rows, keys, png_file)
+    return rows, header, cells
