@@ -46,3 +46,51 @@ def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 600
         text=True,
         timeout=timeout,
     )
+
+
+def start_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Popen:
+    """Start `python -m seqlab ARGS` in `cwd` without waiting; output is captured as text."""
+    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    return subprocess.Popen(
+        [sys.executable, "-m", "seqlab", *args],
+        cwd=cwd,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(condition, timeout: float = 120.0, process: subprocess.Popen | None = None) -> bool:
+    """Poll `condition()` until it is true; False on timeout or when `process` exits first."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return True
+        except (OSError, ValueError):  # a file caught mid-replace, or not there yet
+            pass
+        if process is not None and process.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
+def epochs_in_history(run_dir: Path) -> int:
+    """Finished epochs as history.csv says (0 when it does not exist yet)."""
+    path = Path(run_dir) / "history.csv"
+    return max(0, len(path.read_text().splitlines()) - 1) if path.exists() else 0
+
+
+def checkpointed(run_dir: Path) -> int:
+    """The epoch of the newest complete checkpoint (0 when there is none)."""
+    from seqlab.errors import FolderError
+    from seqlab.runs.checkpoints import Checkpoints
+
+    try:
+        checkpoint = Checkpoints(run_dir).latest()
+    except FolderError:
+        return 0
+    return checkpoint.epoch if checkpoint else 0

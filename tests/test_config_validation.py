@@ -118,3 +118,32 @@ def test_smoke_caps_the_length_a_preset_sets(compose_cfg):
     assert (cfg.trainer.epochs, cfg.trainer.steps_per_epoch) == (1, 3)
     assert cfg.trainer.batch_size == 32 and cfg.model.units == 32  # the preset's own
     assert validate(compose_cfg("+experiment=mnist_lstm_rows")).trainer.steps_per_epoch == 1000
+
+
+@pytest.mark.parametrize("override", ["+model.unitz=8", "+trainer.epoch=1", "+foo=3"])
+def test_the_schema_is_closed_to_keys_added_with_plus(compose_cfg, override):
+    with pytest.raises(ConfigError, match="Unknown option"):
+        validate(compose_cfg(override))
+
+
+def test_a_custom_cells_own_options_are_still_open(compose_cfg):
+    cfg = validate(compose_cfg("model=indrnn", "impl=cell_loop", "+model.custom_cell.foo=1"))
+    assert cfg.model.custom_cell["foo"] == 1
+
+
+def test_smoke_does_not_hide_an_invalid_value(compose_cfg):
+    with pytest.raises(ConfigError, match=r"trainer\.steps_per_epoch=0"):
+        validate(compose_cfg("trainer=smoke", "trainer.steps_per_epoch=0"))
+
+
+def test_use_cudnn_true_without_a_gpu_is_seqlabs_own_message(compose_cfg, tmp_path):
+    from seqlab.runs.experiment import run_experiment
+
+    overrides = ["trainer=smoke", "trainer.progress=false", "model.use_cudnn=true"]
+    results = run_experiment(compose_cfg(*overrides), tmp_path, overrides)
+    assert results["status"] == "failed" and results["error_type"] == "ConfigError"
+    assert "model.use_cudnn=true, but the cuDNN kernel cannot run here" in results["error"]
+    assert "no GPU is in use" in results["error"] and "\x1b" not in results["error"]
+    overrides.append("model.recurrent_dropout=0.2")
+    results = run_experiment(compose_cfg(*overrides), tmp_path / "b", overrides)
+    assert "recurrent_dropout > 0" in results["error"]

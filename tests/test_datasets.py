@@ -11,7 +11,7 @@ from seqlab.config import validate
 from seqlab.data import DATASETS, load_dataset
 from seqlab.data.splits import holdout
 from seqlab.errors import DataError
-from seqlab.models.cudnn import masks_right_padded
+from seqlab.models.cudnn import mask_reasons
 
 from .keras_fixtures import (
     write_fashion_dir,
@@ -59,7 +59,7 @@ def test_toy_sequences_follow_seed_002(compose_cfg):
     assert x.shape[1] == 20 and data.mask_value == -1.0
     lengths = (x != -1.0).sum(axis=1)
     assert lengths.min() >= 5 and lengths.max() <= 19
-    assert masks_right_padded(data.masks()) is True  # post-padding: cuDNN-compatible masks
+    assert mask_reasons(data.masks(), None) == []  # post-padding: cuDNN-compatible masks
     for row, label, n in zip(x, y, lengths, strict=True):
         steps = np.diff(np.rint(row[:n] * 10000))
         assert (label == 0) == bool(np.all(steps == 1))
@@ -113,7 +113,7 @@ def test_imdb_accepts_the_arr_layout_and_post_padding(compose_cfg, tmp_path):
     )
     assert data.x_train.shape[1] == 12 and data.x_train.max() < 200
     assert np.all(data.x_train[:, 0] == 1)  # start token kept, padding after it
-    assert data.mask_zero and masks_right_padded(data.masks()) is True
+    assert data.mask_zero and mask_reasons(data.masks(), None) == []
     pre = load(
         compose_cfg,
         "dataset=imdb",
@@ -121,7 +121,7 @@ def test_imdb_accepts_the_arr_layout_and_post_padding(compose_cfg, tmp_path):
         "dataset.mask_padding=true",
         "dataset.maxlen=40",
     )
-    assert masks_right_padded(pre.masks()) is False  # pre-padding: not cuDNN-compatible
+    assert "right-padded" in " ".join(mask_reasons(pre.masks(), None))  # pre-padding
 
 
 def test_mnist_and_fashion_match_keras_load_data(compose_cfg, tmp_path, monkeypatch):
@@ -160,7 +160,7 @@ def test_missing_corrupt_and_mismatched_files_are_clear_errors(compose_cfg, tmp_
         load(compose_cfg, "dataset=imdb", f"dataset.path={tmp_path / 'nope.npz'}")
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(b"PK\x03\x04 definitely not a zip")
-    with pytest.raises(DataError, match="could not be read"):
+    with pytest.raises(DataError, match=r"is not an \.npz file"):
         load(compose_cfg, "dataset=imdb", f"dataset.path={corrupt}")
     mnist_file = write_mnist_npz(tmp_path / "mnist.npz")
     with pytest.raises(DataError, match="one token sequence per review"):
@@ -174,3 +174,90 @@ def test_missing_corrupt_and_mismatched_files_are_clear_errors(compose_cfg, tmp_
 def test_every_registered_dataset_has_a_yaml_file(compose_cfg):
     for name in DATASETS:
         assert validate(compose_cfg(f"dataset={name}")).dataset.name == name
+
+
+class _Payload:
+    """Unpickling this runs `touch <marker>`: what a malicious data file would do."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_pickle_payload_in_a_data_file_is_refused_without_running(compose_cfg, tmp_path):
+    import pickle
+    import zipfile
+
+    marker = tmp_path / "payload_ran"
+    # 1. A raw pickle renamed imdb.npz.
+    raw = tmp_path / "raw.npz"
+    raw.write_bytes(pickle.dumps(_Payload(marker)))
+    with pytest.raises(DataError, match=r"not an \.npz file"):
+        load(compose_cfg, "dataset=imdb", f"dataset.path={raw}")
+    # 2. A real zip whose x_train.npy is an object array carrying the payload.
+    good = write_imdb_npz(tmp_path / "good.npz")
+    evil = tmp_path / "evil.npz"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(evil, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "x_train.npy":
+                reviews = np.empty(2, dtype=object)
+                reviews[0], reviews[1] = [1, 2, 3], _Payload(marker)
+                import io
+
+                buffer = io.BytesIO()
+                np.save(buffer, reviews, allow_pickle=True)
+                data = buffer.getvalue()
+            dst.writestr(name, data)
+    with pytest.raises(DataError, match=r"posix\.system is not allowed|refused"):
+        load(compose_cfg, "dataset=imdb", f"dataset.path={evil}")
+    assert not marker.exists()  # nothing ran
+    # The check is not a coincidence of this file: NumPy itself would have run it.
+    with np.load(evil, allow_pickle=True) as f:
+        f["x_train"]
+    assert marker.exists()
+
+
+def test_a_text_file_renamed_npz_is_a_clear_error(compose_cfg, tmp_path):
+    text = tmp_path / "imdb.npz"
+    text.write_text("these are not the reviews you are looking for\n")
+    with pytest.raises(DataError, match=r"is not an \.npz file"):
+        load(compose_cfg, "dataset=imdb", f"dataset.path={text}")
+
+
+def _imdb_with(tmp_path, review):
+    reviews = np.empty(3, dtype=object)
+    reviews[0], reviews[1], reviews[2] = [5, 6, 7], review, [8, 9]
+    path = tmp_path / "ids.npz"
+    np.savez(path, reviews, np.array([0, 1, 0]), reviews, np.array([1, 0, 1]))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("review", "message"),
+    [(["great", "movie"], "token ids must be integers"), ([4, -7, 9], "negative token id -7")],
+)
+def test_token_ids_that_are_not_non_negative_integers_are_refused(
+    compose_cfg, tmp_path, review, message
+):
+    path = _imdb_with(tmp_path, review)
+    with pytest.raises(DataError, match=message):
+        load(compose_cfg, "dataset=imdb", f"dataset.path={path}", "dataset.validation=test")
+
+
+def test_ids_beyond_the_vocabulary_become_the_oov_id_as_in_keras(compose_cfg, tmp_path):
+    path = _imdb_with(tmp_path, [3, 50, 999])
+    data = load(
+        compose_cfg,
+        "dataset=imdb",
+        f"dataset.path={path}",
+        "dataset.num_words=10",
+        "dataset.maxlen=3",
+        "dataset.validation=test",
+    )
+    assert data.x_train.max() < 10
+    assert data.x_train[1].tolist() == [3, 2, 2]  # 50 and 999 -> OOV (2), never wrapped

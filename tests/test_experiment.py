@@ -19,7 +19,7 @@ REQUIRED_TIMING = (
     "eval_s",
     "total_s",
 )
-SMOKE = ("trainer=smoke", "trainer.progress=false")
+SMOKE = ("trainer=smoke", "trainer.progress=false", "model.units=8")
 
 
 def run(compose_cfg, tmp_path, *overrides):
@@ -132,26 +132,17 @@ def test_nan_loss_stops_the_run_and_says_where(compose_cfg, tmp_path):
     assert (tmp_path / "history.csv").exists()
 
 
-@pytest.mark.parametrize("jit", ["true", "false"])
-def test_jit_compile_is_applied_and_recorded(compose_cfg, tmp_path, jit):
-    results = run(compose_cfg, tmp_path, "model.units=4", f"trainer.jit_compile={jit}")
+@pytest.mark.parametrize("on", [True, False])
+def test_jit_compile_evaluate_test_and_tensorboard_are_applied_and_recorded(
+    compose_cfg, tmp_path, on
+):
+    flags = [f"trainer.jit_compile={str(on).lower()}", f"trainer.evaluate_test={not on}"]
+    results = run(compose_cfg, tmp_path, *flags, f"trainer.tensorboard={on}")
     assert results["status"] == "ok", results["error"]
-    assert results["settings"]["jit_compile"] is (jit == "true")
-
-
-def test_evaluate_test_false_skips_the_test_split(compose_cfg, tmp_path):
-    results = run(compose_cfg, tmp_path, "model.units=4", "trainer.evaluate_test=false")
-    assert results["status"] == "ok", results["error"]
-    assert not any(key.startswith("test_") for key in results["metrics"])
-    assert results["timing"]["eval_s"] is None
-    with_test = run(compose_cfg, tmp_path / "b", "model.units=4")
-    assert "test_accuracy" in with_test["metrics"] and with_test["timing"]["eval_s"] > 0
-
-
-def test_tensorboard_writes_event_files_beside_the_results(compose_cfg, tmp_path):
-    results = run(compose_cfg, tmp_path, "model.units=4", "trainer.tensorboard=true")
-    assert results["status"] == "ok", results["error"]
-    assert results["files"]["tensorboard"] == "tensorboard"
+    assert results["settings"]["jit_compile"] is on
+    # evaluate_test=false (with on) skips the test split
+    assert any(key.startswith("test_") for key in results["metrics"]) is not on
+    assert (results["timing"]["eval_s"] is None) is on
     events = list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
-    assert events and all(e.stat().st_size > 0 for e in events)
-    assert not (tmp_path / "b" / "tensorboard").exists()
+    assert bool(events) is on and all(e.stat().st_size > 0 for e in events)
+    assert (results["files"].get("tensorboard") == "tensorboard") is on

@@ -2,7 +2,8 @@
 
 Hydra creates the output folder of a job before it calls the job, so a config that
 is refused there would leave a folder behind. `on_run_start` comes first: it
-validates the config (no data, no TensorFlow) and stops a bad one with its message.
+validates the config (no data, no TensorFlow) and stops a bad one with its message;
+`seqlab.sweeps.callback.SweepSummary.on_multirun_start` guards a sweep's folder.
 """
 
 from __future__ import annotations
@@ -47,11 +48,19 @@ def take_validated() -> SeqlabConfig | None:
 
 
 class RunGate(Callback):
-    """Validates a single run's config before its folder exists."""
+    """Validates a single run's config before its folder exists, then claims the folder.
+
+    The folder is created and locked here only once the config passed (the lock is
+    held until the process ends), so a refused config leaves nothing behind, and a
+    folder that is a file or cannot be written is refused with its path.
+    """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         global _validated
+        from seqlab.runs.folder import hold_lock
+
         try:
             _validated = validate(task_config(config))
+            hold_lock(config.hydra.run.dir, "run")
         except SeqlabError as exc:
             refuse("seqlab", exc)

@@ -1,11 +1,15 @@
 """The `seqlab` command: a Hydra app that runs one experiment per job.
 
 TensorFlow is imported only inside the job, so `seqlab --help` answers at once.
+Exit status: 0 ok; 1 a run failed (or a sweep has a job that is not ok); 2 the user
+must change something (config, data, device, folder); 130 / 143 interrupted by
+SIGINT / SIGTERM (the run recorded it and resumes when started again).
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -13,13 +17,15 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from rich.console import Console
 
-from seqlab.cli.gate import EXIT_USER_ERROR, take_validated
+from seqlab.cli.gate import EXIT_USER_ERROR, refuse, take_validated
 from seqlab.config.store import conf_dir, register_schemas
+from seqlab.errors import USER_ERRORS, SeqlabError
 
 register_schemas()
 
 EXIT_RUN_FAILED = 1
-USER_ERROR_TYPES = {"ConfigError", "DataError", "DeviceError", "FolderError"}
+EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
+USER_ERROR_TYPES = {error.__name__ for error in USER_ERRORS}
 
 
 class RunResults(dict):
@@ -38,30 +44,44 @@ class RunResults(dict):
 
 @hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")
 def _job(cfg: DictConfig) -> RunResults:
-    from seqlab.runs.experiment import finished_results, run_experiment
+    from seqlab.runs.experiment import Interrupted, run_experiment
 
     hydra_cfg = HydraConfig.get()
-    if cfg.get("skip_finished", True):
-        previous = finished_results(cfg, hydra_cfg.runtime.output_dir)
-        if previous is not None:
-            Console().print(
-                f"seqlab: skipped, {hydra_cfg.runtime.output_dir} already holds a finished run "
-                "of this configuration (skip_finished=false runs it again)",
-                highlight=False,
-            )
-            return RunResults(previous)
-    results = run_experiment(
-        cfg,
-        output_dir=hydra_cfg.runtime.output_dir,
-        overrides=list(hydra_cfg.overrides.task),
-        run_cfg=take_validated(),
-    )
-    if results["status"] != "ok":
+    sweeping = hydra_cfg.mode == RunMode.MULTIRUN
+    output_dir = hydra_cfg.runtime.output_dir
+    try:
+        results = run_experiment(
+            cfg,
+            output_dir=output_dir,
+            overrides=list(hydra_cfg.overrides.task),
+            run_cfg=None if sweeping else take_validated(),
+        )
+    except (KeyboardInterrupt, Interrupted) as exc:
+        name = getattr(exc, "signal_name", "SIGINT")
+        Console(stderr=True).print(
+            f"seqlab: interrupted by {name}; {output_dir} records it and resumes when the "
+            "same command runs again.",
+            highlight=False,
+        )
+        if sweeping:  # the summary of what finished, then stop the sweep
+            from seqlab.sweeps.callback import finish
+
+            finish(Path(hydra_cfg.sweep.dir), cfg.get("report", {}).get("baseline"))
+        sys.exit(EXIT_SIGNAL.get(name, 130))
+    except SeqlabError as exc:  # the folder: another experiment, another process
+        refuse("seqlab", exc)
+    if results.get("skipped"):
+        Console().print(
+            f"seqlab: skipped, {output_dir} already holds a finished run of this "
+            "configuration (skip_finished=false runs it again)",
+            highlight=False,
+        )
+    elif results["status"] != "ok":
         err = Console(stderr=True)
         err.print(f"[bold red]seqlab: run failed[/] ({results['output_dir']})", highlight=False)
         err.print(results["error"], highlight=False, markup=False)
         # A sweep goes on with its other jobs; its summary reports the failure.
-        if hydra_cfg.mode != RunMode.MULTIRUN:
+        if not sweeping:
             user_error = results.get("error_type") in USER_ERROR_TYPES
             sys.exit(EXIT_USER_ERROR if user_error else EXIT_RUN_FAILED)
     return RunResults(results)

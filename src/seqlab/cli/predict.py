@@ -1,11 +1,12 @@
 """`seqlab-predict RUN_DIR`: evaluate a finished run's saved model, by default on the CPU.
 
 The run's results.json holds its resolved config, so the same data (same split,
-same limit) is loaded again; the saved `model.keras` is evaluated on the test split
-(the validation split when there is none) and the predictions are written beside it.
-`--impl` rebuilds the model with another implementation of the recurrence and moves
-the trained weights into it: a model trained with impl=layer (cuDNN on a GPU) runs
-as impl=cell_loop or impl=manual on a CPU.
+same limit) is loaded again through the run's own set-up (`seqlab.runs.setup`); the
+saved `model.keras` is evaluated on the test split (the validation split when there
+is none) and the predictions are written beside it. `--impl` rebuilds the model with
+another implementation of the recurrence and moves the trained weights into it: a
+model trained with impl=layer (cuDNN on a GPU) runs as impl=cell_loop or impl=manual
+on a CPU. `--data` evaluates on another file in the same keras.datasets format.
 """
 
 from __future__ import annotations
@@ -13,10 +14,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from seqlab.models.impls import IMPLEMENTATIONS
 
 PREDICTIONS_FILE = "predictions.npz"
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
+    return value
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -33,17 +42,40 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--batch-size",
-        type=int,
+        type=positive_int,
         default=256,
         help="batch size of the evaluation (a stateful run always uses its own, which "
         "its states were built for)",
     )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="evaluate on this file (or folder) instead of the run's dataset.path: the same "
+        "dataset in the same keras.datasets format, processed as the run's config says",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="where to write the predictions (default: predictions.npz in the run folder, "
+        "predictions.<impl>.npz with --impl, predictions.<data file>.npz with --data)",
+    )
     return parser.parse_args(argv)
 
 
+def default_out(run_dir: Path, impl: str | None, data: Path | None) -> Path:
+    """One file per variant, so that one variant never overwrites another's predictions."""
+    parts = ["predictions"] + ([impl] if impl else []) + ([Path(data).stem] if data else [])
+    return Path(run_dir) / (".".join(parts) + ".npz")
+
+
 def evaluate_run(
-    run_dir: Path, device: str = "cpu", impl: str | None = None, batch_size: int = 256
-):
+    run_dir: Path,
+    device: str = "cpu",
+    impl: str | None = None,
+    batch_size: int = 256,
+    data: Path | None = None,
+    out: Path | None = None,
+) -> dict[str, Any]:
     """Evaluate the saved model of `run_dir`; returns a dict of what was measured."""
     from omegaconf import OmegaConf
 
@@ -53,39 +85,47 @@ def evaluate_run(
     from seqlab.runs.device import select_device
     from seqlab.runs.files import MODEL_FILE, read_results
 
+    run_dir = Path(run_dir)
     results = read_results(run_dir)
     if results is None or not (run_dir / MODEL_FILE).exists():
         raise ConfigError(
-            f"{run_dir} is not a finished seqlab run: it needs results.json and {MODEL_FILE}. "
-            "Pass the output directory of a run (outputs/<date>/<time> or a sweep's job folder)."
+            f"{run_dir} is not a finished seqlab run: it needs a readable results.json and "
+            f"{MODEL_FILE}. Pass the output directory of a run (outputs/<date>/<time> or a "
+            "sweep's job folder)."
         )
+    target = Path(out) if out else default_out(run_dir, impl, data)
+    _check_target(target, impl, data)
     register_schemas()
     config = dict(results["config"])
+    if data is not None:
+        config["dataset"] = {**config["dataset"], "path": str(data)}
     # The dataset node typed by its own schema (its options differ per dataset).
     schema = DATASETS.get(config["dataset"]["name"]).schema
     config["dataset"] = OmegaConf.merge(OmegaConf.structured(schema), config["dataset"])
     run_cfg = validate(OmegaConf.merge(OmegaConf.structured(SeqlabConfig), config))
     info, scope = select_device(DeviceConfig(name=device))
 
-    import keras
     import numpy as np
 
     import seqlab.models.manual_rnn
     import seqlab.models.tasks  # noqa: F401  (registers the custom metric)
+    from seqlab.runs.files import write_atomic
     from seqlab.runs.setup import prepare
     from seqlab.runs.trainer import compile_model
 
     with scope:
-        run = prepare(run_cfg, info)
-        model = keras.models.load_model(run_dir / MODEL_FILE)
+        run = prepare(run_cfg, info)  # imports a custom cell's module, so it loads
+        model = _load(run_dir / MODEL_FILE)
         if impl is not None:
             other = run.build(impl)
             other.set_weights(model.get_weights())  # same layers in the same order
             model = other
         compile_model(model, run.task, run_cfg.trainer, run.layout)
-        data = run.data
-        split = "test" if data.x_test is not None else "validation"
-        x, y = (data.x_test, data.y_test) if split == "test" else (data.x_val, data.y_val)
+        split = "test" if run.data.x_test is not None else "validation"
+        if split == "test":
+            x, y = run.data.x_test, run.data.y_test
+        else:
+            x, y = run.data.x_val, run.data.y_val
         scores = model.evaluate(
             run.layout.evaluation(x, y, batch_size),
             callbacks=run.layout.callbacks(),
@@ -93,20 +133,58 @@ def evaluate_run(
             verbose=0,
         )
         logits = run.layout.predict(model, x, batch_size)
-    np.savez_compressed(run_dir / PREDICTIONS_FILE, logits=logits, targets=y)
-    recorded = (results.get("metrics") or {}).get(
-        f"{'test' if split == 'test' else 'val'}_{run.task.metric}"
-    )
+    variant = {"impl": impl or run_cfg.impl.name, "data": str(data or "")}
+    write_atomic(target, lambda tmp: np.savez_compressed(tmp, logits=logits, targets=y, **variant))
+    metrics = results.get("metrics") or {}
+    prefix = "test" if split == "test" else "val"
+    steps = run_cfg.trainer.test_steps if split == "test" else run_cfg.trainer.validation_steps
     return {
         "split": split,
         "metric": run.task.metric,
         "value": float(scores[run.task.metric]),
-        "recorded": recorded,
+        "recorded": None if data else metrics.get(f"{prefix}_{run.task.metric}"),
+        "recorded_batches": steps,
         "device": info.used,
-        "impl": impl or run_cfg.impl.name,
+        "impl": variant["impl"],
         "trained_on": (results.get("device") or {}).get("used"),
-        "predictions": str(run_dir / PREDICTIONS_FILE),
+        "predictions": str(target),
     }
+
+
+def _check_target(target: Path, impl: str | None, data: Path | None) -> None:
+    """Refuse to overwrite the predictions of another variant (impl or data file)."""
+    import numpy as np
+
+    from seqlab.errors import ConfigError
+
+    if not target.exists():
+        return
+    try:
+        with np.load(target, allow_pickle=False) as saved:
+            theirs = (str(saved["impl"]), str(saved["data"]))
+    except Exception:
+        theirs = None
+    if theirs is None or theirs[1] != str(data or "") or (impl and theirs[0] != impl):
+        raise ConfigError(
+            f"{target} already holds other predictions ({'unknown' if theirs is None else theirs}"
+            "), which this command would overwrite. Choose another file with --out, or move "
+            "that one away."
+        )
+
+
+def _load(path: Path):
+    import keras
+
+    from seqlab.errors import DataError
+
+    try:
+        return keras.models.load_model(path)
+    except Exception as exc:  # zip, HDF5 and Keras config errors alike
+        raise DataError(
+            f"{path} could not be loaded as a Keras model ({type(exc).__name__}: "
+            f"{str(exc)[:200]}). The file may be damaged or written by another program; "
+            "train the run again, or pass another run folder."
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,11 +194,21 @@ def main(argv: list[str] | None = None) -> int:
     from seqlab.errors import SeqlabError
 
     try:
-        out = evaluate_run(args.run_dir, args.device, args.impl, args.batch_size)
+        out = evaluate_run(
+            args.run_dir, args.device, args.impl, args.batch_size, args.data, args.out
+        )
     except SeqlabError as exc:
         Console(stderr=True).print(f"seqlab-predict: {exc}", highlight=False, soft_wrap=True)
         return 2
-    recorded = "" if out["recorded"] is None else f" (the run recorded {out['recorded']:.4f})"
+    recorded = ""
+    if out["recorded"] is not None:
+        recorded = f" (the run recorded {out['recorded']:.4f}"
+        if out["recorded_batches"]:
+            recorded += (
+                f" on its first {out['recorded_batches']} batches only, so the two differ; "
+                f"this evaluation used every example"
+            )
+        recorded += ")"
     Console().print(
         f"{out['split']} {out['metric']} {out['value']:.4f}{recorded}; impl={out['impl']} on "
         f"{out['device']} (trained on {out['trained_on']}); predictions in {out['predictions']}",

@@ -13,7 +13,10 @@ from pathlib import Path
 from seqlab.sweeps.rows import COLUMNS
 
 EPILOG = f"""\
-columns: {", ".join(COLUMNS)}, speedup (with --baseline), error.
+columns: {", ".join(COLUMNS)}, speedup (with --baseline), error; merged folders add
+sweep, and jobs with different task metrics add metric.
+exit status: 0 every job ok, 1 some job failed, was interrupted, is incomplete,
+unreadable or not run, 2 bad arguments or nothing to summarise.
 examples:
   seqlab-report multirun/2026-11-23/10-00-00
   seqlab-report multirun/a multirun/b --out compare --sort step_ms_median \\
@@ -47,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
     from seqlab.errors import SeqlabError
+    from seqlab.sweeps.rows import headline
     from seqlab.sweeps.summary import write_summary
     from seqlab.sweeps.table import print_table
 
@@ -73,17 +77,19 @@ def main(argv: list[str] | None = None) -> int:
     except SeqlabError as exc:
         err.print(f"seqlab-report: {exc}", highlight=False, soft_wrap=True)
         return 2
-    if not rows:
+    except OSError as exc:
         err.print(
-            f"seqlab-report: no results.json under {', '.join(map(str, args.dirs))}; "
-            "nothing to summarise. Is this the sweep directory of a finished sweep?",
+            f"seqlab-report: could not write the summary into {out}: {exc.strerror} "
+            f"({exc.filename}). Choose a writable folder with --out.",
             highlight=False,
             soft_wrap=True,
         )
         return 2
     print_table(f"seqlab report: {len(rows)} jobs", header, cells)
-    Console().print(f"summary.csv, summary.md{'' if args.no_chart else ', summary.png'} in {out}")
-    return 0
+    files = f"summary.csv, summary.md{'' if args.no_chart else ', summary.png'} in {out}"
+    Console().print(f"{headline(rows)}; {files}", highlight=False)
+    # Like the sweep itself: a table with a job that is not ok is not a clean result.
+    return 0 if all(row["status"] == "ok" for row in rows) else 1
 
 
 def console_main() -> None:

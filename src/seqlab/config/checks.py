@@ -209,9 +209,11 @@ def check_data(cfg: SeqlabConfig, data: Any, cudnn: Any) -> None:
             "outputs in Keras (the backward layer's mask is applied in the wrong time "
             "order). Use impl=layer, impl=cell_loop or impl=manual, or turn off masking."
         )
-    if model.use_cudnn == "true" and not cudnn.eligible:
+    if model.use_cudnn == "true" and not (cudnn.eligible and cudnn.gpu_present):
+        reasons = cudnn.reasons or ["no GPU is in use (the cuDNN kernel runs only on one)"]
         raise ConfigError(
-            "model.use_cudnn=true, but this configuration cannot use the cuDNN kernel: "
-            + "; ".join(cudnn.reasons)
-            + ". Change those options, or set model.use_cudnn=auto to accept the generic kernel."
+            "model.use_cudnn=true, but the cuDNN kernel cannot run here: "
+            + "; ".join(reasons)
+            + ". Change those options (or run with device=gpu on a GPU machine), or set "
+            "model.use_cudnn=auto to accept the generic kernel."
         )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from seqlab.runs.files import write_atomic
+
 
 def pyplot():
     """matplotlib.pyplot on the file-only Agg backend."""
@@ -40,6 +42,6 @@ def curves_chart(history: list[dict[str, Any]], metric: str, path: Path) -> Path
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    write_atomic(Path(path), lambda tmp: fig.savefig(tmp, dpi=100), staged=True)
     plt.close(fig)
     return Path(path)

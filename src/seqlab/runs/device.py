@@ -37,37 +37,33 @@ class DeviceInfo:
         return asdict(self)
 
 
-def import_tensorflow():
-    """Import TensorFlow with its C++ start-up lines printed once, not once per library.
+@contextlib.contextmanager
+def once_per_line():
+    """Print TensorFlow's C++ start-up lines once, not once per native library.
 
-    TensorFlow 2.21 loads two native libraries that each print the same absl start-up
-    lines (oneDNN, CUDA probing) before logging is configured, and
-    TF_CPP_MIN_LOG_LEVEL no longer silences them. The import runs with file
-    descriptor 2 pointed at a temporary file; its distinct lines are then written
-    to the real stderr in their order.
+    TensorFlow 2.21 loads two native libraries that each print the same absl lines
+    (oneDNN, CUDA probing) before logging is configured, and TF_CPP_MIN_LOG_LEVEL no
+    longer silences them. Within the block file descriptor 2 points at a temporary
+    file; its distinct lines are then written to the real stderr in their order.
     """
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the rest of TF's C++ logging
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as captured:
         os.dup2(captured.fileno(), 2)
         try:
-            import tensorflow as tf
+            yield
         finally:
             os.dup2(saved, 2)
             os.close(saved)
-        captured.seek(0)
-        lines = captured.read().decode(errors="replace").splitlines()
-    seen: set[str] = set()
-    for line in lines:
-        # "I0000 00:00:17956.. 5285 port.cc:153] msg": compare without time and pid
-        key = line.split("] ", 1)[-1]
-        if key not in seen:
-            seen.add(key)
-            print(line, file=sys.stderr)
-    return tf
+            captured.seek(0)
+            lines = captured.read().decode(errors="replace").splitlines()
+            seen: set[str] = set()
+            for line in lines:
+                # "I0000 00:00:17956.. 5285 port.cc:153] msg": compare without time and pid
+                key = line.split("] ", 1)[-1]
+                if key not in seen:
+                    seen.add(key)
+                    print(line, file=sys.stderr)
 
 
 def select_device(cfg: DeviceConfig) -> tuple[DeviceInfo, contextlib.AbstractContextManager]:
@@ -78,9 +74,11 @@ def select_device(cfg: DeviceConfig) -> tuple[DeviceInfo, contextlib.AbstractCon
     """
     if cfg.name == "cpu" and "tensorflow" not in sys.modules:
         os.environ["CUDA_VISIBLE_DEVICES"] = "-1"  # before TensorFlow initialises CUDA
-    tf = import_tensorflow()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the rest of TF's C++ logging
+    with once_per_line():  # importing TensorFlow and probing CUDA print the same lines
+        import tensorflow as tf
 
-    gpus = tf.config.list_physical_devices("GPU")
+        gpus = tf.config.list_physical_devices("GPU")
     placement = "default"
     scope: contextlib.AbstractContextManager = contextlib.nullcontext()
     if cfg.name == "cpu":
@@ -111,3 +109,33 @@ def select_device(cfg: DeviceConfig) -> tuple[DeviceInfo, contextlib.AbstractCon
     used = "gpu" if gpus and placement != "cpu-scope" else "cpu"
     info = DeviceInfo(cfg.name, used, bool(gpus), gpu_name, placement)
     return info, scope
+
+
+def traced_op_types(model) -> set[str]:
+    """The op types of the training step TensorFlow traced for `model` (after fit).
+
+    Keras keeps its tf.functions inside the closure of `model.train_function`; every
+    concrete function they traced is walked, nested functions (loops, gradients)
+    included. Empty when nothing can be found (eager mode, a changed Keras).
+    """
+    functions, seen, stack = [], set(), [getattr(model, "train_function", None)]
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        if hasattr(fn, "_list_all_concrete_functions"):
+            functions.append(fn)
+            stack.append(getattr(fn, "python_function", None))
+        for cell in getattr(fn, "__closure__", None) or ():
+            with contextlib.suppress(ValueError):  # an empty cell
+                if callable(cell.cell_contents):
+                    stack.append(cell.cell_contents)
+    ops: set[str] = set()
+    for fn in functions:
+        for concrete in fn._list_all_concrete_functions():
+            graph = concrete.graph.as_graph_def()
+            ops |= {node.op for node in graph.node}
+            for library_fn in graph.library.function:
+                ops |= {node.op for node in library_fn.node_def}
+    return ops

@@ -1,12 +1,17 @@
-"""One run, end to end: set up, load, build, fit, record.
+"""One run, end to end: claim the folder, set up, load, build, fit, record.
 
-Whatever happens, the run leaves a complete `results.json` with `status` "ok" or
-"failed" (and the error), so a sweep's table always has a row for it.
+Whatever happens, the run leaves a `results.json`: "running" (with pid, host and
+start time) before it loads any data, then "ok", "failed" (with the error) or
+"interrupted" (SIGINT/SIGTERM, with the epochs it finished). A process killed
+outright leaves "running", which readers report as incomplete.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -16,17 +21,45 @@ from rich.console import Console
 
 from seqlab.config.checks import validate
 from seqlab.config.schema import SeqlabConfig
-from seqlab.errors import SeqlabError
+from seqlab.errors import FolderError, SeqlabError
+from seqlab.runs.checkpoints import Checkpoints
 from seqlab.runs.files import (
     CURVES_FILE,
     HISTORY_FILE,
     RESULTS_FILE,
-    read_results,
+    write_atomic,
     write_json_atomic,
 )
+from seqlab.runs.folder import fingerprint, hold
 from seqlab.runs.record import RunRecord
+from seqlab.runs.start import Start, decide
 
 log = logging.getLogger(__name__)
+
+
+class Interrupted(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so that nothing in between swallows it."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
+@contextlib.contextmanager
+def sigterm_raises():
+    """Within the block, SIGTERM raises `Interrupted` (SIGINT raises KeyboardInterrupt)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only (e.g. a launcher's worker thread)
+        return
+
+    def handler(signum, frame):
+        raise Interrupted("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_title(cfg: DictConfig | SeqlabConfig) -> str:
@@ -40,34 +73,90 @@ def run_experiment(
     console: Console | None = None,
     run_cfg: SeqlabConfig | None = None,
 ) -> dict[str, Any]:
-    """Run one experiment and write results.json (and the other files) into `output_dir`.
+    """Run one experiment in `output_dir` and return its record (also in results.json).
 
-    `run_cfg` is the validated config when the caller already validated `cfg`.
+    `run_cfg` is the validated config when the caller already validated `cfg`. An
+    earlier finished run of the same experiment is returned as it is (with
+    `skip_finished`). Raises FolderError when the folder holds another experiment or
+    another process, and Interrupted/KeyboardInterrupt after recording an interruption.
     """
     started = time.perf_counter()
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    record = RunRecord(
-        title=run_title(cfg),
-        output_dir=str(output_dir),
-        overrides=list(overrides),
-        config=OmegaConf.to_container(cfg, resolve=True),
-    )
+    config = OmegaConf.to_container(cfg, resolve=True)
+    with hold(output_dir, "run"):
+        start = decide(
+            output_dir,
+            config,
+            resume=bool(cfg.trainer.get("resume", True)),
+            skip_finished=bool(cfg.get("skip_finished", True)),
+        )
+        if start.action == "skip":
+            return {**start.previous, "skipped": True}
+        record = RunRecord(run_title(cfg), str(output_dir), list(overrides), config)
+        _save_config_record(output_dir, cfg, overrides)
+        write_json_atomic(output_dir / RESULTS_FILE, record.as_dict())  # "running"
+        try:
+            with sigterm_raises():
+                _run(run_cfg or validate(cfg), output_dir, record, console or Console(), start)
+            record.status = "ok"
+        except (KeyboardInterrupt, Interrupted) as exc:
+            record.interrupt(getattr(exc, "signal_name", "SIGINT"), _checkpoint_epoch(output_dir))
+            raise
+        except Exception as exc:
+            if not isinstance(exc, SeqlabError | OSError):
+                log.exception("run failed")
+            record.fail(_as_folder_error(exc, output_dir))
+        finally:
+            record.timing["total_s"] = time.perf_counter() - started
+            _write_record(output_dir, record)
+        if record.status == "ok":
+            Checkpoints(output_dir).clear()  # the trained model is model.keras
+        return record.as_dict()
+
+
+def _checkpoint_epoch(output_dir: Path) -> int | None:
     try:
-        _run(run_cfg or validate(cfg), output_dir, record, console or Console(), started)
-        record.status = "ok"
-    except Exception as exc:
-        if not isinstance(exc, SeqlabError):
-            log.exception("run failed")
-        record.fail(exc)
-    finally:
-        record.timing["total_s"] = time.perf_counter() - started
+        checkpoint = Checkpoints(output_dir).latest()
+    except FolderError:
+        return None
+    return checkpoint.epoch if checkpoint else None
+
+
+def _as_folder_error(exc: Exception, output_dir: Path) -> Exception:
+    """A write that failed for lack of space or permission, said as the user's problem."""
+    if not isinstance(exc, OSError) or exc.errno is None:
+        return exc
+    where = exc.filename or output_dir
+    return FolderError(
+        f"Writing {where} failed: {exc.strerror} (errno {exc.errno}). The run's output "
+        f"folder {output_dir} must be writable and have free space; fix that and run the "
+        "same command again (it resumes from the last complete checkpoint)."
+    )
+
+
+def _write_record(output_dir: Path, record: RunRecord) -> None:
+    """Write results.json; if even that fails, say so (the process exits non-zero)."""
+    try:
         write_json_atomic(output_dir / RESULTS_FILE, record.as_dict())
-    return record.as_dict()
+    except OSError as exc:
+        raise FolderError(
+            f"The run ended {record.status!r}, but its record could not be written to "
+            f"{output_dir / RESULTS_FILE}: {exc.strerror} (errno {exc.errno}). Free space "
+            "or fix the folder's permissions; the run's error was: "
+            f"{record.error or 'none'}"
+        ) from None
+
+
+def _save_config_record(output_dir: Path, cfg: DictConfig, overrides: list[str]) -> None:
+    """Hydra's `.hydra/` record of the composed config, written after the folder is claimed."""
+    hydra_dir = output_dir / ".hydra"
+    hydra_dir.mkdir(exist_ok=True)
+    write_atomic(hydra_dir / "config.yaml", lambda tmp: OmegaConf.save(cfg, tmp))
+    write_atomic(hydra_dir / "overrides.yaml", lambda tmp: OmegaConf.save(list(overrides), tmp))
 
 
 def _run(
-    cfg: SeqlabConfig, output_dir: Path, record: RunRecord, console: Console, started: float
+    cfg: SeqlabConfig, output_dir: Path, record: RunRecord, console: Console, start: Start
 ) -> None:
     from seqlab.runs import memory
     from seqlab.runs.device import select_device
@@ -75,7 +164,9 @@ def _run(
     device, scope = select_device(cfg.device)  # before any data: device=gpu fails fast
     record.device = device.as_dict()
 
+    from seqlab.runs.curves import curves_chart
     from seqlab.runs.environment import environment
+    from seqlab.runs.progress import print_summary
     from seqlab.runs.setup import fresh_keras, prepare
     from seqlab.runs.training import train
 
@@ -86,14 +177,12 @@ def _run(
         run = prepare(cfg, device)  # load the data and check it
         record.data = run.data.summary()
         record.cudnn = run.cudnn.as_dict()
-        outcome = train(run, output_dir, record, console)  # build, fit, save
-    outcome.timing.total_s = time.perf_counter() - started
+        mark = fingerprint(record.config)
+        outcome = train(run, output_dir, record, console, start.checkpoint, mark)
     record.timing = outcome.timing.as_dict()
     record.metrics = {"metric": run.task.metric, **outcome.metrics}
     record.memory = memory.peaks()
     record.files["history"] = HISTORY_FILE
-    from seqlab.runs.curves import curves_chart
-
     if curves_chart(outcome.history, run.task.metric, output_dir / CURVES_FILE):
         record.files["curves"] = CURVES_FILE
     if outcome.nan_at is not None:
@@ -103,24 +192,4 @@ def _run(
             "there (the history up to that point is kept). Lower trainer.lr or set "
             "trainer.clipnorm."
         )
-    if cfg.trainer.progress:
-        from seqlab.runs.progress import print_summary
-
-        print_summary(console, record)
-
-
-# Options that change neither what a run computes nor how it is measured.
-NOT_PART_OF_THE_RESULT = ("skip_finished",)
-
-
-def finished_results(cfg: DictConfig, output_dir: Path) -> dict[str, Any] | None:
-    """The results of an earlier, successful run of this very config in `output_dir`."""
-    previous = read_results(output_dir)
-    if not previous or previous.get("status") != "ok":
-        return None
-    now = OmegaConf.to_container(cfg, resolve=True)
-    before = dict(previous.get("config") or {})
-    for key in NOT_PART_OF_THE_RESULT:
-        now.pop(key, None)
-        before.pop(key, None)
-    return previous if now == before else None
+    print_summary(console, record)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -11,33 +10,25 @@ import keras
 from seqlab.runs.files import HISTORY_FILE, write_history_csv
 
 
-def read_history(output_dir: Path, up_to_epoch: int) -> list[dict[str, Any]]:
-    """history.csv rows of epochs 1..up_to_epoch, numbers parsed back to floats."""
-    path = Path(output_dir) / HISTORY_FILE
-    if up_to_epoch <= 0 or not path.exists():
-        return []
-    rows = []
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            parsed = {k: (float(v) if v not in ("", None) else None) for k, v in row.items()}
-            parsed["epoch"] = int(parsed["epoch"])
-            if parsed["epoch"] <= up_to_epoch:
-                rows.append(parsed)
-    return rows
-
-
 class EpochLog(keras.callbacks.Callback):
-    """Rewrites history.csv after every epoch (earlier runs' epochs first).
+    """Rewrites history.csv after every epoch (a resumed run's earlier epochs first).
 
-    Must come after the StepTimer in the callback list: it reads the epoch times
-    the timer has just recorded.
+    Must come after the StepTimer in the callback list: it reads the epoch times the
+    timer has just recorded. It also keeps the record's count of finished epochs, which
+    an interrupted run reports.
     """
 
-    def __init__(self, output_dir: Path, timer, previous: list[dict[str, Any]]) -> None:
+    def __init__(self, output_dir: Path, timer, previous: list[dict[str, Any]], record) -> None:
         super().__init__()
         self.path = Path(output_dir) / HISTORY_FILE
         self.timer = timer
         self.rows = list(previous)
+        self.record = record
+        self.record.epochs_finished = len(self.rows)
+
+    def on_train_begin(self, logs=None):
+        if self.rows:  # resumed: drop rows of epochs the checkpoint does not hold
+            write_history_csv(self.path, self.rows)
 
     def on_epoch_end(self, epoch, logs=None):
         row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
@@ -45,3 +36,4 @@ class EpochLog(keras.callbacks.Callback):
         row["train_epoch_s"] = self.timer.train_epoch_s[-1] if self.timer.train_epoch_s else None
         self.rows.append(row)
         write_history_csv(self.path, self.rows)
+        self.record.epochs_finished = epoch + 1

@@ -74,8 +74,9 @@ class PlainLayout:
     def callbacks(self) -> list:
         return []
 
-    def samples_per_step(self) -> float:
-        return float(self.cfg.batch_size)
+    def throughput_unit(self) -> tuple[int, int]:
+        """(samples, steps): throughput counts this many samples per this many steps."""
+        return self.cfg.batch_size, 1
 
     def settings(self, steps_per_epoch: int) -> dict[str, Any] | None:
         return None
@@ -155,9 +156,10 @@ class ChunkedLayout:
     def callbacks(self) -> list:
         return [StateReset(self.reset_every)]
 
-    def samples_per_step(self) -> float:
-        # A step is one chunk batch; throughput counts whole sequences.
-        return self.chunking.batch_size / self.chunking.chunks
+    def throughput_unit(self) -> tuple[int, int]:
+        # A step is one chunk batch; throughput counts whole sequences per whole group
+        # of chunks, so the group's optimizer update (on its last chunk) is included.
+        return self.chunking.batch_size, self.chunking.chunks
 
     def settings(self, steps_per_epoch: int) -> dict[str, Any]:
         return {

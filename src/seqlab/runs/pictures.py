@@ -14,6 +14,8 @@ import keras
 import numpy as np
 from PIL import Image
 
+from seqlab.runs.files import write_atomic
+
 GRID = 10  # tiles per side
 GAP = 4  # pixels between the two grids
 MIN_TILE = 28  # small images (digits' 8x8) are scaled up to at least this
@@ -61,5 +63,6 @@ class ReconstructionGrid(keras.callbacks.Callback):
         reconstructions = 1.0 / (1.0 + np.exp(-logits))  # sigmoid, as the loss assumes
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"epoch_{epoch + 1:03d}.png"
-        side_by_side(self.images, reconstructions).save(path)
+        image = side_by_side(self.images, reconstructions)
+        write_atomic(path, lambda tmp: image.save(tmp), staged=True)
         self.files.append(str(path.relative_to(self.folder.parent)))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import platform
+import time
 import traceback as tb
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -17,9 +20,15 @@ class RunRecord:
     output_dir: str
     overrides: list[str]
     config: dict[str, Any]
-    status: str = "running"  # running -> ok | failed
+    status: str = "running"  # running -> ok | failed | interrupted
     error: str | None = None
     error_type: str | None = None
+    # Who runs it: a "running" record whose process is gone is incomplete.
+    pid: int = field(default_factory=os.getpid)
+    host: str = field(default_factory=platform.node)
+    started_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    # Epochs finished so far, the ones a resumed run took over included.
+    epochs_finished: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
     timing: dict[str, Any] = field(default_factory=dict)
     memory: dict[str, Any] = field(default_factory=dict)
@@ -32,6 +41,25 @@ class RunRecord:
     files: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     traceback: str | None = None
+
+    def interrupt(self, signal_name: str, checkpoint_epoch: int | None) -> None:
+        """Record a stop by SIGINT/SIGTERM after `epochs_finished` epochs.
+
+        `checkpoint_epoch` is the epoch of the newest complete checkpoint, where a run
+        started again resumes (None: it starts over).
+        """
+        self.status = "interrupted"
+        self.error_type = "Interrupted"
+        self.error = (
+            f"Interrupted by {signal_name} after {self.epochs_finished} finished epoch(s). "
+        )
+        if checkpoint_epoch:
+            self.error += (
+                "Run the same command again (same folder) to resume from its checkpoint of "
+                f"epoch {checkpoint_epoch}."
+            )
+        else:
+            self.error += "Run the same command again to start it over."
 
     def fail(self, exc: BaseException) -> None:
         """Record a failure: seqlab's own errors as their message, others with a traceback."""

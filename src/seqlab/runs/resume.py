@@ -1,29 +1,41 @@
-"""What a run keeps on disk while it trains, so that an interrupted run can resume.
+"""Resuming inside Keras: restore a checkpoint into a model, save one after every epoch.
 
-Keras's `BackupAndRestore` saves the weights, the optimizer state and the epoch
-number after every epoch into `<run dir>/backup` and restores them when `fit`
-starts again; it deletes the backup when training ends normally. The per-epoch
-history that Keras does not keep is history.csv (`seqlab.runs.history`).
+The files and their guarantees are in `seqlab.runs.checkpoints`.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import keras
 
-BACKUP_DIR = "backup"
+from seqlab.errors import FolderError
+from seqlab.runs.checkpoints import Checkpoint, Checkpoints
 
 
-def backup_epoch(output_dir: Path) -> int:
-    """Epochs finished by an earlier, interrupted run in `output_dir` (0 if none)."""
-    metadata = Path(output_dir) / BACKUP_DIR / "training_metadata.json"
+def restore(model, checkpoint: Checkpoint) -> None:
+    """Load the checkpoint's model and optimizer variables into a compiled `model`."""
+    model.optimizer.build(model.trainable_variables)  # so its variables load too
     try:
-        return int(json.loads(metadata.read_text())["epoch"])
-    except (OSError, ValueError, KeyError):
-        return 0
+        model.load_weights(checkpoint.weights)
+    except Exception as exc:  # h5py/Keras errors: the file passed its hash, the model differs
+        raise FolderError(
+            f"The checkpoint {checkpoint.weights} is complete but does not fit this model "
+            f"({type(exc).__name__}: {exc}). Start over with trainer.resume=false (the earlier "
+            "files are moved into .attic/), or run in a new folder."
+        ) from None
 
 
-def backup_callback(output_dir: Path) -> keras.callbacks.BackupAndRestore:
-    return keras.callbacks.BackupAndRestore(str(Path(output_dir) / BACKUP_DIR))
+class SaveCheckpoint(keras.callbacks.Callback):
+    """After every epoch, checkpoint the model with the history rows logged so far.
+
+    Must come after the EpochLog in the callback list: it saves the rows the log has
+    just appended.
+    """
+
+    def __init__(self, checkpoints: Checkpoints, epoch_log, fingerprint: str) -> None:
+        super().__init__()
+        self.checkpoints = checkpoints
+        self.epoch_log = epoch_log
+        self.fingerprint = fingerprint
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.checkpoints.save(self.model, epoch + 1, self.epoch_log.rows, self.fingerprint)

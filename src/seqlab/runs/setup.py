@@ -14,7 +14,7 @@ from seqlab.config.schema import SeqlabConfig
 from seqlab.data.loading import SequenceData, load_dataset
 from seqlab.models.builder import InputSpec, build_model
 from seqlab.models.cells import family_for
-from seqlab.models.cudnn import CudnnReport, cudnn_eligibility, masks_right_padded
+from seqlab.models.cudnn import CudnnReport, cudnn_eligibility
 from seqlab.runs.device import DeviceInfo
 from seqlab.runs.layouts import layout_for
 
@@ -55,7 +55,7 @@ def prepare(cfg: SeqlabConfig, device: DeviceInfo) -> Prepared:
         family_for(cfg.model),  # imports a custom cell's module
         cfg.model,
         cfg.impl.name,
-        mask_right_padded=masks_right_padded(data.masks()),
+        data.masks(),
     )
     cudnn.gpu_present = device.gpu_present and device.used == "gpu"
     check_data(cfg, data, cudnn)

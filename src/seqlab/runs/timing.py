@@ -27,8 +27,9 @@ DEFINITIONS = {
     "step_ms_p90": "90th percentile training step over steady-state steps",
     "steady_steps": "how many steps the steady-state figures use",
     "warmup": "which steps were excluded from the steady state",
-    "samples_per_s": "batch_size / step_ms_median, at steady state (stateful runs: whole "
-    "sequences per second, a step being one chunk batch)",
+    "samples_per_s": "batch_size / step_ms_median, at steady state (stateful runs: "
+    "batch_size whole sequences / the median time of a whole group of chunk batches, the "
+    "group's optimizer update included)",
     "fit_s": "model.fit as a whole",
     "eval_s": "evaluation on the test split",
     "total_s": "the whole run: device set-up, data loading, build, fit, evaluation, writing",
@@ -102,8 +103,27 @@ class StepTimer(keras.callbacks.Callback):
         steps = self.steps[0] if self.steps else []
         return steps[self.warmup_steps :], f"the first {self.warmup_steps} steps"
 
-    def fill(self, timing: Timing, batch_size: float) -> None:
-        """Write the measured figures into `timing`."""
+    def steady_groups(self, size: int) -> list[float]:
+        """Durations of whole groups of `size` consecutive steady-state steps.
+
+        Each epoch starts a new group; with a single epoch, groups that hold a
+        warm-up step are left out.
+        """
+        epochs = self.steps[1:] if len(self.steps) > 1 else self.steps[:1]
+        skip = 0 if len(self.steps) > 1 else self.warmup_steps
+        groups = []
+        for steps in epochs:
+            for start in range(0, len(steps) - size + 1, size):
+                if start >= skip:  # no warm-up step inside
+                    groups.append(sum(steps[start : start + size]))
+        return groups
+
+    def fill(self, timing: Timing, batch_size: float, group: int = 1) -> None:
+        """Write the measured figures into `timing`.
+
+        `group` > 1: throughput is `batch_size` samples per group of that many steps
+        (a stateful run's chunks of one group of sequences).
+        """
         steady, warmup = self.steady_steps()
         timing.epoch_s = [round(s, 4) for s in self.epoch_s]
         timing.train_epoch_s = [round(s, 4) for s in self.train_epoch_s]
@@ -113,5 +133,9 @@ class StepTimer(keras.callbacks.Callback):
         timing.step_ms_p90 = percentile_ms(steady, 90)
         timing.steady_steps = len(steady)
         timing.warmup = warmup if steady else f"{warmup}: no steady-state steps were left"
-        if timing.step_ms_median:
+        if group > 1:
+            groups = self.steady_groups(group)
+            if groups:
+                timing.samples_per_s = batch_size / float(np.median(groups))
+        elif timing.step_ms_median:
             timing.samples_per_s = batch_size / (timing.step_ms_median / 1000.0)

@@ -10,10 +10,12 @@ from typing import Any
 import keras
 from rich.console import Console
 
-from seqlab.runs.files import MODEL_FILE
-from seqlab.runs.history import EpochLog, read_history
+from seqlab.models.cudnn import detect
+from seqlab.runs.checkpoints import Checkpoint, Checkpoints
+from seqlab.runs.files import MODEL_FILE, write_atomic
+from seqlab.runs.history import EpochLog
 from seqlab.runs.record import RunRecord
-from seqlab.runs.resume import backup_callback, backup_epoch
+from seqlab.runs.resume import SaveCheckpoint, restore
 from seqlab.runs.setup import Prepared
 from seqlab.runs.timing import StepTimer, Timing
 from seqlab.runs.trainer import compile_model, fit
@@ -29,8 +31,15 @@ class Trained:
     nan_at: tuple[int, int] | None
 
 
-def train(run: Prepared, output_dir: Path, record: RunRecord, console: Console) -> Trained:
-    """Build and fit the model, save it, and fill in the record's model-side parts."""
+def train(
+    run: Prepared,
+    output_dir: Path,
+    record: RunRecord,
+    console: Console,
+    checkpoint: Checkpoint | None,
+    fingerprint: str,
+) -> Trained:
+    """Build and fit the model (from `checkpoint` when resuming), save it, fill the record."""
     cfg = run.cfg
     timing = Timing()
     start = time.perf_counter()
@@ -38,13 +47,16 @@ def train(run: Prepared, output_dir: Path, record: RunRecord, console: Console) 
     timing.build_s = time.perf_counter() - start
     record.params = int(sum(int(w.numpy().size) for w in model.trainable_weights))
     compile_model(model, run.task, cfg.trainer, run.layout)
+    previous = checkpoint.history if checkpoint else []
+    if checkpoint is not None:
+        restore(model, checkpoint)
 
     timer = StepTimer(cfg.trainer.warmup_steps)
-    resumed_from = backup_epoch(output_dir) if cfg.trainer.resume else 0
-    previous = read_history(output_dir, resumed_from)
-    epoch_log = EpochLog(output_dir, timer, previous)  # writes history.csv per epoch
+    epoch_log = EpochLog(output_dir, timer, previous, record)  # writes history.csv per epoch
     steps = run.layout.steps_per_epoch(run.data)
     callbacks = [timer, epoch_log, *_optional_callbacks(run, output_dir, steps, console)]
+    if cfg.trainer.resume:
+        callbacks.append(SaveCheckpoint(Checkpoints(output_dir), epoch_log, fingerprint))
     record.settings = {
         "jit_compile": bool(model.jit_compile),
         "dtype_policy": keras.config.dtype_policy().name,
@@ -55,18 +67,30 @@ def train(run: Prepared, output_dir: Path, record: RunRecord, console: Console) 
     stateful = run.layout.settings(steps)
     if stateful is not None:
         record.settings["stateful"] = stateful
-    outcome = fit(model, run.data, run.task, cfg.trainer, run.layout, callbacks, previous)
+    outcome = fit(
+        model,
+        run.data,
+        run.task,
+        cfg.trainer,
+        run.layout,
+        callbacks,
+        previous,
+        initial_epoch=checkpoint.epoch if checkpoint else 0,
+    )
+    detect(model, run.cudnn)  # the kernel that ran, from the traced training step
+    record.cudnn = run.cudnn.as_dict()
+    record.settings["jit_compile"] = bool(model.jit_compile)  # what ran (Keras may turn it off)
     _save_model(model, output_dir, record)
     for callback in callbacks:
         record.files.update(getattr(callback, "outputs", {}))
     if cfg.trainer.tensorboard:
         record.files["tensorboard"] = "tensorboard"
 
-    timer.fill(timing, run.layout.samples_per_step())
-    if resumed_from:
-        # This process ran epochs resumed_from+1.. only; its first epoch paid the tracing.
+    timer.fill(timing, *run.layout.throughput_unit())
+    if checkpoint is not None:
+        # This process ran the epochs after the checkpoint; its first one paid the tracing.
         timing.resumed = True
-        timing.resumed_from_epoch = resumed_from
+        timing.resumed_from_epoch = checkpoint.epoch
         timing.epoch_s = [row.get("epoch_s") for row in previous] + timing.epoch_s
         timing.train_epoch_s = [row.get("train_epoch_s") for row in previous] + timing.train_epoch_s
     timing.fit_s, timing.eval_s = outcome.fit_s, outcome.eval_s
@@ -74,11 +98,9 @@ def train(run: Prepared, output_dir: Path, record: RunRecord, console: Console) 
 
 
 def _optional_callbacks(run: Prepared, output_dir: Path, steps: int, console) -> list:
-    """Resuming, TensorBoard, reconstruction pictures and progress, as configured."""
+    """TensorBoard, reconstruction pictures and progress, as configured."""
     cfg = run.cfg.trainer
     callbacks: list = []
-    if cfg.resume:
-        callbacks.append(backup_callback(output_dir))
     if cfg.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(output_dir / "tensorboard")))
     if run.data.task == "reconstruction":
@@ -86,18 +108,19 @@ def _optional_callbacks(run: Prepared, output_dir: Path, steps: int, console) ->
 
         held_out = run.data.x_test if run.data.x_test is not None else run.data.x_val
         callbacks.append(ReconstructionGrid(held_out, output_dir / "reconstructions"))
-    if cfg.progress:
-        from seqlab.runs.progress import RichProgress
+    from seqlab.runs.progress import progress_callback
 
-        callbacks.append(RichProgress(console, cfg.epochs, steps, run.task.metric))
+    callbacks.append(progress_callback(console, cfg.progress, cfg.epochs, steps, run.task.metric))
     return callbacks
 
 
 def _save_model(model, output_dir: Path, record: RunRecord) -> None:
     try:
-        model.save(output_dir / MODEL_FILE)
+        write_atomic(output_dir / MODEL_FILE, lambda tmp: model.save(tmp), staged=True)
         record.files["model"] = MODEL_FILE
     except Exception as exc:  # e.g. a custom cell that Keras cannot serialize
+        if isinstance(exc, OSError):
+            raise  # a full disk or a lost folder is the run's failure, not a warning
         # The training is done and measured; a model that cannot be saved is a
         # warning, not a reason to throw the run's results away.
         record.warnings.append(

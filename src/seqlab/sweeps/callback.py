@@ -1,4 +1,12 @@
-"""Hydra callback: at the end of a sweep, write and print the summary table."""
+"""The Hydra callback of a sweep: guard its folder when it starts, summarise when it ends.
+
+At the start, before any job runs: the sweep folder must be a writable folder, no
+other seqlab process may be sweeping into it (a lock), and the jobs it already holds
+must be this sweep's jobs. With Hydra's basic sweeper the planned jobs are known up
+front: their overrides go to sweep.json (so the summary can list a job that never
+started), and a folder whose job N was run with other overrides or another config is
+refused, listing the conflicts. The same sweep again skips what finished.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +15,116 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
+
+from seqlab.errors import FolderError, SeqlabError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def plan_jobs(config: DictConfig) -> list[list[str]] | None:
+    """Each job's overrides, as Hydra's basic sweeper will number them; None for others."""
+    if not str(config.hydra.sweeper.get("_target_", "")).endswith(".BasicSweeper"):
+        return None  # e.g. Optuna: jobs are chosen as the sweep goes
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    params = config.hydra.sweeper.get("params") or {}
+    arguments = [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)
+    parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
+    batches = BasicSweeper.split_arguments(parser.parse_overrides(arguments), None)
+    return [list(job) for batch in batches for job in batch]
+
+
+def conflicts(sweep_dir: Path, config: DictConfig, jobs: list[list[str]]) -> list[str]:
+    """Job folders in `sweep_dir` that hold another experiment than this sweep's job."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    from seqlab.runs.checkpoints import Checkpoints
+    from seqlab.runs.files import RESULTS_FILE, UnreadableRecord, load_record
+    from seqlab.runs.folder import differing_keys, fingerprint
+
+    loader = GlobalHydra.instance().config_loader()
+    found = []
+    for folder in sorted(p for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()):
+        number = int(folder.name)
+        try:
+            record = load_record(folder / RESULTS_FILE)
+        except UnreadableRecord:
+            record = None  # unreadable: the job runs again, its file moved aside
+        guarded = Checkpoints(folder).present() or (record or {}).get("status") == "ok"
+        if not guarded:
+            continue  # failed or incomplete without a checkpoint: simply run again
+        if number >= len(jobs):
+            found.append(f"job {number} exists, but this sweep has {len(jobs)} jobs")
+            continue
+        job_cfg = loader.load_sweep_config(config, list(jobs[number]))
+        with_hydra = OmegaConf.to_container(job_cfg, resolve=False)
+        with_hydra.pop("hydra", None)
+        mine = OmegaConf.to_container(OmegaConf.create(with_hydra), resolve=True)
+        theirs = Checkpoints(folder).fingerprint() or fingerprint((record or {}).get("config", {}))
+        if theirs != fingerprint(mine):
+            before = (record or {}).get("config")
+            keys = differing_keys(before, mine) if isinstance(before, dict) else []
+            what = "; ".join(keys[:4]) or "its checkpoint is of another config"
+            found.append(
+                f"job {number}: holds {' '.join((record or {}).get('overrides', [])) or '?'}"
+                f", this sweep's job {number} is {' '.join(jobs[number])} ({what})"
+            )
+    return found
+
+
+def finish(sweep_dir: Path, baseline: str | None) -> list[dict[str, Any]]:
+    """Write and print the summary of what the sweep folder holds; return its rows."""
+    from rich.console import Console
+
+    from seqlab.sweeps.rows import headline
+    from seqlab.sweeps.summary import write_summary
+    from seqlab.sweeps.table import print_table
+
+    rows, header, cells = write_summary([sweep_dir], sweep_dir, baseline=baseline)
+    print_table(f"seqlab sweep: {sweep_dir}", header, cells)
+    Console().print(
+        f"{headline(rows)}; summary.csv, summary.md, summary.png in {sweep_dir}",
+        highlight=False,
+    )
+    return rows
 
 
 class SweepSummary(Callback):
-    """Writes summary.csv, summary.md and summary.png into the sweep folder, prints the table.
+    """Guards the sweep folder at the start; writes and prints the summary at the end.
 
-    Exits non-zero after writing when any job failed, so scripts notice; the
-    finished jobs' results stay where they are.
+    Exits non-zero after writing when any job is not ok (failed, interrupted,
+    incomplete, unreadable, not run), so scripts notice; the finished jobs' results
+    stay where they are.
     """
 
-    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from rich.console import Console
-
-        from seqlab.sweeps.summary import write_summary
-        from seqlab.sweeps.table import print_table
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from seqlab.cli.gate import refuse
+        from seqlab.runs.files import write_json_atomic
+        from seqlab.runs.folder import hold_lock
+        from seqlab.sweeps.rows import SWEEP_FILE
 
         sweep_dir = Path(config.hydra.sweep.dir)
-        baseline = config.get("report", {}).get("baseline")
-        rows, header, cells = write_summary([sweep_dir], sweep_dir, baseline=baseline)
-        print_table(f"seqlab sweep: {sweep_dir}", header, cells)
-        failed = [row for row in rows if row["status"] != "ok"]
-        Console().print(
-            f"{len(rows) - len(failed)} ok, {len(failed)} failed; "
-            f"summary.csv, summary.md, summary.png in {sweep_dir}",
-            highlight=False,
-        )
-        if failed:
+        try:
+            hold_lock(sweep_dir, "sweep")  # until this process ends
+            jobs = plan_jobs(config)
+            if jobs is not None:
+                found = conflicts(sweep_dir, config, jobs)
+                if found:
+                    raise FolderError(
+                        f"{sweep_dir} holds another sweep's jobs, and the summary would mix "
+                        f"the two: {'; '.join(found[:6])}{' ...' if len(found) > 6 else ''}. "
+                        "Sweep into a new folder (hydra.sweep.dir=...) and merge the tables "
+                        "with `seqlab-report OLD NEW`, or move the old folder away."
+                    )
+                write_json_atomic(sweep_dir / SWEEP_FILE, {"jobs": jobs})
+        except SeqlabError as exc:
+            refuse("seqlab", exc)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        rows = finish(Path(config.hydra.sweep.dir), config.get("report", {}).get("baseline"))
+        if any(row["status"] != "ok" for row in rows):
             sys.exit(1)

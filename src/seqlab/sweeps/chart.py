@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab.runs.curves import pyplot
+from seqlab.runs.files import write_atomic
 
 
 def job_label(row: dict[str, Any], keys: list[str]) -> str:
@@ -26,7 +27,8 @@ def summary_chart(rows: list[dict[str, Any]], keys: list[str], path: Path) -> Pa
     """Per job, steady step time and the task metric side by side (failed jobs marked)."""
     plt = pyplot()
     labels = [job_label(row, keys) for row in rows]
-    metric = rows[0]["metric"] if rows else "metric"
+    metrics = {row["metric"] for row in rows if row["metric"]}
+    metric = metrics.pop() if len(metrics) == 1 else "metric (each job's own)"
     step = [row["step_ms_median"] or 0.0 for row in rows]
     score = [row["val_metric"] if row["val_metric"] is not None else 0.0 for row in rows]
     failed = [row["status"] != "ok" for row in rows]
@@ -43,17 +45,18 @@ def summary_chart(rows: list[dict[str, Any]], keys: list[str], path: Path) -> Pa
     ax_metric.set_xlabel(f"validation {metric}")
     for i, row in enumerate(rows):
         if failed[i]:
-            ax_step.text(0, i, "  failed", va="center", color="#aa0000")
+            ax_step.text(0, i, f"  {row['status']}", va="center", color="#aa0000")
             continue
         speedup = row.get("speedup")
         note = f" {step[i]:.1f}" + (f"  (x{speedup:.2f})" if speedup else "")
         ax_step.text(step[i], i, note, va="center", fontsize=8)
-        ax_metric.text(score[i], i, f" {score[i]:.3g}", va="center", fontsize=8)
+        name = "" if len(metrics) <= 1 and "each" not in metric else f" {row['metric']}"
+        ax_metric.text(score[i], i, f" {score[i]:.3g}{name}", va="center", fontsize=8)
     for ax in (ax_step, ax_metric):
         ax.margins(x=0.25)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(f"{len(rows)} jobs: " + (", ".join(keys) if keys else "one configuration"))
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    write_atomic(Path(path), lambda tmp: fig.savefig(tmp, dpi=110), staged=True)
     plt.close(fig)
     return Path(path)

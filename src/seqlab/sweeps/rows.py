@@ -1,16 +1,22 @@
 """A sweep's rows: one per job, read from the jobs' results.json files.
 
 Reads only files, so it works for every launcher (jobs in this process, in
-subprocesses, or on a cluster) and for `seqlab-report` on any folder.
+subprocesses, or on a cluster) and for `seqlab-report` on any folder. Every job is
+accounted for: a record still "running" whose process is gone is `incomplete`, a
+damaged record is `unreadable` (with its path), and a planned job with no record
+at all (sweep.json lists the plan) is `not run`.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from seqlab.runs.files import RESULTS_FILE, read_results
+from seqlab.runs.files import RESULTS_FILE, UnreadableRecord, load_record
+from seqlab.runs.folder import ATTIC_DIR, lock_is_held
 
+SWEEP_FILE = "sweep.json"  # the planned jobs' overrides, written when a sweep starts
 COLUMNS = [
     "status",
     "val_metric",
@@ -23,38 +29,67 @@ COLUMNS = [
     "params",
     "peak_rss_mb",
     "device",
+    "jit_compile",
     "cudnn_eligible",
     "kernel",
 ]
+# Statuses in the order a headline counts them.
+STATUS_ORDER = ("ok", "failed", "interrupted", "incomplete", "running", "unreadable", "not run")
 
 
 def find_runs(sweep_dir: Path) -> list[Path]:
-    """Job folders (any depth) that hold a results.json, in job order."""
+    """Job folders (any depth, outside .attic) that hold a results.json, in job order."""
 
     def order(path: Path):
         name = path.parent.name
         return (0, int(name), "") if name.isdigit() else (1, 0, str(path))
 
-    return [p.parent for p in sorted(Path(sweep_dir).rglob(RESULTS_FILE), key=order)]
+    found = [
+        p
+        for p in Path(sweep_dir).rglob(RESULTS_FILE)
+        if ATTIC_DIR not in p.relative_to(sweep_dir).parts
+    ]
+    return [p.parent for p in sorted(found, key=order)]
 
 
-def _override_dict(overrides: list[str]) -> dict[str, str]:
+def override_dict(overrides: list[str]) -> dict[str, str]:
     pairs = (o.lstrip("+~").split("=", 1) for o in overrides if "=" in o)
     return {key: value for key, value in pairs}
+
+
+def _empty_row(run_dir: Path, status: str, error: str | None, overrides: list[str]) -> dict:
+    row = {column: None for column in COLUMNS}
+    row.update(
+        job=run_dir.name,
+        overrides=override_dict(overrides),
+        metric=None,
+        status=status,
+        error=error,
+    )
+    return row
 
 
 def _row(run_dir: Path, results: dict[str, Any]) -> dict[str, Any]:
     metrics = results.get("metrics") or {}
     timing = results.get("timing") or {}
-    metric = metrics.get("metric", "metric")
+    metric = metrics.get("metric")
     cudnn = results.get("cudnn") or {}
+    status, error = results.get("status"), results.get("error")
+    if status == "running" and not lock_is_held(run_dir):
+        status = "incomplete"
+        error = (
+            f"the process (pid {results.get('pid')} on {results.get('host')}, started "
+            f"{results.get('started_at')}) ended without finishing its record: killed, out "
+            "of memory or crashed. Re-running the sweep runs this job again (it resumes "
+            "from its last checkpoint)."
+        )
     return {
         "job": run_dir.name,
-        "overrides": _override_dict(results.get("overrides") or []),
+        "overrides": override_dict(results.get("overrides") or []),
         "metric": metric,
-        "status": results.get("status"),
-        "val_metric": metrics.get(f"val_{metric}"),
-        "test_metric": metrics.get(f"test_{metric}"),
+        "status": status,
+        "val_metric": metrics.get(f"val_{metric}") if metric else None,
+        "test_metric": metrics.get(f"test_{metric}") if metric else None,
         "step_ms_median": timing.get("step_ms_median"),
         "step_ms_p90": timing.get("step_ms_p90"),
         "samples_per_s": timing.get("samples_per_s"),
@@ -63,20 +98,70 @@ def _row(run_dir: Path, results: dict[str, Any]) -> dict[str, Any]:
         "params": results.get("params"),
         "peak_rss_mb": (results.get("memory") or {}).get("peak_rss_mb"),
         "device": (results.get("device") or {}).get("used"),
+        "jit_compile": (results.get("settings") or {}).get("jit_compile"),
         "cudnn_eligible": cudnn.get("eligible"),
         "kernel": cudnn.get("kernel"),
-        "error": results.get("error"),
+        "error": error,
     }
 
 
+def read_row(run_dir: Path) -> dict[str, Any]:
+    """The row of one job folder, whatever state its record is in."""
+    path = Path(run_dir) / RESULTS_FILE
+    try:
+        results = load_record(path)
+    except UnreadableRecord as exc:
+        return _empty_row(Path(run_dir), "unreadable", f"{path} {exc}", [])
+    return _row(Path(run_dir), results)
+
+
+def planned_jobs(sweep_dir: Path) -> list[list[str]] | None:
+    """The overrides of every job the sweep planned (sweep.json), None if not recorded."""
+    try:
+        plan = json.loads((Path(sweep_dir) / SWEEP_FILE).read_text())
+        jobs = plan["jobs"]
+        return jobs if isinstance(jobs, list) else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def collect(sweep_dirs: list[Path]) -> list[dict[str, Any]]:
+    """Every job of every folder; with several folders each row names its `sweep`."""
     rows = []
     for sweep_dir in sweep_dirs:
-        for run_dir in find_runs(sweep_dir):
-            results = read_results(run_dir)
-            if results is not None:
-                rows.append(_row(run_dir, results))
+        found = {run_dir.name: read_row(run_dir) for run_dir in find_runs(sweep_dir)}
+        for number, overrides in enumerate(planned_jobs(sweep_dir) or []):
+            if str(number) not in found:
+                found[str(number)] = _empty_row(
+                    Path(sweep_dir) / str(number),
+                    "not run",
+                    "planned by the sweep, never started (the sweep stopped before it)",
+                    overrides,
+                )
+        ordered = sorted(found.values(), key=lambda r: (not r["job"].isdigit(), _number(r)))
+        for row in ordered:
+            row["sweep"] = str(sweep_dir)
+        rows += ordered
     return rows
+
+
+def _number(row: dict[str, Any]) -> int | str:
+    return int(row["job"]) if row["job"].isdigit() else row["job"]
+
+
+def status_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    counts = {status: 0 for status in STATUS_ORDER}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    return counts
+
+
+def headline(rows: list[dict[str, Any]]) -> str:
+    """ "3 ok, 1 failed, 1 incomplete": ok and failed always, the others when present."""
+    counts = status_counts(rows)
+    return ", ".join(
+        f"{n} {status}" for status, n in counts.items() if n or status in ("ok", "failed")
+    )
 
 
 def swept_keys(rows: list[dict[str, Any]]) -> list[str]:
@@ -95,18 +180,14 @@ def add_speedup(rows: list[dict[str, Any]], baseline: str) -> None:
     `baseline` is an override, "impl=cell_loop" or "impl:cell_loop" (Hydra's command
     line needs the first form quoted: 'report.baseline="impl=cell_loop"').
     """
-    key, _, value = (
-        baseline.replace(":", "=", 1).partition("=")
-        if "=" not in baseline
-        else (baseline.partition("="))
-    )
+    key, _, value = baseline.replace(":", "=", 1).partition("=")
     others = [k for k in swept_keys(rows) if k != key]
     reference = {
-        tuple(row["overrides"].get(k) for k in others): row["step_ms_median"]
+        (row.get("sweep"), *(row["overrides"].get(k) for k in others)): row["step_ms_median"]
         for row in rows
         if row["overrides"].get(key) == value and row["step_ms_median"]
     }
     for row in rows:
-        base = reference.get(tuple(row["overrides"].get(k) for k in others))
+        base = reference.get((row.get("sweep"), *(row["overrides"].get(k) for k in others)))
         mine = row["step_ms_median"]
         row["speedup"] = base / mine if base and mine else None

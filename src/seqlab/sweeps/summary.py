@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab.errors import ConfigError
+from seqlab.runs.files import write_text_atomic
 from seqlab.sweeps.rows import collect, swept_keys
 from seqlab.sweeps.table import sort_rows, table, to_csv, to_markdown
 
@@ -29,6 +30,12 @@ def write_summary(
     from seqlab.sweeps.chart import summary_chart
 
     rows = collect([Path(d) for d in sweep_dirs])
+    if not rows:
+        raise ConfigError(
+            f"No seqlab jobs under {', '.join(map(str, sweep_dirs))}: no results.json was "
+            "found, so there is nothing to summarise (no summary files were written). Pass "
+            "the folder of a sweep (multirun/<date>/<time>) or of a run."
+        )
     keys = swept_keys(rows)
     header, cells = table(rows, baseline)
     if sort:
@@ -36,7 +43,7 @@ def write_summary(
         rows = sort_rows(rows, sort)
         cells = [cells[position[id(row)]] for row in rows]
     if columns:
-        fixed = ["job", *keys]
+        fixed = ["sweep", "metric", "job", *keys]
         unknown = [c for c in columns if c not in header]
         if unknown:
             raise ConfigError(
@@ -49,8 +56,8 @@ def write_summary(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_file, md_file, png_file = (out_dir / name for name in SUMMARY_FILES)
-    csv_file.write_text(to_csv(header, cells))
-    md_file.write_text(to_markdown(header, cells))
-    if chart and rows:
+    write_text_atomic(csv_file, to_csv(header, cells))
+    write_text_atomic(md_file, to_markdown(header, cells))
+    if chart:
         summary_chart(rows, keys, png_file)
     return rows, header, cells

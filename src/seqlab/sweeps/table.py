@@ -22,16 +22,27 @@ HIDDEN_IN_TERMINAL = {
 
 
 def table(rows: list[dict[str, Any]], baseline: str | None = None) -> tuple[list[str], list[list]]:
-    """Header and cells: swept overrides first, then the measured columns."""
+    """Header and cells: the sweep (when several are merged) and swept overrides first.
+
+    When every job has the same task metric, the metric columns carry its name
+    (`val_accuracy`); when they differ, a `metric` column names each job's own.
+    """
     keys = swept_keys(rows)
     if baseline:
         add_speedup(rows, baseline)
-    metric = rows[0]["metric"] if rows else "metric"
-    columns = [c.replace("metric", metric) if c.endswith("_metric") else c for c in COLUMNS]
-    header = ["job", *keys, *columns] + (["speedup"] if baseline else []) + ["error"]
+    metrics = {row["metric"] for row in rows if row["metric"]}
+    shared = metrics.pop() if len(metrics) == 1 else None
+    leading = ["sweep"] if len({row.get("sweep") for row in rows}) > 1 else []
+    if shared is None and metrics:
+        leading.append("metric")
+    columns = [
+        c.replace("metric", shared) if shared and c.endswith("_metric") else c for c in COLUMNS
+    ]
+    header = [*leading, "job", *keys, *columns] + (["speedup"] if baseline else []) + ["error"]
     cells = []
     for row in rows:
-        values = [row["job"], *(row["overrides"].get(k, "") for k in keys)]
+        values = [row.get(c) for c in leading] + [row["job"]]
+        values += [row["overrides"].get(k, "") for k in keys]
         values += [row[c] for c in COLUMNS]
         if baseline:
             values.append(row.get("speedup"))
@@ -71,7 +82,8 @@ def sort_rows(rows: list[dict[str, Any]], key: str | None) -> list[dict[str, Any
     """Rows ordered by a column (or swept override); missing values last. None keeps job order."""
     if not key:
         return rows
-    known = {*COLUMNS, "speedup", "job"} | {k for row in rows for k in row["overrides"]}
+    known = {*COLUMNS, "speedup", "job", "sweep", "metric"}
+    known |= {k for row in rows for k in row["overrides"]}
     if key not in known:
         raise ConfigError(
             f"Cannot sort by {key!r}: it is neither a summary column nor a swept override. "

@@ -8,7 +8,6 @@ folder (`dataset.path` then names the folder).
 from __future__ import annotations
 
 import gzip
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +15,7 @@ import numpy as np
 from seqlab.config.schema import DatasetConfig
 from seqlab.data.keras_files import locate
 from seqlab.data.registry import LoadedSplits, register_dataset
+from seqlab.data.safe_npz import read_npz
 from seqlab.errors import DataError
 
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
@@ -42,21 +42,14 @@ def _as_rows(x: np.ndarray, y: np.ndarray, source: str) -> tuple[np.ndarray, np.
 
 
 def read_mnist_npz(path: str) -> tuple[np.ndarray, ...]:
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            missing = {"x_train", "y_train", "x_test", "y_test"} - set(f.files)
-            if missing:
-                raise DataError(
-                    f"{path} is not mnist.npz: the arrays {sorted(missing)} are missing "
-                    f"(found {sorted(f.files)})."
-                )
-            arrays = f["x_train"], f["y_train"], f["x_test"], f["y_test"]
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+    found = read_npz(path, "MNIST")
+    missing = {"x_train", "y_train", "x_test", "y_test"} - set(found)
+    if missing:
         raise DataError(
-            f"{path} could not be read as an .npz file ({exc}); download mnist.npz "
-            "again or fix dataset.path."
-        ) from None
-    return arrays
+            f"{path} is not mnist.npz: the arrays {sorted(missing)} are missing "
+            f"(found {sorted(found)})."
+        )
+    return found["x_train"], found["y_train"], found["x_test"], found["y_test"]
 
 
 def read_idx_gz(path: str, offset: int) -> np.ndarray:

@@ -12,7 +12,6 @@ Reviews are then cut/padded to `maxlen` tokens with `keras.utils.pad_sequences`.
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +20,7 @@ from seqlab.config.rules import at_least, one_of
 from seqlab.config.schema import DatasetConfig
 from seqlab.data.keras_files import locate
 from seqlab.data.registry import LoadedSplits, register_dataset
+from seqlab.data.safe_npz import read_npz
 from seqlab.errors import DataError
 
 IMDB_SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
@@ -43,27 +43,24 @@ class ImdbConfig(DatasetConfig):
 
 
 def read_imdb_file(path: str, num_words: int | None):
-    """Return (x_train, y_train, x_test, y_test) as keras.datasets.imdb.load_data would."""
-    try:
-        with np.load(path, allow_pickle=True) as f:
-            names = set(f.files)
-            if set(KEYS) <= names:
-                arrays = [f[k] for k in KEYS]
-                tokenized = False
-            elif set(ARR_KEYS) <= names:
-                arrays = [f[k] for k in ARR_KEYS]
-                tokenized = True
-            else:
-                raise DataError(
-                    f"{path} is not an IMDB file in the keras.datasets format: it has the "
-                    f"arrays {sorted(names)}, but x_train, y_train, x_test, y_test (or "
-                    "arr_0..arr_3) are needed. Point dataset.path at imdb.npz."
-                )
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+    """Return (x_train, y_train, x_test, y_test) as keras.datasets.imdb.load_data would.
+
+    The file is read without unpickling anything but NumPy arrays
+    (`seqlab.data.safe_npz`); token ids must be integers >= 0, and ids at or beyond
+    `num_words` become the OOV id 2, as Keras's own loader does.
+    """
+    found = read_npz(path, "IMDB")
+    names = set(found)
+    if set(KEYS) <= names:
+        arrays, tokenized = [found[k] for k in KEYS], False
+    elif set(ARR_KEYS) <= names:
+        arrays, tokenized = [found[k] for k in ARR_KEYS], True
+    else:
         raise DataError(
-            f"{path} could not be read as an .npz file ({exc}). It may be truncated or "
-            "not an IMDB file; download imdb.npz again or fix dataset.path."
-        ) from None
+            f"{path} is not an IMDB file in the keras.datasets format: it has the "
+            f"arrays {sorted(names)}, but x_train, y_train, x_test, y_test (or "
+            "arr_0..arr_3) are needed. Point dataset.path at imdb.npz."
+        )
     x_train, y_train, x_test, y_test = arrays
     if x_train.ndim != 1 or x_test.ndim != 1 or y_train.ndim != 1:
         raise DataError(
@@ -76,23 +73,47 @@ def read_imdb_file(path: str, num_words: int | None):
             f"{path} is inconsistent: {len(x_train)} training reviews but {len(y_train)} "
             f"labels, {len(x_test)} test reviews but {len(y_test)} labels."
         )
+    x_train = _token_ids(x_train, path, "x_train")
+    x_test = _token_ids(x_test, path, "x_test")
     if not tokenized:
         rng = np.random.RandomState(SHUFFLE_SEED)
         order = np.arange(len(x_train))
         rng.shuffle(order)
-        x_train, y_train = x_train[order], y_train[order]
+        x_train, y_train = [x_train[i] for i in order], y_train[order]
         order = np.arange(len(x_test))
         rng.shuffle(order)
-        x_test, y_test = x_test[order], y_test[order]
-        x_train = [[START] + [w + INDEX_FROM for w in x] for x in x_train]
-        x_test = [[START] + [w + INDEX_FROM for w in x] for x in x_test]
+        x_test, y_test = [x_test[i] for i in order], y_test[order]
+        x_train = [np.concatenate([[START], x + INDEX_FROM]) for x in x_train]
+        x_test = [np.concatenate([[START], x + INDEX_FROM]) for x in x_test]
     if num_words is not None:
-        x_train = [[w if w < num_words else OOV for w in x] for x in x_train]
-        x_test = [[w if w < num_words else OOV for w in x] for x in x_test]
+        x_train = [np.where(x < num_words, x, OOV) for x in x_train]
+        x_test = [np.where(x < num_words, x, OOV) for x in x_test]
     labels = np.concatenate([y_train, y_test])
-    if not np.isin(labels, (0, 1)).all():
+    if labels.dtype.kind not in "iub" or not np.isin(labels, (0, 1)).all():
         raise DataError(f"{path}: IMDB labels must be 0 or 1, found {np.unique(labels)[:10]}.")
     return list(x_train), y_train.astype("int64"), list(x_test), y_test.astype("int64")
+
+
+def _token_ids(reviews: np.ndarray, path: str, name: str) -> list[np.ndarray]:
+    """Each review as an int64 array; anything but non-negative integers is a DataError."""
+    out = []
+    for index, review in enumerate(reviews):
+        ids = np.asarray(review)
+        if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
+            sample = ids.ravel()[:3].tolist() if ids.size else []
+            raise DataError(
+                f"{path}: review {index} of {name} holds {sample!r}... ({ids.dtype}); token "
+                "ids must be integers (word indices, as keras.datasets.imdb stores them). "
+                "Tokenize the text into integer ids before saving the file."
+            )
+        if ids.size and ids.min() < 0:
+            raise DataError(
+                f"{path}: review {index} of {name} has the negative token id {int(ids.min())}; "
+                "ids must be >= 0 (a negative id would silently index another word's "
+                "embedding). Fix the file's tokenization."
+            )
+        out.append(ids.astype("int64"))
+    return out
 
 
 @register_dataset("imdb", ImdbConfig)

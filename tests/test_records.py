@@ -1,0 +1,221 @@
+"""Records that never lie: reading records, job statuses, the folder rules, checkpoints, locks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from seqlab.errors import FolderError
+from seqlab.runs.checkpoints import Checkpoints
+from seqlab.runs.files import UnreadableRecord, load_record, write_json_atomic
+from seqlab.runs.folder import ATTIC_DIR, FolderLock, fingerprint, lock_is_held
+from seqlab.runs.start import decide
+from seqlab.sweeps.rows import collect, headline
+
+CONFIG = {"model": {"units": 8, "cell": "lstm"}, "trainer": {"lr": 0.01, "progress": True}}
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"status": "ok", "metrics": {"val_acc', "not valid JSON"),
+        ("[1, 2, 3]", "JSON list"),
+        ('{"status": "ok", "config": 5}', "'config' of type int"),
+        ('{"status": "finished"}', "status 'finished'"),
+        ('{"status": "ok", "overrides": [1]}', "overrides that are not strings"),
+    ],
+)
+def test_a_damaged_or_foreign_record_is_unreadable_and_says_why(tmp_path, text, problem):
+    (tmp_path / "results.json").write_text(text)
+    with pytest.raises(UnreadableRecord, match=problem):
+        load_record(tmp_path / "results.json")
+
+
+def _job(sweep, number, record):
+    folder = sweep / str(number)
+    folder.mkdir(parents=True)
+    if record is not None:
+        text = record if isinstance(record, str) else json.dumps(record)
+        (folder / "results.json").write_text(text)
+    return folder
+
+
+def test_every_job_is_accounted_for_in_the_rows_and_the_headline(tmp_path):
+    sweep = tmp_path / "sweep"
+    metrics = {"metric": "accuracy", "val_accuracy": 0.5}
+    _job(sweep, 0, {"status": "ok", "overrides": ["model=lstm"], "metrics": metrics})
+    _job(sweep, 1, {"status": "running", "overrides": ["model=gru"], "pid": 1, "host": "h"})
+    live = _job(sweep, 2, {"status": "running", "overrides": ["model=simple_rnn"]})
+    _job(sweep, 3, '{"status": "ok", "metr')  # truncated by a crash of another tool
+    _job(sweep, 4, {"status": "failed", "overrides": ["model=x"], "error": "boom"})
+    write_json_atomic(sweep / "sweep.json", {"jobs": [[f"job={n}"] for n in range(6)]})
+    lock = FolderLock(live, "run").acquire()  # job 2's process is alive
+    try:
+        rows = {row["job"]: row for row in collect([sweep])}
+    finally:
+        lock.release()
+    assert rows["0"]["status"] == "ok"
+    assert rows["1"]["status"] == "incomplete" and "pid 1 on h" in rows["1"]["error"]
+    assert rows["2"]["status"] == "running"
+    assert (
+        rows["3"]["status"] == "unreadable"
+        and str(sweep / "3" / "results.json") in (rows["3"]["error"])
+    )
+    assert rows["4"]["status"] == "failed"
+    assert rows["5"]["status"] == "not run" and rows["5"]["overrides"] == {"job": "5"}
+    assert headline(list(rows.values())) == (
+        "1 ok, 1 failed, 1 incomplete, 1 running, 1 unreadable, 1 not run"
+    )
+
+
+def test_report_lists_unreadable_and_incomplete_jobs_and_exits_non_zero(tmp_path, capsys):
+    from seqlab.cli.report import main as report_main
+
+    sweep = tmp_path / "sweep"
+    _job(sweep, 0, {"status": "ok", "overrides": ["model=lstm"]})
+    _job(sweep, 1, "[1, 2, 3]")
+    _job(sweep, 2, {"status": "running", "overrides": ["model=gru"]})
+    assert report_main([str(sweep), "--no-chart"]) == 1
+    out = capsys.readouterr().out
+    assert "1 ok, 0 failed, 1 incomplete, 1 unreadable" in out
+    csv = (sweep / "summary.csv").read_text()
+    assert "unreadable" in csv and "incomplete" in csv
+
+
+def test_report_on_an_empty_folder_is_an_error_and_writes_nothing(tmp_path, capsys):
+    from seqlab.cli.report import main as report_main
+
+    assert report_main([str(tmp_path)]) == 2
+    assert "No seqlab jobs under" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_merged_sweeps_keep_each_jobs_metric_and_name_the_sweep(tmp_path):
+    from seqlab.sweeps.summary import write_summary
+
+    a, b = tmp_path / "digits", tmp_path / "adding"
+    _job(a, 0, {"status": "ok", "metrics": {"metric": "accuracy", "val_accuracy": 0.9}})
+    _job(b, 0, {"status": "ok", "metrics": {"metric": "mse", "val_mse": 0.1}})
+    _, header, cells = write_summary([a, b], tmp_path / "out", chart=False)
+    assert header[:3] == ["sweep", "metric", "job"] and "val_metric" in header
+    by_sweep = {c[0]: c for c in cells}
+    assert by_sweep[str(a)][1] == "accuracy" and by_sweep[str(b)][1] == "mse"
+    column = header.index("val_metric")
+    assert by_sweep[str(a)][column] == 0.9 and by_sweep[str(b)][column] == 0.1
+
+
+def test_the_fingerprint_ignores_only_what_changes_neither_result_nor_measurement():
+    same = {**CONFIG, "trainer": {**CONFIG["trainer"], "progress": False}, "skip_finished": False}
+    assert fingerprint(same) == fingerprint(CONFIG)
+    other = {**CONFIG, "trainer": {**CONFIG["trainer"], "lr": 0.02}}
+    assert fingerprint(other) != fingerprint(CONFIG)
+
+
+def _finished(folder, config=CONFIG, status="ok"):
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(folder / "results.json", {"status": status, "config": config})
+    (folder / "model.keras").write_bytes(b"weights")
+
+
+def test_same_experiment_finished_is_skipped_and_skip_finished_false_keeps_a_trace(tmp_path):
+    _finished(tmp_path)
+    assert decide(tmp_path, CONFIG, resume=True, skip_finished=True).action == "skip"
+    start = decide(tmp_path, CONFIG, resume=True, skip_finished=False)
+    assert start.action == "fresh" and start.moved_to.parent == tmp_path / ATTIC_DIR
+    assert (start.moved_to / "model.keras").read_bytes() == b"weights"
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_another_experiment_in_a_finished_folder_is_refused_naming_the_keys(tmp_path):
+    _finished(tmp_path)
+    other = {**CONFIG, "trainer": {"lr": 0.5}, "dataset": {"val_fraction": 0.3}}
+    with pytest.raises(FolderError) as info:
+        decide(tmp_path, other, resume=True, skip_finished=True)
+    message = str(info.value)
+    assert "trainer.lr: 0.01 -> 0.5" in message and "dataset.val_fraction" in message
+    assert "trainer.resume=false" in message and "hydra.run.dir" in message
+    assert (tmp_path / "model.keras").exists()  # nothing was touched
+    start = decide(tmp_path, other, resume=False, skip_finished=True)
+    assert start.action == "fresh" and (start.moved_to / "model.keras").exists()
+
+
+def test_a_failed_or_unreadable_run_is_moved_aside_and_started_fresh(tmp_path):
+    _finished(tmp_path / "a", status="failed")
+    start = decide(tmp_path / "a", {"other": 1}, resume=True, skip_finished=True)
+    assert (
+        start.action == "fresh" and "'failed'" in (start.moved_to / "MOVED_ASIDE.txt").read_text()
+    )
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "results.json").write_text("{")
+    start = decide(tmp_path / "b", CONFIG, resume=True, skip_finished=True)
+    assert (
+        start.action == "fresh"
+        and "not valid JSON" in (start.moved_to / "MOVED_ASIDE.txt").read_text()
+    )
+
+
+def _model():
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0)
+    return model
+
+
+def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_one(tmp_path):
+    checkpoints = Checkpoints(tmp_path)
+    model = _model()
+    for epoch in (1, 2, 3):
+        checkpoints.save(model, epoch, [{"epoch": e} for e in range(1, epoch + 1)], "fp")
+    names = sorted(p.name for p in checkpoints.dir.iterdir())
+    assert names == [
+        "epoch_0002.json",
+        "epoch_0002.weights.h5",
+        "epoch_0003.json",
+        "epoch_0003.weights.h5",
+    ]  # the two newest are kept
+    assert checkpoints.latest().epoch == 3
+    newest = checkpoints.dir / "epoch_0003.weights.h5"
+    newest.write_bytes(newest.read_bytes()[:100])  # cut short, as a kill mid-write would
+    fallback = checkpoints.latest()
+    assert fallback.epoch == 2 and len(fallback.history) == 2
+    (checkpoints.dir / "epoch_0002.json").write_text("")  # an empty mark
+    with pytest.raises(FolderError, match="none is complete"):
+        checkpoints.latest()
+
+
+def test_a_different_experiment_with_a_checkpoint_is_refused(tmp_path):
+    Checkpoints(tmp_path).save(_model(), 1, [{"epoch": 1}], fingerprint(CONFIG))
+    other = {**CONFIG, "model": {"units": 9}}
+    with pytest.raises(FolderError, match="holds another experiment"):
+        decide(tmp_path, other, resume=True, skip_finished=True)
+    start = decide(tmp_path, CONFIG, resume=True, skip_finished=True)
+    assert start.action == "resume" and start.checkpoint.epoch == 1
+
+
+def test_a_second_process_is_refused_and_a_dead_ones_lock_is_taken_over(tmp_path):
+    lock = FolderLock(tmp_path, "run").acquire()
+    assert lock_is_held(tmp_path)
+    code = (
+        "import sys; from seqlab.runs.folder import FolderLock\n"
+        f"FolderLock({str(tmp_path)!r}, 'run').acquire()\n"
+    )
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert other.returncode != 0
+    assert f"pid {os.getpid()}" in other.stderr and "in use by another seqlab process" in (
+        other.stderr
+    )
+    lock.release()
+    # A process that dies holding the lock (SIGKILL) leaves the file but not the lock.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code + "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]
+    )
+    holder.wait()
+    assert (tmp_path / "seqlab.lock").exists() and not lock_is_held(tmp_path)
+    FolderLock(tmp_path, "run").acquire().release()
