@@ -54,7 +54,9 @@ def run_plain(arrays, epochs: int) -> float:
     return timing.step_ms_median
 
 
-def run_seqlab(imdb: str | None, epochs: int, workdir: Path, progress: bool) -> float:
+def run_seqlab(
+    imdb: str | None, epochs: int, workdir: Path, progress: bool, extra: list[str] = ()
+) -> float:
     from hydra import compose, initialize_config_dir
 
     from seqlab.config.store import conf_dir
@@ -79,6 +81,7 @@ def run_seqlab(imdb: str | None, epochs: int, workdir: Path, progress: bool) -> 
             "model.dropout=0.5",
         ]
         overrides = [o for o in overrides if not o.startswith(("dataset.num_words", "~"))]
+    overrides += list(extra)
     with initialize_config_dir(str(conf_dir()), version_base="1.3"):
         cfg = compose("config", overrides=overrides)
     results = run_experiment(cfg, workdir, overrides)

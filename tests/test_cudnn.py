@@ -99,10 +99,10 @@ def test_stateful_chunks_of_padded_sequences_are_checked_chunk_by_chunk():
     assert not report.eligible and report.use_cudnn is False
 
 
-def test_the_detector_reads_the_traced_training_step_and_says_generic_on_the_cpu():
+def test_the_tensorflow_detector_reads_the_traced_step_and_says_generic_on_the_cpu():
     import keras
 
-    from seqlab.runs.device import traced_op_types
+    from seqlab.backends.tensorflow import traced_op_types
 
     model = build_model(InputSpec(4, 2, None), ModelConfig(cell="lstm", units=3), "layer", 1)
     model.compile(optimizer="adam", loss="mse")
@@ -122,7 +122,7 @@ def test_the_detector_reads_the_traced_training_step_and_says_generic_on_the_cpu
 
 
 def test_the_detector_says_cudnn_when_the_step_holds_the_cudnn_op():
-    from seqlab.models.cudnn import kernel_from_ops
+    from seqlab.backends.tensorflow import kernel_from_ops
 
     assert kernel_from_ops({"MatMul", "CudnnRNNV3", "While"}) == "cudnn"
     assert kernel_from_ops({"MatMul", "While"}) == "generic"

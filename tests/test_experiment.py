@@ -93,6 +93,7 @@ def test_same_seed_same_metrics(compose_cfg, tmp_path):
     assert other != first
 
 
+@pytest.mark.e2e  # the preset toy_masked_lstm runs too; kept out of the fast tier
 def test_masked_toy_sequences_train(compose_cfg, tmp_path):
     results = run(
         compose_cfg,

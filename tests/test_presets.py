@@ -45,10 +45,10 @@ def test_preset_runs_with_smoke_trainer(preset, compose_cfg, tmp_path):
         overrides.append(f"dataset.path={files[cfg.dataset.name]}")
     if cfg.dataset.name == "imdb":
         overrides.append("dataset.maxlen=12")  # keeps tracing of the manual loop short
-    if cfg.dataset.name in ("random_tokens", "toy_sequences"):
+    if cfg.dataset.name in ("random_tokens", "toy_sequences", "random_features"):
         overrides += ["dataset.n_train=300", "dataset.n_test=64"]
-    if cfg.dataset.name == "random_tokens":
-        overrides.append("dataset.length=12")
+    if cfg.dataset.name in ("random_tokens", "random_features"):
+        overrides.append("dataset.length=12")  # the shape, not the length, is the preset's
     if cfg.device.name == "gpu":
         overrides.append("device=auto")  # CI has no GPU; the preset's data and model still run
     results = run_experiment(compose_cfg(*overrides), tmp_path / "run", overrides)

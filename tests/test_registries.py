@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from seqlab.backends import BACKENDS
 from seqlab.config import validate
 from seqlab.config.store import conf_dir, group_choices
 from seqlab.data import DATASETS
@@ -18,7 +19,12 @@ from seqlab.runs.optimizers import OPTIMIZERS
 
 @pytest.mark.parametrize(
     ("group", "registry"),
-    [("dataset", DATASETS), ("impl", IMPLEMENTATIONS), ("device", DEVICES)],
+    [
+        ("dataset", DATASETS),
+        ("impl", IMPLEMENTATIONS),
+        ("device", DEVICES),
+        ("backend", BACKENDS),
+    ],
 )
 def test_each_registry_name_has_its_yaml_file_and_no_file_lacks_a_name(group, registry):
     files = {p.stem for p in (conf_dir() / group).glob("*.yaml")}
@@ -41,6 +47,7 @@ def test_every_model_yaml_names_a_registered_cell_or_a_custom_one(compose_cfg):
         ("model.merge_mode", MERGE_MODES),
         ("model.arch", ARCHS),
         ("device.name", DEVICES),
+        ("backend.name", BACKENDS),
     ],
 )
 def test_validation_reads_the_allowed_names_from_the_registry(compose_cfg, override, registry):

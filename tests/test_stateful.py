@@ -8,9 +8,10 @@ import keras
 import numpy as np
 import pytest
 
+from seqlab.backends.tensorflow import chunk_batches
 from seqlab.cli.predict import PREDICTIONS_FILE, evaluate_run
 from seqlab.config import ModelConfig, TrainerConfig, validate
-from seqlab.data.chunks import ChunkLayout, arrange, chunk_batches
+from seqlab.data.chunks import ChunkLayout, arrange
 from seqlab.errors import ConfigError
 from seqlab.models.builder import InputSpec, build_model
 from seqlab.models.tasks import task_spec
@@ -63,7 +64,7 @@ def test_arrange_puts_each_sequences_next_chunk_in_the_same_row_of_the_next_batc
 def test_training_batches_reshuffle_whole_sequences_and_keep_chunks_consecutive():
     layout = ChunkLayout(batch_size=B, chunk_length=C, chunks=T // C)
     x, y = numbered(11), np.arange(11, dtype="float32")
-    ds = chunk_batches(x, y, layout, shuffle_seed=3, repeat=True)
+    ds = chunk_batches(x, y, layout, shuffle_seed=3, groups_per_epoch=2)  # repeats
     batches = [tuple(t.numpy() for t in b) for b in ds.take(2 * 2 * layout.chunks)]
     orders = []
     for start in range(0, len(batches), layout.chunks):

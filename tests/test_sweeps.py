@@ -136,7 +136,7 @@ def test_launchers_give_the_same_summary_files(launcher, tmp_path):
     sweep = tmp_path / "sweep"
     rows = _rows(sweep / "summary.csv")
     assert [(r["model"], r["status"]) for r in rows] == [("simple_rnn", "ok"), ("gru", "ok")]
-    assert list(rows[0])[:4] == ["job", "model", "status", "val_accuracy"]
+    assert list(rows[0])[:5] == ["job", "model", "status", "backend", "val_accuracy"]
     assert (sweep / "summary.md").exists() and (sweep / "summary.png").exists()
     if launcher == "submitit_local":  # one process per job
         assert _results(sweep, 0)["env"]["pid"] != _results(sweep, 1)["env"]["pid"]

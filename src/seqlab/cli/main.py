@@ -44,18 +44,21 @@ class RunResults(dict):
 
 @hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")
 def _job(cfg: DictConfig) -> RunResults:
+    from seqlab.backends import can_activate
     from seqlab.runs.experiment import Interrupted, run_experiment
 
     hydra_cfg = HydraConfig.get()
     sweeping = hydra_cfg.mode == RunMode.MULTIRUN
     output_dir = hydra_cfg.runtime.output_dir
+    overrides = list(hydra_cfg.overrides.task)
     try:
-        results = run_experiment(
-            cfg,
-            output_dir=output_dir,
-            overrides=list(hydra_cfg.overrides.task),
-            run_cfg=None if sweeping else take_validated(),
-        )
+        if can_activate(cfg.backend.name):
+            validated = None if sweeping else take_validated()
+            results = run_experiment(cfg, output_dir, overrides, run_cfg=validated)
+        else:  # Keras already runs on another backend in this process (an earlier job)
+            from seqlab.runs.child import run_in_child
+
+            results = run_in_child(cfg, output_dir, overrides)
     except (KeyboardInterrupt, Interrupted) as exc:
         name = getattr(exc, "signal_name", "SIGINT")
         Console(stderr=True).print(

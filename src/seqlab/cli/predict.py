@@ -77,10 +77,8 @@ def evaluate_run(
     out: Path | None = None,
 ) -> dict[str, Any]:
     """Evaluate the saved model of `run_dir`; returns a dict of what was measured."""
-    from omegaconf import OmegaConf
-
-    from seqlab.config import DeviceConfig, SeqlabConfig, register_schemas, validate
-    from seqlab.data import DATASETS
+    from seqlab.config import DeviceConfig, register_schemas, validate
+    from seqlab.config.store import config_from_record
     from seqlab.errors import ConfigError
     from seqlab.runs.device import select_device
     from seqlab.runs.files import MODEL_FILE, read_results
@@ -99,11 +97,9 @@ def evaluate_run(
     config = dict(results["config"])
     if data is not None:
         config["dataset"] = {**config["dataset"], "path": str(data)}
-    # The dataset node typed by its own schema (its options differ per dataset).
-    schema = DATASETS.get(config["dataset"]["name"]).schema
-    config["dataset"] = OmegaConf.merge(OmegaConf.structured(schema), config["dataset"])
-    run_cfg = validate(OmegaConf.merge(OmegaConf.structured(SeqlabConfig), config))
-    info, scope = select_device(DeviceConfig(name=device))
+    config.setdefault("backend", {"name": "tensorflow"})  # runs from before backends
+    run_cfg = validate(config_from_record(config))
+    info, scope = select_device(DeviceConfig(name=device), run_cfg.backend.name)
 
     import numpy as np
 
@@ -178,7 +174,9 @@ def _load(path: Path):
     from seqlab.errors import DataError
 
     try:
-        return keras.models.load_model(path)
+        # compile=False: the model is compiled here again, and a model saved on torch
+        # loads elsewhere only without its compiled state (Keras 3.15).
+        return keras.models.load_model(path, compile=False)
     except Exception as exc:  # zip, HDF5 and Keras config errors alike
         raise DataError(
             f"{path} could not be loaded as a Keras model ({type(exc).__name__}: "

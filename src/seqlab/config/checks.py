@@ -28,7 +28,7 @@ SMOKE_CAPS = {
     "test_steps": 2,
     "warmup_steps": 1,
 }
-GROUPS = ("dataset", "model", "impl", "device", "trainer", "report")
+GROUPS = ("dataset", "model", "impl", "device", "backend", "trainer", "report")
 
 
 def validate(cfg: DictConfig) -> SeqlabConfig:
@@ -43,6 +43,7 @@ def validate(cfg: DictConfig) -> SeqlabConfig:
     typed.model.use_cudnn = str(typed.model.use_cudnn).lower()
     typed.trainer.jit_compile = str(typed.trainer.jit_compile).lower()
     _check_model(typed.model, typed.impl.name, typed.dataset.target)
+    _check_backend(typed)
     if typed.trainer.tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise ConfigError(
             "trainer.tensorboard=true needs the tensorboard package, which is not installed "
@@ -142,6 +143,39 @@ def _check_stateful(model: ModelConfig) -> None:
         raise ConfigError(
             "model.stateful=true cannot be combined with " + " or ".join(reasons) + ". "
             "Turn those options off, or set model.stateful=false."
+        )
+
+
+def _check_backend(cfg: SeqlabConfig) -> None:
+    """What Keras 3.15 does wrong on JAX and PyTorch, refused rather than measured."""
+    backend, model, impl = cfg.backend.name, cfg.model, cfg.impl.name
+    if importlib.util.find_spec(backend) is None:
+        extra = "" if backend == "tensorflow" else f"'seqlab[{backend}]' or "
+        raise ConfigError(
+            f"backend={backend}, but {backend} is not installed in this Python environment. "
+            f"Install it (pip install {extra}{backend}), or pick an installed backend "
+            "(backend=tensorflow, jax or torch)."
+        )
+    if backend == "jax" and model.stateful:
+        raise ConfigError(
+            "model.stateful=true cannot run on backend=jax: in Keras 3.15 stateful layers "
+            "do not carry their state from one batch to the next on JAX (the trainer keeps "
+            "the state variables out of its step and ignores the resets), with no error. "
+            "Use backend=tensorflow or backend=torch (impl=cell_loop or manual) for "
+            "stateful runs."
+        )
+    if backend == "torch" and model.stateful and impl in ("layer", "unrolled"):
+        raise ConfigError(
+            f"model.stateful=true with impl={impl} fails to train on backend=torch in Keras "
+            "3.15 (the fused layer's state update is 'modified by an inplace operation'). "
+            "Use impl=cell_loop or impl=manual on torch, or another backend."
+        )
+    silent = {"torch": "LSTM and GRU", "jax": "GRU"}.get(backend, "")
+    if model.use_cudnn == "true" and model.cell.upper() in silent:
+        raise ConfigError(
+            f"model.use_cudnn=true cannot be enforced for {model.cell} on backend={backend}: "
+            "Keras 3.15 falls back to its generic kernel there without an error. Use "
+            "model.use_cudnn=auto and read results.json's cudnn.kernel, which says what ran."
         )
 
 

@@ -126,6 +126,13 @@ class DeviceConfig:
 
 
 @dataclass
+class BackendConfig:
+    """Which framework Keras runs on (see `seqlab.backends`)."""
+
+    name: str = field(default="tensorflow", metadata=one_of(_names("seqlab.backends", "BACKENDS")))
+
+
+@dataclass
 class TrainerConfig:
     """The generic trainer: optimisation and measurement settings."""
 
@@ -182,6 +189,7 @@ class SeqlabConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     impl: ImplConfig = field(default_factory=ImplConfig)
     device: DeviceConfig = field(default_factory=DeviceConfig)
+    backend: BackendConfig = field(default_factory=BackendConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     # Free-form notes a preset may carry (e.g. what the seed tutorial reported).

@@ -15,7 +15,7 @@ from hydra.core.config_store import ConfigStore
 from seqlab.config.schema import SeqlabConfig
 
 # The groups a user chooses from, in the order `seqlab --help` lists them.
-USER_GROUPS = ("dataset", "model", "impl", "device", "trainer", "experiment")
+USER_GROUPS = ("dataset", "model", "impl", "device", "backend", "trainer", "experiment")
 
 
 def conf_dir() -> Path:
@@ -43,11 +43,17 @@ def group_options(group: str) -> list[str]:
 def group_choices() -> dict[str, list[str]]:
     """What a user can pick in each group: the registry's names where a registry owns
     the group (a test checks that each has its YAML file), else the YAML files."""
+    from seqlab.backends import BACKENDS
     from seqlab.data import DATASETS
     from seqlab.models.impls import IMPLEMENTATIONS
     from seqlab.runs.device import DEVICES
 
-    registries = {"dataset": DATASETS, "impl": IMPLEMENTATIONS, "device": DEVICES}
+    registries = {
+        "dataset": DATASETS,
+        "impl": IMPLEMENTATIONS,
+        "device": DEVICES,
+        "backend": BACKENDS,
+    }
     return {g: registries[g].names() if g in registries else group_options(g) for g in USER_GROUPS}
 
 
@@ -81,6 +87,19 @@ def help_template() -> str:
         "Launchers: hydra/launcher=joblib|submitit_local|submitit_slurm (extras).\n\n"
         "The composed configuration of this command:\n\n$CONFIG"
     )
+
+
+def config_from_record(config: dict):
+    """A run's recorded config (results.json) as a typed DictConfig, like Hydra composes."""
+    from omegaconf import OmegaConf
+
+    from seqlab.data import DATASETS
+
+    config = dict(config)
+    # The dataset node typed by its own schema (its options differ per dataset).
+    schema = DATASETS.get(config["dataset"]["name"]).schema
+    config["dataset"] = OmegaConf.merge(OmegaConf.structured(schema), config["dataset"])
+    return OmegaConf.merge(OmegaConf.structured(SeqlabConfig), config)
 
 
 def register_schemas() -> None:

@@ -5,15 +5,17 @@ recurrent activation, bias and (GRU) reset_after go to the backend's own cuDNN
 argument check; the data's masks go to the backend's own mask checks (right-padded,
 no fully masked sequence; for stateful runs, per chunk). What only the layer's code
 decides (the fused layer only, `use_cudnn`, no recurrent dropout) is stated here, and
-tests/test_cudnn.py checks it against what Keras does. The detection looks, after
-fit, for the cuDNN RNN op in the training function TensorFlow traced
-(`seqlab.runs.device.ran_cudnn`); where it cannot look, the kernel is labelled
+tests/test_cudnn.py checks it against what Keras does. Each backend module
+(`seqlab.backends.*`) holds its own rules and its detector, run after fit: the cuDNN
+op in TensorFlow's traced step, a cuDNN custom call in JAX's compiled step, a cuDNN
+op in a profiled torch forward pass. Where it cannot look, the kernel is labelled
 "predicted".
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -49,17 +51,11 @@ class CudnnReport:
         return {**asdict(self), "kernel": self.kernel}
 
 
-def _tf_rules():
-    """TensorFlow's own cuDNN checks in Keras (private functions: Keras exposes no others)."""
-    import importlib
-
-    # The module, not the `rnn` function the package exports under the same name.
-    return importlib.import_module("keras.src.backend.tensorflow.rnn")
-
-
-def argument_reasons(family: CellFamily, model: ModelConfig) -> list[str]:
-    """Which of the cell's arguments Keras's cuDNN check refuses (empty: all accepted)."""
-    rnn = _tf_rules()
+def argument_reasons(family: CellFamily, model: ModelConfig, backend: ModuleType) -> list[str]:
+    """Which of the cell's arguments the backend's cuDNN check in Keras refuses."""
+    check = backend.cudnn_argument_check(family.name)
+    if check is None:
+        return [f"model.cell={family.name} has no cuDNN kernel on backend={backend.NAME}"]
     cell = family.cell_class()(**cell_kwargs(model))
     actual = {
         "activation": cell.activation,
@@ -69,9 +65,6 @@ def argument_reasons(family: CellFamily, model: ModelConfig) -> list[str]:
     }
     if family.name == "gru":
         actual["reset_after"] = cell.reset_after
-        check = rnn._do_gru_arguments_support_cudnn
-    else:
-        check = rnn._do_lstm_arguments_support_cudnn
     if check(**actual):
         return []
     # Name the arguments Keras refuses: each one alone on top of an accepted baseline.
@@ -91,34 +84,33 @@ def argument_reasons(family: CellFamily, model: ModelConfig) -> list[str]:
     return reasons or ["Keras's cuDNN check refuses this cell's arguments"]
 
 
-def mask_reasons(masks: list[np.ndarray], chunk_length: int | None) -> list[str]:
-    """Keras's mask checks on the data's (examples, time) masks; per chunk when stateful."""
+def mask_reasons(
+    masks: list[np.ndarray], chunk_length: int | None, backend: ModuleType | None = None
+) -> list[str]:
+    """The backend's own mask checks on the data's (examples, time) masks, per chunk
+    when stateful (each chunk is a sequence of its own for cuDNN)."""
     if not masks:
         return []
-    import tensorflow as tf
+    if backend is None:
+        from seqlab.backends import current
 
-    rnn = _tf_rules()
-    reasons = []
-    for mask in masks:
-        if not len(mask):
-            continue
-        if chunk_length is not None:  # every chunk is a sequence of its own for cuDNN
-            mask = mask.reshape(-1, chunk_length)
-        tensor = tf.constant(mask)
-        if not bool(rnn._is_sequence_right_padded(tensor)):
-            reasons.append("mask not strictly right-padded (e.g. pre-padding with masking)")
-        if bool(rnn._has_fully_masked_sequence(tensor)):
-            what = "chunk" if chunk_length is not None else "sequence"
-            reasons.append(f"a fully masked {what} (cuDNN rejects it at run time)")
-        if reasons:
-            break
-    return sorted(set(reasons))
+        backend = current()
+    if chunk_length is not None:
+        masks = [mask.reshape(-1, chunk_length) for mask in masks if len(mask)]
+    what = "chunk" if chunk_length is not None else "sequence"
+    return [
+        f"a fully masked {what} (cuDNN rejects it at run time)" if r == "fully masked" else r
+        for r in backend.mask_reasons(masks)
+    ]
 
 
 def cudnn_eligibility(
     family: CellFamily, model: ModelConfig, impl: str, masks: list[np.ndarray] | None = None
 ) -> CudnnReport:
     """Whether this config would take the cuDNN kernel on a GPU, and why not."""
+    from seqlab.backends import current
+
+    backend = current()
     reasons = []
     never = IMPLEMENTATIONS.get(impl).never_cudnn
     if not family.has_cudnn_kernel:
@@ -131,19 +123,19 @@ def cudnn_eligibility(
         if model.recurrent_dropout > 0:
             # LSTM/GRU.inner_loop try the backend's kernel only without recurrent dropout.
             reasons.append("recurrent_dropout > 0")
-        reasons += argument_reasons(family, model)
-        reasons += mask_reasons(masks or [], model.chunk_length if model.stateful else None)
-    return CudnnReport(eligible=not reasons, reasons=reasons)
+        reasons += backend.cudnn_refusals(model, impl, bool(masks))
+        reasons += argument_reasons(family, model, backend)
+        chunk = model.chunk_length if model.stateful else None
+        reasons += mask_reasons(masks or [], chunk, backend)
+    return CudnnReport(eligible=not reasons, reasons=list(dict.fromkeys(reasons)))
 
 
-def kernel_from_ops(op_types: set[str]) -> str:
-    """ "cudnn" when the traced step holds TensorFlow's cuDNN RNN op, else "generic"."""
-    return "cudnn" if any(op.startswith("CudnnRNN") for op in op_types) else "generic"
+def detect(model: Any, report: CudnnReport, sample: Any = None) -> None:
+    """Fill `report.detected` with the kernel that ran, where the backend can tell.
 
+    `sample` is one batch, which JAX needs to lower its step again and torch to
+    profile a forward pass; TensorFlow reads the step it traced during fit.
+    """
+    from seqlab.backends import current
 
-def detect(model: Any, report: CudnnReport) -> None:
-    """Fill `report.detected` from the model's traced training function, where possible."""
-    from seqlab.runs.device import traced_op_types
-
-    ops = traced_op_types(model)
-    report.detected = kernel_from_ops(ops) if ops else None
+    report.detected = current().detect_kernel(model, sample)

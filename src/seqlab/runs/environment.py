@@ -27,13 +27,14 @@ def _version(package: str) -> str | None:
 
 def environment(gpu_name: str | None) -> dict:
     import keras
-    import tensorflow as tf
 
     from seqlab import __version__
+    from seqlab.backends import current
 
     return {
         "python": platform.python_version(),
-        "tensorflow": tf.__version__,
+        "backend": keras.backend.backend(),
+        **current().versions(),  # e.g. "tensorflow": "2.21.0", or jax and jaxlib
         "keras": keras.__version__,
         "hydra": _version("hydra-core"),
         "seqlab": __version__,

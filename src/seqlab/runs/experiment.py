@@ -161,7 +161,8 @@ def _run(
     from seqlab.runs import memory
     from seqlab.runs.device import select_device
 
-    device, scope = select_device(cfg.device)  # before any data: device=gpu fails fast
+    # Before any data: device=gpu fails fast, and the backend starts on its device.
+    device, scope = select_device(cfg.device, cfg.backend.name)
     record.device = device.as_dict()
 
     from seqlab.runs.curves import curves_chart
@@ -171,6 +172,13 @@ def _run(
     from seqlab.runs.training import train
 
     record.env = environment(device.gpu_name)
+    if cfg.backend.name == "jax" and cfg.impl.name == "manual":
+        console.print(
+            "seqlab: impl=manual on backend=jax unrolls the time loop into one XLA program; "
+            "compiling it took 90-150 s for 80 steps on 2 CPU cores before the first step "
+            "(measured). The first epoch's time includes it.",
+            highlight=False,
+        )
     fresh_keras(cfg.trainer.seed)
     memory.reset_peaks()
     with scope:

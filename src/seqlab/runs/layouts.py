@@ -14,9 +14,16 @@ import keras
 import numpy as np
 
 from seqlab.config.schema import SeqlabConfig, TrainerConfig
-from seqlab.data.chunks import ChunkLayout, arrange, chunk_batches
+from seqlab.data.arrays import batches_per_pass
+from seqlab.data.chunks import ChunkLayout, arrange
 from seqlab.data.loading import SequenceData
-from seqlab.data.pipeline import batches, batches_per_pass
+
+
+def _pipeline():
+    """The backend's pipeline module (tf.data on TensorFlow, NumPy arrays elsewhere)."""
+    from seqlab.backends import current
+
+    return current().pipeline()
 
 
 @dataclass(frozen=True)
@@ -50,29 +57,34 @@ class PlainLayout:
 
     def train(self, data: SequenceData):
         # With an explicit steps_per_epoch the data repeats, so epochs never run dry.
-        return batches(
+        return _pipeline().batches(
             data.x_train,
             data.y_train,
             self.cfg.batch_size,
             shuffle_seed=self.cfg.seed,
             shuffle_buffer=self.cfg.shuffle_buffer,
             drop_remainder=self.cfg.drop_remainder,
-            repeat=self.cfg.steps_per_epoch is not None,
+            steps=self.cfg.steps_per_epoch,
         )
 
     def validation(self, data: SequenceData):
         # A validation split smaller than a batch still validates (on a partial batch).
         drop = self.cfg.drop_remainder and len(data.x_val) >= self.cfg.batch_size
-        return batches(data.x_val, data.y_val, self.cfg.batch_size, drop_remainder=drop)
+        return _pipeline().batches(data.x_val, data.y_val, self.cfg.batch_size, drop_remainder=drop)
 
     def test(self, data: SequenceData):
-        return batches(data.x_test, data.y_test, self.cfg.batch_size)
+        return _pipeline().batches(data.x_test, data.y_test, self.cfg.batch_size)
 
     def evaluation(self, x: np.ndarray, y: np.ndarray, batch_size: int):
-        return batches(x, y, batch_size)
+        return _pipeline().batches(x, y, batch_size)
 
     def callbacks(self) -> list:
         return []
+
+    def sample(self, data: SequenceData) -> tuple:
+        """One training batch as NumPy arrays (for backends that inspect a step)."""
+        n = self.cfg.batch_size
+        return data.x_train[:n], data.y_train[:n]
 
     def throughput_unit(self) -> tuple[int, int]:
         """(samples, steps): throughput counts this many samples per this many steps."""
@@ -134,27 +146,36 @@ class ChunkedLayout:
         return self._chunk_steps(self.cfg.test_steps)
 
     def train(self, data: SequenceData):
-        return chunk_batches(
+        return _pipeline().chunk_batches(
             data.x_train,
             data.y_train,
             self.chunking,
             shuffle_seed=self.cfg.seed,
-            repeat=self.cfg.steps_per_epoch is not None,
+            groups_per_epoch=self.cfg.steps_per_epoch,
         )
 
     def validation(self, data: SequenceData):
-        return chunk_batches(
+        return _pipeline().chunk_batches(
             data.x_val, data.y_val, self.chunking, groups=self.cfg.validation_steps
         )
 
     def test(self, data: SequenceData):
-        return chunk_batches(data.x_test, data.y_test, self.chunking, groups=self.cfg.test_steps)
+        return _pipeline().chunk_batches(
+            data.x_test, data.y_test, self.chunking, groups=self.cfg.test_steps
+        )
 
     def evaluation(self, x: np.ndarray, y: np.ndarray, batch_size: int):
-        return chunk_batches(x, y, self.chunking)  # the states were built for its batch
+        # The states were built for the run's batch size.
+        return _pipeline().chunk_batches(x, y, self.chunking)
 
     def callbacks(self) -> list:
         return [StateReset(self.reset_every)]
+
+    def sample(self, data: SequenceData) -> tuple:
+        """One chunk batch as NumPy arrays (for backends that inspect a step)."""
+        b = self.chunking.batch_size
+        xs, ys, ws = arrange(data.x_train[:b], data.y_train[:b], self.chunking, pad=False)
+        return xs[:b], ys[:b], ws[:b]
 
     def throughput_unit(self) -> tuple[int, int]:
         # A step is one chunk batch; throughput counts whole sequences per whole group

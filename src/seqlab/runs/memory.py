@@ -31,32 +31,16 @@ def peak_rss_mb() -> float:
     return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
 
 
-def reset_gpu_peak() -> None:
-    import tensorflow as tf
-
-    for index, _ in enumerate(tf.config.list_logical_devices("GPU")):
-        with contextlib.suppress(ValueError, RuntimeError):
-            tf.config.experimental.reset_memory_stats(f"GPU:{index}")
-
-
-def gpu_peak_mb() -> float | None:
-    """Peak GPU memory TensorFlow allocated on GPU:0 since the last reset; None without a GPU."""
-    import tensorflow as tf
-
-    if not tf.config.list_logical_devices("GPU"):
-        return None
-    try:
-        return tf.config.experimental.get_memory_info("GPU:0")["peak"] / (1024.0 * 1024.0)
-    except (ValueError, RuntimeError):
-        return None
-
-
 def reset_peaks() -> None:
     """Start a run's peak measurements afresh (host and GPU)."""
+    from seqlab.backends import current
+
     reset_peak_rss()
-    reset_gpu_peak()
+    current().reset_gpu_peak()
 
 
 def peaks() -> dict[str, float | None]:
     """What results.json records under `memory`."""
-    return {"peak_rss_mb": peak_rss_mb(), "peak_gpu_mb": gpu_peak_mb()}
+    from seqlab.backends import current
+
+    return {"peak_rss_mb": peak_rss_mb(), "peak_gpu_mb": current().gpu_peak_mb()}

@@ -10,6 +10,7 @@ from typing import Any
 import keras
 from rich.console import Console
 
+from seqlab.backends import current
 from seqlab.models.cudnn import detect
 from seqlab.runs.checkpoints import Checkpoint, Checkpoints
 from seqlab.runs.files import MODEL_FILE, write_atomic
@@ -77,9 +78,11 @@ def train(
         previous,
         initial_epoch=checkpoint.epoch if checkpoint else 0,
     )
-    detect(model, run.cudnn)  # the kernel that ran, from the traced training step
+    detect(model, run.cudnn, run.layout.sample(run.data))  # the kernel that ran
     record.cudnn = run.cudnn.as_dict()
-    record.settings["jit_compile"] = bool(model.jit_compile)  # what ran (Keras may turn it off)
+    # What ran (Keras may turn XLA off), and what it means on this backend.
+    record.settings["jit_compile"] = bool(model.jit_compile)
+    record.settings["jit"] = current().jit_meaning(bool(model.jit_compile))
     _save_model(model, output_dir, record)
     for callback in callbacks:
         record.files.update(getattr(callback, "outputs", {}))

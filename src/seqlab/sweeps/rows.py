@@ -19,6 +19,7 @@ from seqlab.runs.folder import ATTIC_DIR, lock_is_held
 SWEEP_FILE = "sweep.json"  # the planned jobs' overrides, written when a sweep starts
 COLUMNS = [
     "status",
+    "backend",
     "val_metric",
     "test_metric",
     "step_ms_median",
@@ -98,6 +99,7 @@ def _row(run_dir: Path, results: dict[str, Any]) -> dict[str, Any]:
         "params": results.get("params"),
         "peak_rss_mb": (results.get("memory") or {}).get("peak_rss_mb"),
         "device": (results.get("device") or {}).get("used"),
+        "backend": (results.get("env") or {}).get("backend"),
         "jit_compile": (results.get("settings") or {}).get("jit_compile"),
         "cudnn_eligible": cudnn.get("eligible"),
         "kernel": cudnn.get("kernel"),

@@ -16,7 +16,6 @@ HIDDEN_IN_TERMINAL = {
     "params",
     "peak_rss_mb",
     "device",
-    "kernel",
     "error",
 }
 
@@ -35,15 +34,16 @@ def table(rows: list[dict[str, Any]], baseline: str | None = None) -> tuple[list
     leading = ["sweep"] if len({row.get("sweep") for row in rows}) > 1 else []
     if shared is None and metrics:
         leading.append("metric")
+    measured = [c for c in COLUMNS if c not in keys]  # a swept key has its column already
     columns = [
-        c.replace("metric", shared) if shared and c.endswith("_metric") else c for c in COLUMNS
+        c.replace("metric", shared) if shared and c.endswith("_metric") else c for c in measured
     ]
     header = [*leading, "job", *keys, *columns] + (["speedup"] if baseline else []) + ["error"]
     cells = []
     for row in rows:
         values = [row.get(c) for c in leading] + [row["job"]]
         values += [row["overrides"].get(k, "") for k in keys]
-        values += [row[c] for c in COLUMNS]
+        values += [row[c] for c in measured]
         if baseline:
             values.append(row.get("speedup"))
         values.append(row["error"] or "")

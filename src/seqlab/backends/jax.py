@@ -1,0 +1,163 @@
+"""JAX: devices, versions, GPU memory, cuDNN, the compiled step. The only seqlab module
+that imports JAX.
+
+Keras 3.15 on JAX: its fused LSTM calls cuDNN through `jax.experimental.rnn.lstm` on a
+GPU (no mask); its GRU is a `lax.scan` on every device, never cuDNN.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+from seqlab.config.schema import DeviceConfig
+from seqlab.errors import DeviceError
+
+NAME = "jax"
+
+
+def prepare(device: DeviceConfig) -> None:
+    """Before JAX starts: platforms are chosen once, at its first use."""
+    if device.name == "cpu" and "jax" not in sys.modules:
+        os.environ["JAX_PLATFORMS"] = "cpu"
+
+
+def select_device(cfg: DeviceConfig):
+    import jax
+
+    from seqlab.runs.device import DeviceInfo
+
+    try:
+        gpus = jax.devices("gpu")
+    except RuntimeError:  # no GPU platform (or JAX_PLATFORMS=cpu)
+        gpus = []
+    placement, scope = "default", contextlib.nullcontext()
+    if cfg.name == "cpu":
+        placement = "hidden"
+        if gpus:  # JAX started with its GPUs (an earlier job of this process)
+            placement, scope = "cpu-scope", jax.default_device(jax.devices("cpu")[0])
+            gpus = []
+    elif cfg.name == "gpu" and not gpus:
+        raise DeviceError(
+            "device=gpu, but JAX sees no GPU on this machine"
+            + (" (JAX_PLATFORMS=cpu hides them)" if os.environ.get("JAX_PLATFORMS") else "")
+            + ". Install JAX with CUDA (pip install 'jax[cuda12]' or 'jax[cuda13]') and "
+            "check `nvidia-smi`, or run with device=cpu or device=auto."
+        )
+    name = gpus[0].device_kind if gpus else None
+    return DeviceInfo(cfg.name, "gpu" if gpus else "cpu", bool(gpus), name, placement), scope
+
+
+def versions() -> dict[str, str]:
+    import jax
+    import jaxlib
+
+    return {"jax": jax.__version__, "jaxlib": jaxlib.__version__}
+
+
+def reset_gpu_peak() -> None:
+    """JAX keeps no resettable peak: `gpu_peak_mb` is the process's peak so far."""
+
+
+def gpu_peak_mb() -> float | None:
+    import jax
+
+    try:
+        device = jax.devices("gpu")[0]
+    except RuntimeError:
+        return None
+    stats = device.memory_stats() or {}
+    peak = stats.get("peak_bytes_in_use")
+    return None if peak is None else peak / (1024.0 * 1024.0)
+
+
+@contextlib.contextmanager
+def _gpu_assumed(rules):
+    """Ask Keras's JAX check as if a GPU were there (it checks for one itself)."""
+    original = rules._is_gpu_available
+    rules._is_gpu_available = lambda: True
+    try:
+        yield
+    finally:
+        rules._is_gpu_available = original
+
+
+def cudnn_argument_check(cell: str):
+    """Keras's own JAX cuDNN check for an LSTM's arguments; JAX has no cuDNN GRU."""
+    if cell != "lstm":
+        return None
+    rules = importlib.import_module("keras.src.backend.jax.rnn")
+
+    def check(activation, recurrent_activation, unroll, use_bias):
+        with _gpu_assumed(rules):
+            return rules.cudnn_ok(activation, recurrent_activation, unroll, use_bias)
+
+    return check
+
+
+def cudnn_refusals(model: Any, impl: str, masked: bool) -> list[str]:
+    """What rules out cuDNN on JAX beyond the cell's arguments (Keras 3.15)."""
+    reasons = []
+    if model.cell == "gru":
+        reasons.append("backend=jax has no cuDNN GRU in Keras (its GRU is a lax.scan)")
+    sequences = model.layers > 1 or model.readout.startswith("sequence")
+    if model.bidirectional and sequences:
+        # Keras 3.15's JAX cuDNN LSTM returns go_backwards sequences in forward time
+        # order, so a bidirectional sequence model would differ from use_cudnn=False.
+        reasons.append(
+            "bidirectional layers that return sequences (Keras 3.15's JAX cuDNN LSTM "
+            "returns the backward sequence in the wrong time order)"
+        )
+    return reasons
+
+
+def mask_reasons(masks: list[np.ndarray]) -> list[str]:
+    return ["masked input (Keras's JAX cuDNN LSTM takes no mask)"] if masks else []
+
+
+def detect_kernel(model, sample: Any = None) -> str | None:
+    """ "cudnn" when the compiled training step holds a cuDNN custom call, else
+    "generic"; None when the step cannot be lowered again (no jit, a changed Keras)."""
+    if sample is None:
+        return None
+    text = lowered_step(model, sample)
+    if text is None:
+        return None
+    return "cudnn" if "cudnn" in text.lower() else "generic"
+
+
+def lowered_step(model, sample: Any) -> str | None:
+    """The StableHLO text of the model's jitted training step for one batch."""
+    jitted = [
+        cell.cell_contents
+        for cell in getattr(model.train_function, "__closure__", None) or ()
+        if hasattr(getattr(cell, "cell_contents", None), "lower")
+    ]
+    if not jitted:
+        return None
+    state = model._get_jax_state(
+        trainable_variables=True,
+        non_trainable_variables=True,
+        optimizer_variables=True,
+        metrics_variables=True,
+    )
+    try:
+        return jitted[0].lower(state, sample).as_text()
+    except Exception:  # the step's signature changed: say "predicted" instead
+        return None
+
+
+def jit_meaning(jit: bool) -> str:
+    return "XLA (jax.jit)" if jit else "no jax.jit: op by op, very slow"
+
+
+def pipeline():
+    """The module whose `batches` and `chunk_batches` feed fit on this backend."""
+    from seqlab.data import arrays
+
+    return arrays

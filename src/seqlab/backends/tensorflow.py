@@ -1,0 +1,246 @@
+"""TensorFlow: the default backend. Devices, versions, GPU memory, cuDNN, pipelines.
+
+The only seqlab module that imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+from seqlab.backends import native_stderr
+from seqlab.config.schema import DeviceConfig
+from seqlab.errors import DeviceError
+
+NAME = "tensorflow"
+
+
+def prepare(device: DeviceConfig) -> None:
+    """Before TensorFlow starts: hide the GPUs for device=cpu, quieten its C++ logging."""
+    if device.name == "cpu" and "tensorflow" not in sys.modules:
+        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"  # before TensorFlow initialises CUDA
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def select_device(cfg: DeviceConfig):
+    """(what was used, a placement scope); device=gpu without a GPU raises DeviceError."""
+    from seqlab.runs.device import DeviceInfo
+
+    # TensorFlow 2.21 loads two native libraries that each print the same absl lines
+    # (oneDNN, CUDA probing) before logging is configured, and TF_CPP_MIN_LOG_LEVEL
+    # no longer silences them: print each distinct line once.
+    with native_stderr(distinct=True):
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+    placement = "default"
+    scope: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if cfg.name == "cpu":
+        placement = "hidden"
+        if gpus:
+            try:
+                tf.config.set_visible_devices([], "GPU")
+            except RuntimeError:  # TensorFlow already initialised with the GPUs
+                placement = "cpu-scope"
+                scope = tf.device("/CPU:0")
+        gpus = [] if placement == "hidden" else gpus
+    elif cfg.name == "gpu" and not gpus:
+        hidden = os.environ.get("CUDA_VISIBLE_DEVICES") == "-1"
+        raise DeviceError(
+            "device=gpu, but TensorFlow sees no GPU on this machine"
+            + (" (CUDA_VISIBLE_DEVICES=-1 hides them)" if hidden else "")
+            + ". Check `nvidia-smi` and that the installed TensorFlow has CUDA support "
+            "(pip install 'tensorflow[and-cuda]'), or run with device=cpu or device=auto."
+        )
+    if gpus and cfg.memory_growth:
+        for gpu in gpus:
+            with contextlib.suppress(RuntimeError):  # already initialised: keep its setting
+                tf.config.experimental.set_memory_growth(gpu, True)
+    gpu_name = None
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        gpu_name = details.get("device_name", gpus[0].name)
+    used = "gpu" if gpus and placement != "cpu-scope" else "cpu"
+    return DeviceInfo(cfg.name, used, bool(gpus), gpu_name, placement), scope
+
+
+def versions() -> dict[str, str]:
+    import tensorflow as tf
+
+    return {"tensorflow": tf.__version__}
+
+
+def reset_gpu_peak() -> None:
+    import tensorflow as tf
+
+    for index, _ in enumerate(tf.config.list_logical_devices("GPU")):
+        with contextlib.suppress(ValueError, RuntimeError):
+            tf.config.experimental.reset_memory_stats(f"GPU:{index}")
+
+
+def gpu_peak_mb() -> float | None:
+    """Peak GPU memory TensorFlow allocated on GPU:0 since the last reset; None without."""
+    import tensorflow as tf
+
+    if not tf.config.list_logical_devices("GPU"):
+        return None
+    try:
+        return tf.config.experimental.get_memory_info("GPU:0")["peak"] / (1024.0 * 1024.0)
+    except (ValueError, RuntimeError):
+        return None
+
+
+def _rules():
+    # The module, not the `rnn` function the package exports under the same name.
+    return importlib.import_module("keras.src.backend.tensorflow.rnn")
+
+
+def cudnn_argument_check(cell: str):
+    """Keras's own check of a cell's arguments for the cuDNN kernel (private: Keras
+    exposes no public one); called with activation, recurrent_activation, unroll,
+    use_bias (and reset_after for GRU)."""
+    rules = _rules()
+    return {
+        "lstm": rules._do_lstm_arguments_support_cudnn,
+        "gru": rules._do_gru_arguments_support_cudnn,
+    }.get(cell)
+
+
+def cudnn_refusals(model: Any, impl: str, masked: bool) -> list[str]:
+    """What rules out cuDNN on TensorFlow beyond the cell's arguments and the masks."""
+    return []
+
+
+def mask_reasons(masks: list[np.ndarray]) -> list[str]:
+    """Keras's own cuDNN checks on the data's (sequences, time) masks."""
+    import tensorflow as tf
+
+    rules = _rules()
+    reasons = set()
+    for mask in masks:
+        if not len(mask):
+            continue
+        tensor = tf.constant(mask)
+        if not bool(rules._is_sequence_right_padded(tensor)):
+            reasons.add("mask not strictly right-padded (e.g. pre-padding with masking)")
+        if bool(rules._has_fully_masked_sequence(tensor)):
+            reasons.add("fully masked")
+    return sorted(reasons)
+
+
+def traced_op_types(model) -> set[str]:
+    """The op types of the training step TensorFlow traced for `model` (after fit).
+
+    Keras keeps its tf.functions inside the closure of `model.train_function`; every
+    concrete function they traced is walked, nested functions (loops, gradients)
+    included. Empty when nothing can be found (eager mode, a changed Keras).
+    """
+    functions, seen, stack = [], set(), [getattr(model, "train_function", None)]
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        if hasattr(fn, "_list_all_concrete_functions"):
+            functions.append(fn)
+            stack.append(getattr(fn, "python_function", None))
+        for cell in getattr(fn, "__closure__", None) or ():
+            with contextlib.suppress(ValueError):  # an empty cell
+                if callable(cell.cell_contents):
+                    stack.append(cell.cell_contents)
+    ops: set[str] = set()
+    for fn in functions:
+        for concrete in fn._list_all_concrete_functions():
+            graph = concrete.graph.as_graph_def()
+            ops |= {node.op for node in graph.node}
+            for library_fn in graph.library.function:
+                ops |= {node.op for node in library_fn.node_def}
+    return ops
+
+
+def kernel_from_ops(op_types: set[str]) -> str:
+    """ "cudnn" when a traced step holds TensorFlow's cuDNN RNN op, else "generic"."""
+    return "cudnn" if any(op.startswith("CudnnRNN") for op in op_types) else "generic"
+
+
+def detect_kernel(model, sample: Any = None) -> str | None:
+    """The kernel of the training step traced during fit; None when none was found."""
+    ops = traced_op_types(model)
+    return kernel_from_ops(ops) if ops else None
+
+
+def jit_meaning(jit: bool) -> str:
+    return "XLA (tf.function(jit_compile=True))" if jit else "tf.function graph, no XLA"
+
+
+def pipeline():
+    """The module whose `batches` and `chunk_batches` feed fit on this backend."""
+    return sys.modules[__name__]
+
+
+def batches(
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    *,
+    shuffle_seed: int | None = None,
+    shuffle_buffer: int | None = None,
+    drop_remainder: bool = False,
+    steps: int | None = None,
+):
+    """tf.data over (x, y); as `seqlab.data.arrays.batches` (same arguments), in C++."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(shuffle_buffer or len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    if steps is not None:
+        ds = ds.repeat()
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def chunk_batches(
+    x: np.ndarray,
+    y: np.ndarray,
+    layout,
+    *,
+    shuffle_seed: int | None = None,
+    groups_per_epoch: int | None = None,
+    groups: int | None = None,
+):
+    """tf.data chunk batches; as `seqlab.data.arrays.chunk_batches` (same arguments)."""
+    import tensorflow as tf
+
+    from seqlab.data.chunks import arrange
+
+    if shuffle_seed is None:
+        if groups is not None:
+            x, y = x[: groups * layout.batch_size], y[: groups * layout.batch_size]
+        arranged = arrange(x, y, layout, pad=True)
+        ds = tf.data.Dataset.from_tensor_slices(arranged).batch(layout.batch_size)
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+    b, n, c = layout.batch_size, layout.chunks, layout.chunk_length
+    weight = layout.last_chunk_weight(1, 1)
+
+    def cut(xb, yb):
+        # (b, n*c, ...) -> (n, b, c, ...): one element per chunk batch after unbatch()
+        chunks = tf.reshape(xb, [b, n, c, *x.shape[2:]])
+        chunks = tf.transpose(chunks, [1, 0, 2, *range(3, len(x.shape) + 1)])
+        targets = tf.repeat(yb[None], n, axis=0)
+        weights = tf.concat([tf.zeros([n - 1, b]), tf.fill([1, b], weight)], axis=0)
+        return chunks, targets, weights
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    # Group before repeating, so that no group mixes two passes over the data.
+    ds = ds.batch(b, drop_remainder=True)
+    if groups_per_epoch is not None:
+        ds = ds.repeat()
+    ds = ds.map(cut).unbatch()
+    return ds.prefetch(tf.data.AUTOTUNE)
