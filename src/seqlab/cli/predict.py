@@ -48,6 +48,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "its states were built for)",
     )
     parser.add_argument(
+        "--best",
+        action="store_true",
+        help="evaluate model_best.keras (the epoch with the best validation metric) instead "
+        "of model.keras (the last epoch)",
+    )
+    parser.add_argument(
         "--data",
         type=Path,
         help="evaluate on this file (or folder) instead of the run's dataset.path: the same "
@@ -62,9 +68,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def default_out(run_dir: Path, impl: str | None, data: Path | None) -> Path:
+def default_out(run_dir: Path, impl: str | None, data: Path | None, best: bool = False) -> Path:
     """One file per variant, so that one variant never overwrites another's predictions."""
-    parts = ["predictions"] + ([impl] if impl else []) + ([Path(data).stem] if data else [])
+    parts = ["predictions"] + (["best"] if best else []) + ([impl] if impl else [])
+    parts += [Path(data).stem] if data else []
     return Path(run_dir) / (".".join(parts) + ".npz")
 
 
@@ -75,24 +82,27 @@ def evaluate_run(
     batch_size: int = 256,
     data: Path | None = None,
     out: Path | None = None,
+    best: bool = False,
 ) -> dict[str, Any]:
     """Evaluate the saved model of `run_dir`; returns a dict of what was measured."""
     from seqlab.config import DeviceConfig, register_schemas, validate
     from seqlab.config.store import config_from_record
     from seqlab.errors import ConfigError
+    from seqlab.runs.best import BEST_MODEL_FILE
     from seqlab.runs.device import select_device
     from seqlab.runs.files import MODEL_FILE, read_results
 
     run_dir = Path(run_dir)
+    model_file = BEST_MODEL_FILE if best else MODEL_FILE
     results = read_results(run_dir)
-    if results is None or not (run_dir / MODEL_FILE).exists():
+    if results is None or not (run_dir / model_file).exists():
         raise ConfigError(
             f"{run_dir} is not a finished seqlab run: it needs a readable results.json and "
-            f"{MODEL_FILE}. Pass the output directory of a run (outputs/<date>/<time> or a "
+            f"{model_file}. Pass the output directory of a run (outputs/<date>/<time> or a "
             "sweep's job folder)."
         )
-    target = Path(out) if out else default_out(run_dir, impl, data)
-    _check_target(target, impl, data)
+    target = Path(out) if out else default_out(run_dir, impl, data, best)
+    _check_target(target, impl, data, best)
     register_schemas()
     config = dict(results["config"])
     if data is not None:
@@ -104,14 +114,15 @@ def evaluate_run(
     import numpy as np
 
     import seqlab.models.manual_rnn
-    import seqlab.models.tasks  # noqa: F401  (registers the custom metric)
+    import seqlab.models.tasks
+    import seqlab.runs.warmup  # noqa: F401  (registers the custom metric and schedule)
     from seqlab.runs.files import write_atomic
     from seqlab.runs.setup import prepare
     from seqlab.runs.trainer import compile_model
 
     with scope:
         run = prepare(run_cfg, info)  # imports a custom cell's module, so it loads
-        model = _load(run_dir / MODEL_FILE)
+        model = _load(run_dir / model_file)
         if impl is not None:
             other = run.build(impl)
             other.set_weights(model.get_weights())  # same layers in the same order
@@ -129,7 +140,7 @@ def evaluate_run(
             verbose=0,
         )
         logits = run.layout.predict(model, x, batch_size)
-    variant = {"impl": impl or run_cfg.impl.name, "data": str(data or "")}
+    variant = {"impl": impl or run_cfg.impl.name, "data": str(data or ""), "best": best}
     write_atomic(target, lambda tmp: np.savez_compressed(tmp, logits=logits, targets=y, **variant))
     metrics = results.get("metrics") or {}
     prefix = "test" if split == "test" else "val"
@@ -138,7 +149,7 @@ def evaluate_run(
         "split": split,
         "metric": run.task.metric,
         "value": float(scores[run.task.metric]),
-        "recorded": None if data else metrics.get(f"{prefix}_{run.task.metric}"),
+        "recorded": None if data or best else metrics.get(f"{prefix}_{run.task.metric}"),
         "recorded_batches": steps,
         "device": info.used,
         "impl": variant["impl"],
@@ -147,8 +158,8 @@ def evaluate_run(
     }
 
 
-def _check_target(target: Path, impl: str | None, data: Path | None) -> None:
-    """Refuse to overwrite the predictions of another variant (impl or data file)."""
+def _check_target(target: Path, impl: str | None, data: Path | None, best: bool) -> None:
+    """Refuse to overwrite the predictions of another variant (model, impl, data file)."""
     import numpy as np
 
     from seqlab.errors import ConfigError
@@ -157,10 +168,15 @@ def _check_target(target: Path, impl: str | None, data: Path | None) -> None:
         return
     try:
         with np.load(target, allow_pickle=False) as saved:
-            theirs = (str(saved["impl"]), str(saved["data"]))
+            theirs = (str(saved["impl"]), str(saved["data"]), bool(saved.get("best", False)))
     except Exception:
         theirs = None
-    if theirs is None or theirs[1] != str(data or "") or (impl and theirs[0] != impl):
+    if (
+        theirs is None
+        or theirs[1] != str(data or "")
+        or (impl and theirs[0] != impl)
+        or theirs[2] != best
+    ):
         raise ConfigError(
             f"{target} already holds other predictions ({'unknown' if theirs is None else theirs}"
             "), which this command would overwrite. Choose another file with --out, or move "
@@ -193,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         out = evaluate_run(
-            args.run_dir, args.device, args.impl, args.batch_size, args.data, args.out
+            args.run_dir, args.device, args.impl, args.batch_size, args.data, args.out, args.best
         )
     except SeqlabError as exc:
         Console(stderr=True).print(f"seqlab-predict: {exc}", highlight=False, soft_wrap=True)

@@ -51,6 +51,12 @@ def validate(cfg: DictConfig) -> SeqlabConfig:
             "'seqlab[tensorboard]'` (or `pip install tensorboard`), or set "
             "trainer.tensorboard=false."
         )
+    if typed.trainer.lr_schedule == "step" and typed.trainer.lr_decay_steps is None:
+        raise ConfigError(
+            "trainer.lr_schedule=step needs trainer.lr_decay_steps, the number of optimizer "
+            "steps between two decays by trainer.lr_decay_rate (for example "
+            "trainer.lr_decay_steps=1000)."
+        )
     _apply_smoke_caps(typed.trainer)
     return typed
 
@@ -58,12 +64,14 @@ def validate(cfg: DictConfig) -> SeqlabConfig:
 def _check_closed(cfg: DictConfig) -> None:
     """Refuse keys the schema does not have, including ones added with `+key=value`."""
     unknown = [f"{key}" for key in cfg if key not in _field_names(SeqlabConfig)]
-    for group in GROUPS:
-        node = cfg.get(group)
+    nodes = [(group, cfg.get(group)) for group in GROUPS]
+    while nodes:
+        prefix, node = nodes.pop()
         schema = OmegaConf.get_type(node) if isinstance(node, DictConfig) else None
         if schema is None or not dataclasses.is_dataclass(schema):
-            continue
-        unknown += [f"{group}.{key}" for key in node if key not in _field_names(schema)]
+            continue  # free-form nodes (model.custom_cell, notes) stay open
+        unknown += [f"{prefix}.{key}" for key in node if key not in _field_names(schema)]
+        nodes += [(f"{prefix}.{key}", node.get(key)) for key in node if key in _field_names(schema)]
     if unknown:
         raise ConfigError(
             f"Unknown option(s) {', '.join(unknown)}: the configuration has no such key, so "

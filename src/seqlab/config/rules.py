@@ -101,6 +101,9 @@ def refuse(key: str, value: Any, allowed: str) -> None:
 def check_fields(node: Any, prefix: str) -> None:
     """Apply the rule of every field of the dataclass `node`; the first failure raises."""
     for spec in dataclasses.fields(node):
+        if dataclasses.is_dataclass(getattr(node, spec.name)):  # a nested node
+            check_fields(getattr(node, spec.name), f"{prefix}.{spec.name}")
+            continue
         rule = spec.metadata.get("rule")
         if rule is None:
             continue

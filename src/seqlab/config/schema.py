@@ -133,6 +133,16 @@ class BackendConfig:
 
 
 @dataclass
+class EarlyStoppingConfig:
+    """Stop when the task's validation metric stops improving (off by default)."""
+
+    # Epochs without an improvement larger than min_delta before training stops;
+    # null: never stop early.
+    patience: int | None = field(default=None, metadata=at_least(1, optional=True))
+    min_delta: float = field(default=0.0, metadata=at_least(0.0))
+
+
+@dataclass
 class TrainerConfig:
     """The generic trainer: optimisation and measurement settings."""
 
@@ -142,6 +152,17 @@ class TrainerConfig:
         default="adam", metadata=one_of(_names("seqlab.runs.optimizers", "OPTIMIZERS"))
     )
     lr: float = field(default=1e-3, metadata=above(0.0))
+    # How the learning rate moves over the optimizer's steps (seqlab.runs.schedules):
+    # "none" (constant), "cosine" (to 0 at the last step), "step" (times
+    # lr_decay_rate every lr_decay_steps steps); lr_warmup_steps ramps it up linearly
+    # from 0 first, with any schedule.
+    lr_schedule: str = field(
+        default="none", metadata=one_of(_names("seqlab.runs.schedules", "LR_SCHEDULES"))
+    )
+    lr_warmup_steps: int = field(default=0, metadata=at_least(0))
+    lr_decay_steps: int | None = field(default=None, metadata=at_least(1, optional=True))
+    lr_decay_rate: float = field(default=0.5, metadata=above(0.0))
+    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     clipnorm: float | None = field(default=None, metadata=above(0.0, optional=True))
     seed: int = 42
     # null: one pass over the training split per epoch. With model.stateful the three

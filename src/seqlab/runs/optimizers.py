@@ -18,9 +18,16 @@ for _name, _class in (
     OPTIMIZERS.add(_name, _class)
 
 
-def make_optimizer(cfg: TrainerConfig, accumulate: int | None = None):
-    """The configured optimizer; `accumulate` > 1 sums that many steps' gradients per update."""
+def make_optimizer(cfg: TrainerConfig, accumulate: int | None = None, updates: int = 1):
+    """The configured optimizer; `accumulate` > 1 sums that many steps' gradients per
+    update; `updates` is how many updates the run makes (the schedule's length)."""
     import keras
 
+    from seqlab.runs.schedules import learning_rate
+
     cls = getattr(keras.optimizers, OPTIMIZERS.get(cfg.optimizer))
-    return cls(learning_rate=cfg.lr, clipnorm=cfg.clipnorm, gradient_accumulation_steps=accumulate)
+    return cls(
+        learning_rate=learning_rate(cfg, updates),
+        clipnorm=cfg.clipnorm,
+        gradient_accumulation_steps=accumulate,
+    )

@@ -19,11 +19,12 @@ from seqlab.models.tasks import TaskSpec
 from seqlab.runs.optimizers import make_optimizer
 
 
-def compile_model(model, task: TaskSpec, cfg: TrainerConfig, layout) -> None:
-    """Compile with the task's loss and metrics, as the layout weights them."""
+def compile_model(model, task: TaskSpec, cfg: TrainerConfig, layout, updates: int = 1) -> None:
+    """Compile with the task's loss and metrics, as the layout weights them; `updates` is
+    the number of optimizer updates the run will make (for learning-rate schedules)."""
     jit = {"true": True, "false": False}.get(cfg.jit_compile, "auto")
     model.compile(
-        optimizer=make_optimizer(cfg, layout.accumulate()),
+        optimizer=make_optimizer(cfg, layout.accumulate(), updates),
         loss=task.loss(),
         jit_compile=jit,
         **layout.compile_options(task),

@@ -12,11 +12,13 @@ from rich.console import Console
 
 from seqlab.backends import current
 from seqlab.models.cudnn import detect
+from seqlab.runs.best import KeepBest
 from seqlab.runs.checkpoints import Checkpoint, Checkpoints
 from seqlab.runs.files import MODEL_FILE, write_atomic
 from seqlab.runs.history import EpochLog
 from seqlab.runs.record import RunRecord
 from seqlab.runs.resume import SaveCheckpoint, restore
+from seqlab.runs.schedules import describe
 from seqlab.runs.setup import Prepared
 from seqlab.runs.timing import StepTimer, Timing
 from seqlab.runs.trainer import compile_model, fit
@@ -47,15 +49,26 @@ def train(
     model = run.build()
     timing.build_s = time.perf_counter() - start
     record.params = int(sum(int(w.numpy().size) for w in model.trainable_weights))
-    compile_model(model, run.task, cfg.trainer, run.layout)
+    steps = run.layout.steps_per_epoch(run.data)
+    updates = cfg.trainer.epochs * (steps // (run.layout.accumulate() or 1))
+    compile_model(model, run.task, cfg.trainer, run.layout, updates)
     previous = checkpoint.history if checkpoint else []
     if checkpoint is not None:
         restore(model, checkpoint)
 
     timer = StepTimer(cfg.trainer.warmup_steps)
     epoch_log = EpochLog(output_dir, timer, previous, record)  # writes history.csv per epoch
-    steps = run.layout.steps_per_epoch(run.data)
-    callbacks = [timer, epoch_log, *_optional_callbacks(run, output_dir, steps, console)]
+    metric = f"val_{run.task.metric}"  # what the best epoch and early stopping go by
+    stopping = cfg.trainer.early_stopping
+    best = KeepBest(
+        output_dir,
+        epoch_log,
+        metric,
+        run.task.higher_is_better,
+        stopping.patience,
+        stopping.min_delta,
+    )
+    callbacks = [timer, epoch_log, best, *_optional_callbacks(run, output_dir, steps, console)]
     if cfg.trainer.resume:
         callbacks.append(SaveCheckpoint(Checkpoints(output_dir), epoch_log, fingerprint))
     record.settings = {
@@ -65,6 +78,7 @@ def train(
         "epochs": cfg.trainer.epochs,  # after trainer=smoke's caps
         "steps_per_epoch": steps,
     }
+    record.settings["lr_schedule"] = describe(cfg.trainer, updates)
     stateful = run.layout.settings(steps)
     if stateful is not None:
         record.settings["stateful"] = stateful
@@ -83,6 +97,12 @@ def train(
     # What ran (Keras may turn XLA off), and what it means on this backend.
     record.settings["jit_compile"] = bool(model.jit_compile)
     record.settings["jit"] = current().jit_meaning(bool(model.jit_compile))
+    record.settings["early_stopping"] = {
+        "patience": stopping.patience,
+        "min_delta": stopping.min_delta,
+        "metric": metric,
+        "stopped_epoch": best.stopped_epoch,
+    }
     _save_model(model, output_dir, record)
     for callback in callbacks:
         record.files.update(getattr(callback, "outputs", {}))
@@ -97,7 +117,8 @@ def train(
         timing.epoch_s = [row.get("epoch_s") for row in previous] + timing.epoch_s
         timing.train_epoch_s = [row.get("train_epoch_s") for row in previous] + timing.train_epoch_s
     timing.fit_s, timing.eval_s = outcome.fit_s, outcome.eval_s
-    return Trained(timing, outcome.metrics, epoch_log.rows, outcome.nan_at)
+    metrics = {**outcome.metrics, "best_epoch": best.best_epoch}
+    return Trained(timing, metrics, epoch_log.rows, outcome.nan_at)
 
 
 def _optional_callbacks(run: Prepared, output_dir: Path, steps: int, console) -> list:
