@@ -90,6 +90,41 @@ def _job(cfg: DictConfig) -> RunResults:
     return RunResults(results)
 
 
+def expand_repeats(argv: list[str]) -> list[str]:
+    """`seqlab -m ... repeats=N` is `trainer.seed=1,...,N`: every job N times, one seed each.
+
+    The summary then groups the jobs that differ only in the seed (mean, standard
+    deviation, 95 % interval, n; see seqlab.sweeps.stats).
+    """
+    from seqlab.errors import ConfigError
+
+    found = [arg for arg in argv if arg.startswith("repeats=")]
+    if not found:
+        return argv
+    value = found[-1].split("=", 1)[1]
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(
+            f"repeats={value!r} is not allowed: repeats must be an integer >= 1 (the number "
+            "of seeds to run each job with). Fix it on the command line."
+        )
+    if not {"-m", "--multirun"} & set(argv):
+        raise ConfigError(
+            f"repeats={value} repeats the jobs of a sweep, and this command is not one. Add "
+            "-m (for example `seqlab -m model=lstm repeats=3`)."
+        )
+    if any(arg.lstrip("+").startswith("trainer.seed=") for arg in argv):
+        raise ConfigError(
+            f"repeats={value} sets trainer.seed=1..{value}, and the command sets trainer.seed "
+            "too. Keep one of them."
+        )
+    seeds = ",".join(str(seed) for seed in range(1, int(value) + 1))
+    return [arg for arg in argv if not arg.startswith("repeats=")] + [f"trainer.seed={seeds}"]
+
+
 def main() -> None:
     """Console-script entry point."""
+    try:
+        sys.argv[1:] = expand_repeats(sys.argv[1:])
+    except SeqlabError as exc:
+        refuse("seqlab", exc)
     _job()

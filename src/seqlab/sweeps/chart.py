@@ -24,7 +24,8 @@ def job_label(row: dict[str, Any], keys: list[str]) -> str:
 
 
 def summary_chart(rows: list[dict[str, Any]], keys: list[str], path: Path) -> Path:
-    """Per job, steady step time and the task metric side by side (failed jobs marked)."""
+    """Per job (or group of seeds, with 95 % error bars), steady step time and the task
+    metric side by side (jobs that are not ok marked)."""
     plt = pyplot()
     labels = [job_label(row, keys) for row in rows]
     metrics = {row["metric"] for row in rows if row["metric"]}
@@ -37,11 +38,20 @@ def summary_chart(rows: list[dict[str, Any]], keys: list[str], path: Path) -> Pa
     fig, (ax_step, ax_metric) = plt.subplots(1, 2, figsize=(11, height), sharey=True)
     y = list(range(len(rows)))
     colors = ["#bbbbbb" if f else "#4c72b0" for f in failed]
-    ax_step.barh(y, step, color=colors)
+    # Groups of repeated seeds: error bars are the 95 % intervals of the means.
+    step_err = [row.get("step_ms_median_ci95") or 0.0 for row in rows]
+    score_err = [row.get("val_metric_ci95") or 0.0 for row in rows]
+    ax_step.barh(y, step, color=colors, xerr=step_err if any(step_err) else None, capsize=3)
     ax_step.set_yticks(y, labels)
     ax_step.invert_yaxis()  # job order top to bottom, as in the table
     ax_step.set_xlabel("steady-state step time, median (ms) - lower is better")
-    ax_metric.barh(y, score, color=["#bbbbbb" if f else "#55a868" for f in failed])
+    ax_metric.barh(
+        y,
+        score,
+        color=["#bbbbbb" if f else "#55a868" for f in failed],
+        xerr=score_err if any(score_err) else None,
+        capsize=3,
+    )
     ax_metric.set_xlabel(f"validation {metric}")
     for i, row in enumerate(rows):
         if failed[i]:
@@ -55,7 +65,8 @@ def summary_chart(rows: list[dict[str, Any]], keys: list[str], path: Path) -> Pa
     for ax in (ax_step, ax_metric):
         ax.margins(x=0.25)
         ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"{len(rows)} jobs: " + (", ".join(keys) if keys else "one configuration"))
+    what = "groups of seeds" if any("n" in row for row in rows) else "jobs"
+    fig.suptitle(f"{len(rows)} {what}: " + (", ".join(keys) if keys else "one configuration"))
     fig.tight_layout()
     write_atomic(Path(path), lambda tmp: fig.savefig(tmp, dpi=110), staged=True)
     plt.close(fig)

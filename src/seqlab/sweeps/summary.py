@@ -8,6 +8,7 @@ from typing import Any
 from seqlab.errors import ConfigError
 from seqlab.runs.files import write_text_atomic
 from seqlab.sweeps.rows import collect, swept_keys
+from seqlab.sweeps.stats import group_rows, group_table, has_repeats
 from seqlab.sweeps.table import sort_rows, table, to_csv, to_markdown
 
 SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png")
@@ -24,8 +25,10 @@ def write_summary(
 ) -> tuple[list[dict[str, Any]], list[str], list[list]]:
     """Collect the jobs of `sweep_dirs` and write summary.csv/.md/.png into `out_dir`.
 
+    Jobs that differ only in trainer.seed are summarised as groups with statistics
+    (`seqlab.sweeps.stats`); every job is then listed in summary_jobs.csv/.md.
     `columns` limits the measured columns (the job and swept overrides always stay).
-    Returns the rows, the header and the cells that were written.
+    Returns the jobs' rows, and the header and the cells written to summary.csv.
     """
     from seqlab.sweeps.chart import summary_chart
 
@@ -36,12 +39,23 @@ def write_summary(
             "found, so there is nothing to summarise (no summary files were written). Pass "
             "the folder of a sweep (multirun/<date>/<time>) or of a run."
         )
-    keys = swept_keys(rows)
-    header, cells = table(rows, baseline)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shown = rows
+    if has_repeats(rows):
+        # Every job stays listed in summary_jobs.*; summary.* has one row per group.
+        header, cells = table(rows, baseline)
+        write_text_atomic(out_dir / "summary_jobs.csv", to_csv(header, cells))
+        write_text_atomic(out_dir / "summary_jobs.md", to_markdown(header, cells))
+        shown = group_rows(rows)
+        header, cells = group_table(shown, baseline)
+    else:
+        header, cells = table(rows, baseline)
+    keys = swept_keys(shown)
     if sort:
-        position = {id(row): i for i, row in enumerate(rows)}
-        rows = sort_rows(rows, sort)
-        cells = [cells[position[id(row)]] for row in rows]
+        position = {id(row): i for i, row in enumerate(shown)}
+        shown = sort_rows(shown, sort)
+        cells = [cells[position[id(row)]] for row in shown]
     if columns:
         fixed = ["sweep", "metric", "job", *keys]
         unknown = [c for c in columns if c not in header]
@@ -53,11 +67,9 @@ def write_summary(
         keep = [i for i, h in enumerate(header) if h in fixed or h in columns]
         header = [header[i] for i in keep]
         cells = [[row[i] for i in keep] for row in cells]
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     csv_file, md_file, png_file = (out_dir / name for name in SUMMARY_FILES)
     write_text_atomic(csv_file, to_csv(header, cells))
     write_text_atomic(md_file, to_markdown(header, cells))
     if chart:
-        summary_chart(rows, keys, png_file)
+        summary_chart(shown, keys, png_file)
     return rows, header, cells

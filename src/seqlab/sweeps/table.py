@@ -83,6 +83,7 @@ def sort_rows(rows: list[dict[str, Any]], key: str | None) -> list[dict[str, Any
     if not key:
         return rows
     known = {*COLUMNS, "speedup", "job", "sweep", "metric"}
+    known |= {k for row in rows for k in row} - {"overrides"}
     known |= {k for row in rows for k in row["overrides"]}
     if key not in known:
         raise ConfigError(
@@ -97,12 +98,20 @@ def sort_rows(rows: list[dict[str, Any]], key: str | None) -> list[dict[str, Any
     return sorted(rows, key=value)
 
 
+def _hidden(name: str) -> bool:
+    """Columns the terminal leaves to the files (a grouped table shows means and 95 %
+    intervals of the validation metric and step time, and the speed-up's interval)."""
+    if name in HIDDEN_IN_TERMINAL or name.endswith("_std") or name == "seeds":
+        return True
+    return name.startswith(("test_", "first_epoch_s_", "samples_per_s_"))
+
+
 def print_table(title: str, header: list[str], cells: list[list]) -> None:
     """The columns that answer "which is better" as a rich table; the files have all."""
     from rich.console import Console
     from rich.table import Table
 
-    shown = [i for i, name in enumerate(header) if name not in HIDDEN_IN_TERMINAL]
+    shown = [i for i, name in enumerate(header) if not _hidden(name)]
     view = Table(title=title)
     for i in shown:
         view.add_column(header[i], overflow="fold")

@@ -1,0 +1,146 @@
+"""Repeated runs: jobs that differ only in `trainer.seed` become one row with statistics.
+
+For every measured quantity a group gets the mean, the standard deviation (n - 1) and
+the half-width of a 95 % confidence interval of the mean (Student's t, n - 1 degrees
+of freedom), over its ok jobs. The speed-up over a baseline group is the ratio of the
+mean step times; its interval comes from the standard errors of the two means on a
+log scale (the delta method), and `beyond_noise` says whether that interval excludes
+1, i.e. whether the difference is larger than the seed-to-seed noise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any
+
+SEED_KEY = "trainer.seed"
+STATISTICS = ("val_metric", "test_metric", "step_ms_median", "samples_per_s", "first_epoch_s")
+
+
+def t_quantile(dof: int) -> float:
+    """The two-sided 95 % quantile of Student's t with `dof` degrees of freedom."""
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, dof))
+
+
+def describe(values: list[float]) -> tuple[float | None, float | None, float | None]:
+    """(mean, standard deviation, 95 % interval half-width); None where undefined."""
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    if not values:
+        return None, None, None
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, None, None
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    return mean, std, t_quantile(len(values) - 1) * std / math.sqrt(len(values))
+
+
+def has_repeats(rows: list[dict[str, Any]]) -> bool:
+    """Whether some jobs differ in trainer.seed alone."""
+    seen: dict[tuple, set] = {}
+    for row in rows:
+        seen.setdefault(_identity(row), set()).add(row["overrides"].get(SEED_KEY))
+    return any(len(seeds) > 1 for seeds in seen.values())
+
+
+def _identity(row: dict[str, Any]) -> tuple:
+    others = tuple(sorted((k, v) for k, v in row["overrides"].items() if k != SEED_KEY))
+    return (row.get("sweep"), row["metric"], others)
+
+
+def group_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per group of jobs that differ only in the seed, in the order of first jobs."""
+    groups: OrderedDict[tuple, list[dict[str, Any]]] = OrderedDict()
+    for row in rows:
+        groups.setdefault(_identity(row), []).append(row)
+    out = []
+    for members in groups.values():
+        ok = [m for m in members if m["status"] == "ok"]
+        first = members[0]
+        statuses: dict[str, int] = {}
+        for member in members:
+            statuses[member["status"]] = statuses.get(member["status"], 0) + 1
+        group = {
+            "sweep": first.get("sweep"),
+            "metric": first["metric"],
+            "overrides": {k: v for k, v in first["overrides"].items() if k != SEED_KEY},
+            "job": ",".join(m["job"] for m in members),
+            "seeds": ",".join(str(m["overrides"].get(SEED_KEY, "")) for m in members),
+            "n": len(ok),
+            "status": "ok"
+            if len(ok) == len(members)
+            else ", ".join(f"{n} {s}" for s, n in statuses.items()),
+            "error": "; ".join(m["error"] for m in members if m.get("error")) or None,
+            "backend": first.get("backend"),
+            "kernel": first.get("kernel"),
+            "jit_compile": first.get("jit_compile"),
+        }
+        for column in STATISTICS:
+            mean, std, half = describe([m[column] for m in ok])
+            group[column], group[f"{column}_std"], group[f"{column}_ci95"] = mean, std, half
+        out.append(group)
+    return out
+
+
+def add_group_speedup(groups: list[dict[str, Any]], baseline: str) -> None:
+    """`speedup` (baseline mean step time / the group's), its 95 % interval, beyond_noise."""
+    from seqlab.sweeps.rows import add_speedup
+
+    add_speedup(groups, baseline)  # the ratio of the means, matched like single jobs
+    key, _, value = baseline.replace(":", "=", 1).partition("=")
+    others = [k for k in _keys(groups) if k != key]
+    reference = {
+        (g.get("sweep"), *(g["overrides"].get(k) for k in others)): g
+        for g in groups
+        if g["overrides"].get(key) == value
+    }
+    for group in groups:
+        base = reference.get((group.get("sweep"), *(group["overrides"].get(k) for k in others)))
+        group["speedup_low"] = group["speedup_high"] = group["beyond_noise"] = None
+        if not base or not group.get("speedup") or base is group:
+            continue
+        terms, dofs = [], []
+        for g in (base, group):
+            mean, std, n = g["step_ms_median"], g["step_ms_median_std"], g["n"]
+            if not mean or std is None or n < 2:
+                break
+            terms.append(std**2 / (n * mean**2))
+            dofs.append(n - 1)
+        else:
+            spread = t_quantile(min(dofs)) * math.sqrt(sum(terms))
+            group["speedup_low"] = group["speedup"] * math.exp(-spread)
+            group["speedup_high"] = group["speedup"] * math.exp(spread)
+            group["beyond_noise"] = not group["speedup_low"] <= 1.0 <= group["speedup_high"]
+
+
+def _keys(groups: list[dict[str, Any]]) -> list[str]:
+    from seqlab.sweeps.rows import swept_keys
+
+    return swept_keys(groups)
+
+
+def group_table(groups: list[dict[str, Any]], baseline: str | None) -> tuple[list[str], list[list]]:
+    """Header and cells of the grouped table: swept keys (not the seed), n, statistics."""
+    keys = _keys(groups)
+    if baseline:
+        add_group_speedup(groups, baseline)
+    metrics = {g["metric"] for g in groups if g["metric"]}
+    shared = metrics.pop() if len(metrics) == 1 else None
+    leading = ["sweep"] if len({g.get("sweep") for g in groups}) > 1 else []
+    if shared is None and metrics:
+        leading.append("metric")
+    stats = [f"{c}{s}" for c in STATISTICS for s in ("", "_std", "_ci95")]
+    named = [c.replace("metric", shared) if shared and "_metric" in c else c for c in stats]
+    tail = ["speedup", "speedup_low", "speedup_high", "beyond_noise"] if baseline else []
+    header = [*leading, "job", *keys, "n", "seeds", "status", "backend", "jit_compile",
+              "kernel", *named, *tail, "error"]  # fmt: skip
+    cells = []
+    for g in groups:
+        values = [g.get(c) for c in leading] + [g["job"]]
+        values += [g["overrides"].get(k, "") for k in keys]
+        values += [g["n"], g["seeds"], g["status"], g["backend"], g["jit_compile"], g["kernel"]]
+        values += [g[c] for c in stats] + [g.get(c) for c in tail] + [g["error"] or ""]
+        cells.append(values)
+    return header, cells

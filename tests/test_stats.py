@@ -1,0 +1,132 @@
+"""Repeated seeds: grouped rows with mean, std, 95 % interval, n, and the speed-up's interval."""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+
+import pytest
+from scipy import stats as scipy_stats
+
+from seqlab.cli.main import expand_repeats
+from seqlab.errors import ConfigError
+from seqlab.sweeps.stats import describe, group_rows, group_table, has_repeats
+from seqlab.sweeps.summary import write_summary
+
+from .conftest import run_cli
+
+
+def _job(sweep, number, overrides, step_ms, val, status="ok"):
+    folder = sweep / str(number)
+    folder.mkdir(parents=True)
+    record = {
+        "status": status,
+        "overrides": overrides,
+        "metrics": {"metric": "accuracy", "val_accuracy": val},
+        "timing": {"step_ms_median": step_ms},
+    }
+    (folder / "results.json").write_text(json.dumps(record))
+
+
+def test_describe_matches_textbook_statistics():
+    values = [10.0, 12.0, 11.0, 15.0]
+    mean, std, half = describe(values)
+    assert mean == pytest.approx(statistics.mean(values))
+    assert std == pytest.approx(statistics.stdev(values))
+    expected = scipy_stats.t.ppf(0.975, 3) * statistics.stdev(values) / 2
+    assert half == pytest.approx(expected)
+    assert describe([3.0]) == (3.0, None, None) and describe([]) == (None, None, None)
+
+
+@pytest.fixture
+def seeded_sweep(tmp_path):
+    """lstm is clearly slower than gru over 4 seeds; simple_rnn equals lstm within noise."""
+    sweep = tmp_path / "sweep"
+    times = {
+        "lstm": [100.0, 102.0, 98.0, 101.0],
+        "gru": [50.0, 51.0, 49.0, 50.5],
+        "simple_rnn": [90.0, 115.0, 95.0, 105.0],
+    }
+    number = 0
+    for model, steps in times.items():
+        for seed, ms in enumerate(steps, 1):
+            _job(sweep, number, [f"model={model}", f"trainer.seed={seed}"], ms, 0.5 + seed / 100)
+            number += 1
+    return sweep
+
+
+def test_jobs_that_differ_only_in_the_seed_become_one_row_each(seeded_sweep, tmp_path):
+    _, header, cells = write_summary([seeded_sweep], tmp_path / "out", chart=False)
+    assert [c[header.index("model")] for c in cells] == ["lstm", "gru", "simple_rnn"]
+    assert "trainer.seed" not in header
+    lstm = dict(zip(header, cells[0], strict=True))
+    assert lstm["n"] == 4 and lstm["seeds"] == "1,2,3,4" and lstm["job"] == "0,1,2,3"
+    assert lstm["step_ms_median"] == pytest.approx(100.25)
+    assert lstm["step_ms_median_std"] == pytest.approx(statistics.stdev([100, 102, 98, 101]))
+    assert lstm["val_accuracy"] == pytest.approx(0.525)
+    with open(tmp_path / "out" / "summary_jobs.csv") as f:
+        assert len(list(csv.DictReader(f))) == 12  # every job is still listed
+
+
+def test_the_speed_up_has_an_interval_and_says_whether_it_beats_the_noise(seeded_sweep):
+    from seqlab.sweeps.rows import collect
+
+    groups = group_rows(collect([seeded_sweep]))
+    header, cells = group_table(groups, "model=lstm")
+    rows = {c[header.index("model")]: dict(zip(header, c, strict=True)) for c in cells}
+    gru = rows["gru"]
+    assert gru["speedup"] == pytest.approx(100.25 / 50.125)
+    assert gru["speedup_low"] < gru["speedup"] < gru["speedup_high"]
+    assert gru["beyond_noise"] is True  # twice as fast, far beyond 2 % noise
+    noisy = rows["simple_rnn"]
+    assert noisy["speedup_low"] < 1.0 < noisy["speedup_high"] and noisy["beyond_noise"] is False
+    assert rows["lstm"]["speedup"] == pytest.approx(1.0)
+
+
+def test_without_seed_repeats_the_table_stays_one_row_per_job(tmp_path):
+    sweep = tmp_path / "sweep"
+    _job(sweep, 0, ["model=lstm"], 10.0, 0.5)
+    _job(sweep, 1, ["model=gru"], 12.0, 0.6)
+    from seqlab.sweeps.rows import collect
+
+    assert not has_repeats(collect([sweep]))
+    _, header, _ = write_summary([sweep], tmp_path / "out", chart=False)
+    assert "n" not in header and not (tmp_path / "out" / "summary_jobs.csv").exists()
+
+
+def test_repeats_n_is_a_seed_sweep_and_its_misuse_is_refused():
+    assert expand_repeats(["-m", "model=lstm", "repeats=3"]) == [
+        "-m",
+        "model=lstm",
+        "trainer.seed=1,2,3",
+    ]
+    assert expand_repeats(["model=lstm"]) == ["model=lstm"]
+    for argv, message in (
+        (["model=lstm", "repeats=3"], "Add -m"),
+        (["-m", "repeats=0"], "integer >= 1"),
+        (["-m", "repeats=2", "trainer.seed=5"], "Keep one of them"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            expand_repeats(argv)
+
+
+@pytest.mark.e2e
+def test_the_issue_command_groups_two_models_over_three_seeds(tmp_path):
+    args = ["-m", "model=lstm,gru", "trainer.seed=1,2,3", "trainer=smoke"]
+    result = run_cli(*args, "trainer.progress=false", "hydra.sweep.dir=sweep", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(tmp_path / "sweep" / "summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["model"], r["n"]) for r in rows] == [("lstm", "3"), ("gru", "3")]
+    for row in rows:
+        assert float(row["val_accuracy_std"]) >= 0 and float(row["step_ms_median_std"]) > 0
+    assert "n" in result.stdout and "6 ok" in result.stdout
+    repeated = run_cli(
+        "-m", "model=lstm", "repeats=2", "trainer=smoke", "trainer.progress=false",
+        "hydra.sweep.dir=again", cwd=tmp_path,
+    )  # fmt: skip
+    assert repeated.returncode == 0, repeated.stderr[-2000:]
+    with open(tmp_path / "again" / "summary.csv") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["n"] == "2" and row["seeds"] == "1,2"
