@@ -15,6 +15,7 @@ from seqlab.models.heads import MERGE_MODES, READOUTS
 from seqlab.models.impls import IMPLEMENTATIONS
 from seqlab.runs.device import DEVICES
 from seqlab.runs.optimizers import OPTIMIZERS
+from seqlab.runs.tracking import TRACKERS
 
 
 @pytest.mark.parametrize(
@@ -24,6 +25,7 @@ from seqlab.runs.optimizers import OPTIMIZERS
         ("impl", IMPLEMENTATIONS),
         ("device", DEVICES),
         ("backend", BACKENDS),
+        ("tracking", TRACKERS),
     ],
 )
 def test_each_registry_name_has_its_yaml_file_and_no_file_lacks_a_name(group, registry):

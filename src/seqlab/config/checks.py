@@ -28,7 +28,7 @@ SMOKE_CAPS = {
     "test_steps": 2,
     "warmup_steps": 1,
 }
-GROUPS = ("dataset", "model", "impl", "device", "backend", "trainer", "report")
+GROUPS = ("dataset", "model", "impl", "device", "backend", "trainer", "report", "tracking")
 
 
 def validate(cfg: DictConfig) -> SeqlabConfig:
@@ -50,6 +50,11 @@ def validate(cfg: DictConfig) -> SeqlabConfig:
             "(TensorFlow no longer brings it). Install it with `pip install "
             "'seqlab[tensorboard]'` (or `pip install tensorboard`), or set "
             "trainer.tensorboard=false."
+        )
+    if typed.tracking.name == "mlflow" and importlib.util.find_spec("mlflow") is None:
+        raise ConfigError(
+            "tracking=mlflow needs the mlflow package, which is not installed. Install it "
+            "with `pip install 'seqlab[mlflow]'`, or use tracking=none."
         )
     if typed.trainer.lr_schedule == "step" and typed.trainer.lr_decay_steps is None:
         raise ConfigError(

@@ -194,6 +194,15 @@ class TrainerConfig:
 
 
 @dataclass
+class TrackingConfig:
+    """Where runs are logged besides their own folder (see `seqlab.runs.tracking`)."""
+
+    name: str = field(default="none", metadata=one_of(_names("seqlab.runs.tracking", "TRACKERS")))
+    # The MLflow experiment the runs go to.
+    experiment: str = "seqlab"
+
+
+@dataclass
 class ReportConfig:
     """How the end-of-sweep summary is built."""
 
@@ -213,6 +222,7 @@ class SeqlabConfig:
     backend: BackendConfig = field(default_factory=BackendConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
     # Free-form notes a preset may carry (e.g. what the seed tutorial reported).
     notes: dict[str, Any] = field(default_factory=dict)
     # A job whose output directory already holds an "ok" results.json for the very

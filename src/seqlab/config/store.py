@@ -15,7 +15,16 @@ from hydra.core.config_store import ConfigStore
 from seqlab.config.schema import SeqlabConfig
 
 # The groups a user chooses from, in the order `seqlab --help` lists them.
-USER_GROUPS = ("dataset", "model", "impl", "device", "backend", "trainer", "experiment")
+USER_GROUPS = (
+    "dataset",
+    "model",
+    "impl",
+    "device",
+    "backend",
+    "trainer",
+    "tracking",
+    "experiment",
+)
 
 
 def conf_dir() -> Path:
@@ -47,8 +56,10 @@ def group_choices() -> dict[str, list[str]]:
     from seqlab.data import DATASETS
     from seqlab.models.impls import IMPLEMENTATIONS
     from seqlab.runs.device import DEVICES
+    from seqlab.runs.tracking import TRACKERS
 
     registries = {
+        "tracking": TRACKERS,
         "dataset": DATASETS,
         "impl": IMPLEMENTATIONS,
         "device": DEVICES,

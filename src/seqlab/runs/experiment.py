@@ -111,7 +111,21 @@ def run_experiment(
             _write_record(output_dir, record)
         if record.status == "ok":
             Checkpoints(output_dir).clear()  # the trained model is model.keras
+        _track(cfg, record, output_dir)
         return record.as_dict()
+
+
+def _track(cfg: DictConfig, record: RunRecord, output_dir: Path) -> None:
+    """Log the finished run to the configured tracker; a failure becomes a warning."""
+    tracking = cfg.get("tracking")
+    if tracking is None or tracking.get("name", "none") == "none":
+        return
+    from seqlab.runs.tracking import track
+
+    warning = track(tracking, record.as_dict(), output_dir)
+    if warning:
+        record.warnings.append(warning)
+        _write_record(output_dir, record)
 
 
 def _checkpoint_epoch(output_dir: Path) -> int | None:

@@ -33,7 +33,14 @@ from seqlab.errors import FolderError
 LOCK_FILE = "seqlab.lock"
 ATTIC_DIR = ".attic"
 # Config keys that change neither what a run computes nor how it is measured.
-IGNORED_KEYS = ("skip_finished", "notes", "report", "trainer.progress", "trainer.resume")
+IGNORED_KEYS = (
+    "skip_finished",
+    "notes",
+    "report",
+    "tracking",
+    "trainer.progress",
+    "trainer.resume",
+)
 
 
 def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:

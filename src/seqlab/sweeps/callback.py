@@ -120,11 +120,32 @@ class SweepSummary(Callback):
                         "Sweep into a new folder (hydra.sweep.dir=...) and merge the tables "
                         "with `seqlab-report OLD NEW`, or move the old folder away."
                     )
-                write_json_atomic(sweep_dir / SWEEP_FILE, {"jobs": jobs})
         except SeqlabError as exc:
             refuse("seqlab", exc)
+        plan: dict[str, Any] = {"jobs": jobs}
+        if "tracking" in config:
+            from rich.console import Console
+
+            from seqlab.runs.tracking import PARENT_KEY, start_parent
+
+            plan[PARENT_KEY], warning = start_parent(config.tracking, sweep_dir)
+            if warning:
+                Console(stderr=True).print(f"seqlab: {warning}", highlight=False)
+        write_json_atomic(sweep_dir / SWEEP_FILE, plan)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        rows = finish(Path(config.hydra.sweep.dir), config.get("report", {}).get("baseline"))
-        if any(row["status"] != "ok" for row in rows):
+        import json
+
+        from seqlab.runs.tracking import PARENT_KEY, end_parent
+        from seqlab.sweeps.rows import SWEEP_FILE
+
+        sweep_dir = Path(config.hydra.sweep.dir)
+        rows = finish(sweep_dir, config.get("report", {}).get("baseline"))
+        ok = all(row["status"] == "ok" for row in rows)
+        try:
+            parent = json.loads((sweep_dir / SWEEP_FILE).read_text()).get(PARENT_KEY)
+        except (OSError, ValueError):
+            parent = None
+        end_parent(parent, sweep_dir, ok)
+        if not ok:
             sys.exit(1)
