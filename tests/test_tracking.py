@@ -9,6 +9,7 @@ from seqlab.runs.experiment import run_experiment
 from .conftest import run_cli
 
 mlflow = pytest.importorskip("mlflow")
+pytestmark = pytest.mark.e2e  # a real MLflow store: integration, not the fast tier
 OVERRIDES = ["tracking=mlflow", "trainer=smoke", "trainer.progress=false", "model.units=4"]
 
 
@@ -62,7 +63,6 @@ def test_tracking_does_not_change_the_experiments_fingerprint():
     assert fingerprint(base) == fingerprint({**base, "tracking": {"name": "mlflow"}})
 
 
-@pytest.mark.e2e
 def test_a_sweep_is_a_parent_run_with_one_child_per_job(tmp_path, store):
     result = run_cli(
         "-m", "model=lstm,gru", *OVERRIDES, "hydra.sweep.dir=sweep", cwd=tmp_path,

@@ -45,7 +45,8 @@ class RunResults(dict):
 @hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")
 def _job(cfg: DictConfig) -> RunResults:
     from seqlab.backends import can_activate
-    from seqlab.runs.experiment import Interrupted, run_experiment
+    from seqlab.runs.experiment import run_experiment
+    from seqlab.runs.signals import Interrupted
 
     hydra_cfg = HydraConfig.get()
     sweeping = hydra_cfg.mode == RunMode.MULTIRUN
@@ -71,8 +72,15 @@ def _job(cfg: DictConfig) -> RunResults:
 
             finish(Path(hydra_cfg.sweep.dir), cfg.get("report", {}).get("baseline"))
         sys.exit(EXIT_SIGNAL.get(name, 130))
-    except SeqlabError as exc:  # the folder: another experiment, another process
-        refuse("seqlab", exc)
+    except SeqlabError as exc:  # the folder: another experiment, another process, no space
+        if not sweeping:
+            refuse("seqlab", exc)
+        # A sweep goes on with its other jobs; the summary lists this one from what its
+        # folder holds (another process's record, an incomplete run, or nothing: not run).
+        Console(stderr=True).print(
+            f"seqlab: job refused ({output_dir}): {exc}", highlight=False, markup=False
+        )
+        return RunResults({"status": "refused", "error": str(exc), "output_dir": output_dir})
     if results.get("skipped"):
         Console().print(
             f"seqlab: skipped, {output_dir} already holds a finished run of this "
@@ -127,4 +135,8 @@ def main() -> None:
         sys.argv[1:] = expand_repeats(sys.argv[1:])
     except SeqlabError as exc:
         refuse("seqlab", exc)
-    _job()
+    try:
+        _job()
+    except KeyboardInterrupt:  # Ctrl-C before a run claimed its folder: nothing to record
+        Console(stderr=True).print("seqlab: interrupted before a run started.", highlight=False)
+        sys.exit(EXIT_SIGNAL["SIGINT"])

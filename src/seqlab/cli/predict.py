@@ -104,7 +104,14 @@ def evaluate_run(
     target = Path(out) if out else default_out(run_dir, impl, data, best)
     _check_target(target, impl, data, best)
     register_schemas()
-    config = dict(results["config"])
+    config = dict(results.get("config") or {})
+    if not isinstance(config.get("dataset"), dict) or "name" not in config["dataset"]:
+        raise ConfigError(
+            f"{run_dir}/results.json has no dataset in its config, so it was not written by "
+            "a seqlab run (or was edited). Pass the output directory of a seqlab run."
+        )
+    if impl is not None:  # checked like a run with that impl (custom cells: loops only)
+        config["impl"] = {"name": impl}
     if data is not None:
         config["dataset"] = {**config["dataset"], "path": str(data)}
     config.setdefault("backend", {"name": "tensorflow"})  # runs from before backends
@@ -141,7 +148,12 @@ def evaluate_run(
         )
         logits = run.layout.predict(model, x, batch_size)
     variant = {"impl": impl or run_cfg.impl.name, "data": str(data or ""), "best": best}
-    write_atomic(target, lambda tmp: np.savez_compressed(tmp, logits=logits, targets=y, **variant))
+
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object: NumPy appends .npz to a bare name
+            np.savez_compressed(f, logits=logits, targets=y, **variant)
+
+    write_atomic(target, save)
     metrics = results.get("metrics") or {}
     prefix = "test" if split == "test" else "val"
     steps = run_cfg.trainer.test_steps if split == "test" else run_cfg.trainer.validation_steps
@@ -213,6 +225,14 @@ def main(argv: list[str] | None = None) -> int:
         )
     except SeqlabError as exc:
         Console(stderr=True).print(f"seqlab-predict: {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except OSError as exc:  # --out in a missing or read-only folder, a full disk
+        Console(stderr=True).print(
+            f"seqlab-predict: the predictions could not be written ({exc.strerror}: "
+            f"{exc.filename}). Choose a writable file with --out.",
+            highlight=False,
+            soft_wrap=True,
+        )
         return 2
     recorded = ""
     if out["recorded"] is not None:

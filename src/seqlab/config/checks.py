@@ -44,6 +44,7 @@ def validate(cfg: DictConfig) -> SeqlabConfig:
     typed.trainer.jit_compile = str(typed.trainer.jit_compile).lower()
     _check_model(typed.model, typed.impl.name, typed.dataset.target)
     _check_backend(typed)
+    _check_dataset_path(typed.dataset)
     if typed.trainer.tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise ConfigError(
             "trainer.tensorboard=true needs the tensorboard package, which is not installed "
@@ -156,6 +157,20 @@ def _check_stateful(model: ModelConfig) -> None:
         raise ConfigError(
             "model.stateful=true cannot be combined with " + " or ".join(reasons) + ". "
             "Turn those options off, or set model.stateful=false."
+        )
+
+
+def _check_dataset_path(dataset: Any) -> None:
+    """dataset.path only where the dataset reads files: never silently ignored."""
+    from seqlab.data import DATASETS
+
+    spec = DATASETS.get(dataset.name)
+    if dataset.path is not None and not spec.reads_files:
+        readers = ", ".join(n for n in DATASETS.names() if DATASETS.get(n).reads_files)
+        raise ConfigError(
+            f"dataset.path={dataset.path!r} does not apply to dataset={dataset.name}, which "
+            f"reads no file (it is generated or bundled), so the path would be ignored. "
+            f"Remove it, or pick a dataset that reads files ({readers})."
         )
 
 

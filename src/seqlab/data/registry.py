@@ -39,22 +39,27 @@ class DatasetSpec:
     name: str
     loader: Callable[[DatasetConfig], LoadedSplits]
     schema: type[DatasetConfig]
+    # Whether it reads files (dataset.path); generated and bundled data read none.
+    reads_files: bool = False
 
 
 DATASETS: Registry[DatasetSpec] = Registry("dataset")
 
 
 def register_dataset(
-    name: str, schema: type[DatasetConfig]
+    name: str, schema: type[DatasetConfig], *, reads_files: bool = False
 ) -> Callable[[Callable[[DatasetConfig], LoadedSplits]], Callable]:
     """Register `loader` under `name` and its schema as `schema/dataset/<name>`.
+
+    `reads_files`: the loader reads files in the keras.datasets format, which
+    `dataset.path` may point at (refused for the others, so that it is never ignored).
 
     The dataset's YAML file uses the schema with
     `defaults: [/schema/dataset/<name>@_here_, _self_]`.
     """
 
     def decorator(loader: Callable[[DatasetConfig], LoadedSplits]) -> Callable:
-        DATASETS.register(name)(DatasetSpec(name, loader, schema))
+        DATASETS.register(name)(DatasetSpec(name, loader, schema, reads_files))
         ConfigStore.instance().store(group="schema/dataset", name=name, node=schema)
         return loader
 

@@ -71,9 +71,20 @@ class Checkpoints:
         try:
             meta = json.loads(mark.read_text())
             weights = self.dir / meta["weights"]
-            if int(meta["epoch"]) != epoch or _sha256(weights) != meta["sha256"]:
+            history = meta["history"]
+            # Every field of the shape seqlab writes: a mark edited by hand or by another
+            # tool counts as damaged, and the older checkpoint is used instead.
+            shaped = (
+                isinstance(history, list)
+                and len(history) == epoch
+                and all(isinstance(row, dict) and row.get("epoch") == i + 1
+                        for i, row in enumerate(history))
+                and isinstance(meta["fingerprint"], str)
+                and weights.parent == self.dir
+            )  # fmt: skip
+            if not shaped or int(meta["epoch"]) != epoch or _sha256(weights) != meta["sha256"]:
                 return None
-            return Checkpoint(epoch, weights, list(meta["history"]), str(meta["fingerprint"]))
+            return Checkpoint(epoch, weights, history, meta["fingerprint"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -125,7 +136,7 @@ class Checkpoints:
         for kept, _ in self._marks()[:KEEP]:
             keep |= {f"epoch_{kept:04d}.json", f"epoch_{kept:04d}.weights.h5"}
         for path in self.dir.iterdir():
-            if path.name not in keep:
+            if path.name not in keep and not path.is_dir():  # leave what seqlab did not write
                 path.unlink(missing_ok=True)
 
     def clear(self) -> None:

@@ -30,8 +30,8 @@ SIGNAL_EXITS = {130: "SIGINT", 143: "SIGTERM"}
 
 def run_in_child(cfg: DictConfig, output_dir: Path, overrides: list[str]) -> dict[str, Any]:
     """Run the job in a fresh process and return its record (as run_experiment does)."""
-    from seqlab.runs.experiment import Interrupted
     from seqlab.runs.files import RESULTS_FILE, load_record
+    from seqlab.runs.signals import Interrupted
 
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as config_file:
         config_file.write(OmegaConf.to_yaml(cfg, resolve=True))
@@ -63,7 +63,8 @@ def main(argv: list[str]) -> int:
 
     from seqlab.config.store import config_from_record, register_schemas
     from seqlab.errors import SeqlabError
-    from seqlab.runs.experiment import Interrupted, run_experiment
+    from seqlab.runs.experiment import run_experiment
+    from seqlab.runs.signals import Interrupted
 
     register_schemas()
     cfg = config_from_record(OmegaConf.to_container(OmegaConf.load(config_path)))

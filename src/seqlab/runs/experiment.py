@@ -8,10 +8,7 @@ outright leaves "running", which readers report as incomplete.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ from rich.console import Console
 from seqlab.config.checks import validate
 from seqlab.config.schema import SeqlabConfig
 from seqlab.errors import FolderError, SeqlabError
+from seqlab.runs import signals
 from seqlab.runs.checkpoints import Checkpoints
 from seqlab.runs.files import (
     CURVES_FILE,
@@ -35,31 +33,6 @@ from seqlab.runs.record import RunRecord
 from seqlab.runs.start import Start, decide
 
 log = logging.getLogger(__name__)
-
-
-class Interrupted(BaseException):
-    """SIGTERM, raised like KeyboardInterrupt so that nothing in between swallows it."""
-
-    def __init__(self, signal_name: str) -> None:
-        super().__init__(signal_name)
-        self.signal_name = signal_name
-
-
-@contextlib.contextmanager
-def sigterm_raises():
-    """Within the block, SIGTERM raises `Interrupted` (SIGINT raises KeyboardInterrupt)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals reach the main thread only (e.g. a launcher's worker thread)
-        return
-
-    def handler(signum, frame):
-        raise Interrupted("SIGTERM")
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def run_title(cfg: DictConfig | SeqlabConfig) -> str:
@@ -78,7 +51,8 @@ def run_experiment(
     `run_cfg` is the validated config when the caller already validated `cfg`. An
     earlier finished run of the same experiment is returned as it is (with
     `skip_finished`). Raises FolderError when the folder holds another experiment or
-    another process, and Interrupted/KeyboardInterrupt after recording an interruption.
+    another process, or cannot be written, and `signals.Interrupted` after recording an
+    interruption.
     """
     started = time.perf_counter()
     output_dir = Path(output_dir)
@@ -93,20 +67,28 @@ def run_experiment(
         if start.action == "skip":
             return {**start.previous, "skipped": True}
         record = RunRecord(run_title(cfg), str(output_dir), list(overrides), config)
-        _save_config_record(output_dir, cfg, overrides)
-        write_json_atomic(output_dir / RESULTS_FILE, record.as_dict())  # "running"
         try:
-            with sigterm_raises():
+            _save_config_record(output_dir, cfg, overrides)
+            write_json_atomic(output_dir / RESULTS_FILE, record.as_dict())  # "running"
+        except OSError as exc:  # a full disk, a .hydra that is a file
+            raise _as_folder_error(exc, output_dir) from None
+        try:
+            with signals.interruptible():
                 _run(run_cfg or validate(cfg), output_dir, record, console or Console(), start)
+                signals.check()  # a signal whose exception Python swallowed
             record.status = "ok"
-        except (KeyboardInterrupt, Interrupted) as exc:
-            record.interrupt(getattr(exc, "signal_name", "SIGINT"), _checkpoint_epoch(output_dir))
+        except (KeyboardInterrupt, signals.Interrupted) as exc:
+            with signals.recording():  # a second Ctrl-C must not cut the record short
+                name = getattr(exc, "signal_name", "SIGINT")
+                record.interrupt(name, _checkpoint_epoch(output_dir))
+                record.timing["total_s"] = time.perf_counter() - started
+                _write_record(output_dir, record)
             raise
         except Exception as exc:
             if not isinstance(exc, SeqlabError | OSError):
                 log.exception("run failed")
             record.fail(_as_folder_error(exc, output_dir))
-        finally:
+        if record.status != "interrupted":
             record.timing["total_s"] = time.perf_counter() - started
             _write_record(output_dir, record)
         if record.status == "ok":

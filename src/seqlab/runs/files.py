@@ -49,6 +49,10 @@ SECTION_TYPES: dict[str, type | tuple[type, ...]] = {
 }
 
 
+# Values of results.json's number sections that are not numbers.
+NON_NUMBERS = {"metric", "warmup", "definitions", "epoch_s", "train_epoch_s", "resumed"}
+
+
 def _jsonable(value: Any) -> Any:
     """Plain JSON: NumPy scalars to Python numbers, NaN/inf to null (JSON has none)."""
     if isinstance(value, dict):
@@ -171,6 +175,15 @@ def load_record(path: Path) -> dict[str, Any] | None:
             raise UnreadableRecord(
                 f"has {key!r} of type {type(record[key]).__name__}, which seqlab never writes"
             )
+    for section in ("metrics", "timing", "memory"):
+        for key, value in (record.get(section) or {}).items():
+            if key in NON_NUMBERS:
+                continue
+            numeric = isinstance(value, int | float) and not isinstance(value, bool)
+            if value is not None and not numeric:
+                raise UnreadableRecord(
+                    f"has {section}.{key}={value!r}, where seqlab writes a number"
+                )
     if record.get("status") not in STATUSES:
         raise UnreadableRecord(f"has status {record.get('status')!r}, not one of {STATUSES}")
     if not all(isinstance(o, str) for o in record.get("overrides", [])):

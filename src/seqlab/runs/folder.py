@@ -91,7 +91,14 @@ class FolderLock:
 
     def acquire(self) -> FolderLock:
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+            except OSError as exc:  # a directory or a symbolic link in the lock's place
+                raise FolderError(
+                    f"{self.path} cannot be used as seqlab's lock file ({exc.strerror}): it "
+                    "must be a plain file, which seqlab creates itself. Remove whatever is "
+                    "there, or use another folder."
+                ) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

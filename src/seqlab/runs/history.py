@@ -7,7 +7,7 @@ from typing import Any
 
 import keras
 
-from seqlab.runs.files import HISTORY_FILE, write_history_csv
+from seqlab.runs.files import HISTORY_FILE, RESULTS_FILE, write_history_csv, write_json_atomic
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -37,3 +37,6 @@ class EpochLog(keras.callbacks.Callback):
         self.rows.append(row)
         write_history_csv(self.path, self.rows)
         self.record.epochs_finished = epoch + 1
+        # The "running" record says how far the run got, for a reader while it runs
+        # and after a kill.
+        write_json_atomic(self.path.with_name(RESULTS_FILE), self.record.as_dict())

@@ -35,6 +35,14 @@ class Start:
 def decide(folder: Path, config: dict[str, Any], *, resume: bool, skip_finished: bool) -> Start:
     """Decide how to start `config` in `folder`, moving earlier files aside where needed."""
     folder = Path(folder)
+    if (folder / "sweep.json").exists() or any(
+        (child / RESULTS_FILE).exists() for child in folder.iterdir() if child.name.isdigit()
+    ):
+        raise FolderError(
+            f"{folder} holds a sweep (its sweep.json or numbered job folders), and a single "
+            "run there would move the sweep's jobs aside and mix its summary. Run in another "
+            "folder (hydra.run.dir=...), or sweep into it with -m."
+        )
     mine = fingerprint(config)
     try:
         record, problem = load_record(folder / RESULTS_FILE), None

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from seqlab.backends import current
 from seqlab.models.cudnn import detect
+from seqlab.runs import signals
 from seqlab.runs.best import KeepBest
 from seqlab.runs.checkpoints import Checkpoint, Checkpoints
 from seqlab.runs.files import MODEL_FILE, write_atomic
@@ -68,7 +69,13 @@ def train(
         stopping.patience,
         stopping.min_delta,
     )
-    callbacks = [timer, epoch_log, best, *_optional_callbacks(run, output_dir, steps, console)]
+    callbacks = [
+        InterruptCheck(),
+        timer,
+        epoch_log,
+        best,
+        *_optional_callbacks(run, output_dir, steps, console),
+    ]
     if cfg.trainer.resume:
         callbacks.append(SaveCheckpoint(Checkpoints(output_dir), epoch_log, fingerprint))
     record.settings = {
@@ -119,6 +126,20 @@ def train(
     timing.fit_s, timing.eval_s = outcome.fit_s, outcome.eval_s
     metrics = {**outcome.metrics, "best_epoch": best.best_epoch}
     return Trained(timing, metrics, epoch_log.rows, outcome.nan_at)
+
+
+class InterruptCheck(keras.callbacks.Callback):
+    """Stops at the next batch when a SIGINT/SIGTERM arrived whose exception Python
+    swallowed (raised inside a garbage-collector callback, see seqlab.runs.signals)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        signals.check()
+
+    on_test_batch_end = on_train_batch_end
+    on_predict_batch_end = on_train_batch_end
+
+    def on_epoch_end(self, epoch, logs=None):
+        signals.check()
 
 
 def _optional_callbacks(run: Prepared, output_dir: Path, steps: int, console) -> list:

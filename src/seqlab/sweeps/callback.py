@@ -39,24 +39,29 @@ def plan_jobs(config: DictConfig) -> list[list[str]] | None:
 
 
 def conflicts(sweep_dir: Path, config: DictConfig, jobs: list[list[str]]) -> list[str]:
-    """Job folders in `sweep_dir` that hold another experiment than this sweep's job."""
+    """What in `sweep_dir` belongs to another experiment than this sweep's jobs."""
     from hydra.core.global_hydra import GlobalHydra
 
     from seqlab.runs.checkpoints import Checkpoints
     from seqlab.runs.files import RESULTS_FILE, UnreadableRecord, load_record
     from seqlab.runs.folder import differing_keys, fingerprint
 
-    loader = GlobalHydra.instance().config_loader()
     found = []
+    if (sweep_dir / RESULTS_FILE).exists() or Checkpoints(sweep_dir).present():
+        found.append("the folder itself holds a single run (seqlab without -m)")
+    for number in range(len(jobs)):
+        place = sweep_dir / str(number)
+        if place.exists() and not place.is_dir():
+            found.append(f"job {number}'s folder {place} is a file")
+    loader = GlobalHydra.instance().config_loader()
     for folder in sorted(p for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()):
         number = int(folder.name)
         try:
             record = load_record(folder / RESULTS_FILE)
         except UnreadableRecord:
             record = None  # unreadable: the job runs again, its file moved aside
-        guarded = Checkpoints(folder).present() or (record or {}).get("status") == "ok"
-        if not guarded:
-            continue  # failed or incomplete without a checkpoint: simply run again
+        if record is None and not Checkpoints(folder).present():
+            continue  # nothing of an experiment in it (Hydra made it, or an empty folder)
         if number >= len(jobs):
             found.append(f"job {number} exists, but this sweep has {len(jobs)} jobs")
             continue
@@ -105,12 +110,15 @@ class SweepSummary(Callback):
         from seqlab.cli.gate import refuse
         from seqlab.runs.files import write_json_atomic
         from seqlab.runs.folder import hold_lock
-        from seqlab.sweeps.rows import SWEEP_FILE
+        from seqlab.sweeps.rows import SWEEP_FILE, check_baseline, override_dict
 
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
             hold_lock(sweep_dir, "sweep")  # until this process ends
             jobs = plan_jobs(config)
+            baseline = config.get("report", {}).get("baseline")
+            if jobs is not None and baseline:  # a typo found now, not after every job ran
+                check_baseline(baseline, [override_dict(job) for job in jobs])
             if jobs is not None:
                 found = conflicts(sweep_dir, config, jobs)
                 if found:
@@ -136,11 +144,25 @@ class SweepSummary(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         import json
 
+        from seqlab.cli.gate import refuse
         from seqlab.runs.tracking import PARENT_KEY, end_parent
         from seqlab.sweeps.rows import SWEEP_FILE
 
         sweep_dir = Path(config.hydra.sweep.dir)
-        rows = finish(sweep_dir, config.get("report", {}).get("baseline"))
+        try:
+            rows = finish(sweep_dir, config.get("report", {}).get("baseline"))
+        except OSError as exc:  # Hydra would turn an exception here into a mere warning
+            refuse(
+                "seqlab",
+                FolderError(
+                    f"The sweep's summary could not be written into {sweep_dir}: "
+                    f"{exc.strerror} ({exc.filename}). The jobs' own records are in their "
+                    "folders; free space, then rebuild it with `seqlab-report "
+                    f"{sweep_dir}`."
+                ),
+            )
+        except SeqlabError as exc:
+            refuse("seqlab", exc)
         ok = all(row["status"] == "ok" for row in rows)
         try:
             parent = json.loads((sweep_dir / SWEEP_FILE).read_text()).get(PARENT_KEY)

@@ -131,7 +131,14 @@ def collect(sweep_dirs: list[Path]) -> list[dict[str, Any]]:
     """Every job of every folder; with several folders each row names its `sweep`."""
     rows = []
     for sweep_dir in sweep_dirs:
-        found = {run_dir.name: read_row(run_dir) for run_dir in find_runs(sweep_dir)}
+        # Keyed by the folder's path inside the sweep: "0", or "a/0" in nested folders.
+        found = {}
+        for run_dir in find_runs(sweep_dir):
+            row = read_row(run_dir)
+            row["job"] = (
+                str(run_dir.relative_to(sweep_dir)) if run_dir != Path(sweep_dir) else row["job"]
+            )
+            found[row["job"]] = row
         for number, overrides in enumerate(planned_jobs(sweep_dir) or []):
             if str(number) not in found:
                 found[str(number)] = _empty_row(
@@ -174,6 +181,25 @@ def swept_keys(rows: list[dict[str, Any]]) -> list[str]:
     if len(rows) < 2:
         return keys
     return [k for k in keys if len({row["overrides"].get(k) for row in rows}) > 1]
+
+
+def check_baseline(baseline: str, overrides: list[dict[str, str]]) -> None:
+    """A baseline ("impl=cell_loop") must name a key and value some job has."""
+    from seqlab.errors import ConfigError
+
+    key, _, value = baseline.replace(":", "=", 1).partition("=")
+    values = sorted({o[key] for o in overrides if key in o})
+    if value not in values:
+        raise ConfigError(
+            f"The baseline {baseline!r} matches no job: "
+            + (
+                f"{key} takes the values {', '.join(values)} here."
+                if values
+                else f"no job has an override of {key}."
+            )
+            + " Give an override of the jobs, e.g. impl=cell_loop (report.baseline=... or "
+            "seqlab-report --baseline ...)."
+        )
 
 
 def add_speedup(rows: list[dict[str, Any]], baseline: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from seqlab.errors import ConfigError
 from seqlab.runs.files import write_text_atomic
-from seqlab.sweeps.rows import collect, swept_keys
+from seqlab.sweeps.rows import check_baseline, collect, swept_keys
 from seqlab.sweeps.stats import group_rows, group_table, has_repeats
 from seqlab.sweeps.table import sort_rows, table, to_csv, to_markdown
 
@@ -39,6 +39,8 @@ def write_summary(
             "found, so there is nothing to summarise (no summary files were written). Pass "
             "the folder of a sweep (multirun/<date>/<time>) or of a run."
         )
+    if baseline:
+        check_baseline(baseline, [row["overrides"] for row in rows])
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     shown = rows

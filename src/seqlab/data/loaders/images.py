@@ -61,7 +61,7 @@ def read_idx_gz(path: str, offset: int) -> np.ndarray:
         raise DataError(f"{path} is not a readable gzipped IDX file ({exc}).") from None
 
 
-@register_dataset("mnist", ImageRowsConfig)
+@register_dataset("mnist", ImageRowsConfig, reads_files=True)
 def load_mnist(cfg: ImageRowsConfig) -> LoadedSplits:
     (path,) = locate("mnist", ["mnist.npz"], path=cfg.path, sha256={"mnist.npz": MNIST_SHA256})
     x_train, y_train, x_test, y_test = read_mnist_npz(str(path))
@@ -70,7 +70,7 @@ def load_mnist(cfg: ImageRowsConfig) -> LoadedSplits:
     return LoadedSplits(x_train, y_train, x_test, y_test, task="multiclass", num_classes=10)
 
 
-@register_dataset("fashion_mnist", ImageRowsConfig)
+@register_dataset("fashion_mnist", ImageRowsConfig, reads_files=True)
 def load_fashion_mnist(cfg: ImageRowsConfig) -> LoadedSplits:
     paths = locate("fashion_mnist", FASHION_FILES, path=cfg.path, cache_subdir="fashion-mnist")
     y_train = read_idx_gz(str(paths[0]), 8)

@@ -28,6 +28,7 @@ START, OOV, INDEX_FROM, SHUFFLE_SEED = 1, 2, 3, 113
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 ARR_KEYS = ("arr_0", "arr_1", "arr_2", "arr_3")
 PAD_SIDES = ("pre", "post")
+MAX_ID = np.iinfo(np.int32).max - INDEX_FROM  # ids are padded into int32 arrays
 
 
 @dataclass
@@ -112,11 +113,19 @@ def _token_ids(reviews: np.ndarray, path: str, name: str) -> list[np.ndarray]:
                 "ids must be >= 0 (a negative id would silently index another word's "
                 "embedding). Fix the file's tokenization."
             )
+        # Compared before any cast: an id that a cast or the +3 offset would wrap into
+        # another (or a negative) id. The padded arrays are int32, as Keras pads them.
+        if ids.size and int(ids.max()) > MAX_ID:
+            raise DataError(
+                f"{path}: review {index} of {name} has the token id {int(ids.max())}, beyond "
+                f"the largest id seqlab can hold ({MAX_ID}, int32 after the offset of "
+                f"{INDEX_FROM}); a vocabulary is far smaller. Fix the file's tokenization."
+            )
         out.append(ids.astype("int64"))
     return out
 
 
-@register_dataset("imdb", ImdbConfig)
+@register_dataset("imdb", ImdbConfig, reads_files=True)
 def load_imdb(cfg: ImdbConfig) -> LoadedSplits:
     from keras.utils import pad_sequences
 

@@ -1,0 +1,236 @@
+"""What a hostile tester found, kept found: each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import weakref
+
+import numpy as np
+import pytest
+
+from seqlab.config import validate
+from seqlab.errors import ConfigError, DataError, FolderError
+from seqlab.runs import signals
+from seqlab.runs.checkpoints import Checkpoints
+from seqlab.runs.files import UnreadableRecord, load_record
+from seqlab.runs.folder import FolderLock
+from seqlab.runs.start import decide
+
+from .conftest import run_cli
+from .test_crashes import QUICK, small_filesystem
+
+
+class _Swallowed:
+    """Raising inside a weakref callback is what Python discards ("Exception ignored")."""
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_signal_whose_exception_python_swallowed_still_interrupts():
+    with signals.interruptible():
+        target = _Swallowed()
+        weakref.finalize(target, signals._handler, signal.SIGTERM, None)
+        del target  # the handler's Interrupted is raised and discarded right here
+        with pytest.raises(signals.Interrupted) as info:
+            signals.check()
+    assert info.value.signal_name == "SIGTERM"
+    with signals.interruptible():
+        signals.check()  # a new run starts with nothing pending
+
+
+def test_the_interrupt_check_stops_training_at_the_next_batch():
+    from seqlab.runs.training import InterruptCheck
+
+    check = InterruptCheck()
+    with signals.interruptible():
+        check.on_train_batch_end(0)
+        signals._pending.append("SIGINT")
+        with pytest.raises(signals.Interrupted):
+            check.on_train_batch_end(1)
+
+
+def test_report_keeps_same_named_jobs_of_nested_folders_apart(tmp_path):
+    from seqlab.cli.report import main as report_main
+
+    for sub, status in (("a", "ok"), ("b", "failed")):
+        folder = tmp_path / sub / "0"
+        folder.mkdir(parents=True)
+        (folder / "results.json").write_text(json.dumps({"status": status, "overrides": []}))
+    assert report_main([str(tmp_path), "--no-chart"]) == 1  # the failed one is counted
+    csv = (tmp_path / "summary.csv").read_text()
+    assert "a/0" in csv and "b/0" in csv
+
+
+def test_a_lock_that_is_a_directory_or_a_link_is_a_clear_error(tmp_path):
+    (tmp_path / "d" / "seqlab.lock").mkdir(parents=True)
+    with pytest.raises(FolderError, match="must be a plain file"):
+        FolderLock(tmp_path / "d", "run").acquire()
+    (tmp_path / "l").mkdir()
+    (tmp_path / "l" / "seqlab.lock").symlink_to("/nowhere/x")
+    with pytest.raises(FolderError, match="must be a plain file"):
+        FolderLock(tmp_path / "l", "run").acquire()
+
+
+def test_a_single_run_into_a_sweeps_folder_is_refused(tmp_path):
+    (tmp_path / "0").mkdir()
+    (tmp_path / "0" / "results.json").write_text('{"status": "ok"}')
+    with pytest.raises(FolderError, match="holds a sweep"):
+        decide(tmp_path, {"a": 1}, resume=True, skip_finished=True)
+    assert (tmp_path / "0" / "results.json").exists()  # nothing moved aside
+
+
+def _model():
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0)
+    return model
+
+
+def test_a_checkpoint_mark_of_the_wrong_shape_falls_back_and_stray_folders_stay(tmp_path):
+    checkpoints = Checkpoints(tmp_path)
+    model = _model()
+    checkpoints.save(model, 1, [{"epoch": 1}], "fp")
+    (checkpoints.dir / "junk").mkdir()  # not seqlab's: left alone, never a failure
+    checkpoints.save(model, 2, [{"epoch": 1}, {"epoch": 2}], "fp")
+    mark = checkpoints.dir / "epoch_0002.json"
+    meta = json.loads(mark.read_text())
+    mark.write_text(json.dumps({**meta, "history": "xyz"}))  # its weights' hash still holds
+    assert checkpoints.latest().epoch == 1
+    assert (checkpoints.dir / "junk").is_dir()
+
+
+@pytest.mark.parametrize("review", [[2**64 - 1], [2**63 - 2], [2**31 + 5]])
+def test_token_ids_that_a_cast_or_the_offset_would_wrap_are_refused(compose_cfg, tmp_path, review):
+    from seqlab.data import load_dataset
+
+    reviews = np.empty(2, dtype=object)
+    reviews[0], reviews[1] = [5, 6], np.array(review, dtype=np.uint64)
+    path = tmp_path / "ids.npz"
+    np.savez(path, reviews, np.array([0, 1]), reviews, np.array([1, 0]))
+    cfg = compose_cfg("dataset=imdb", f"dataset.path={path}", "dataset.num_words=null")
+    with pytest.raises(DataError, match="beyond the largest id"):
+        load_dataset(validate(cfg).dataset)
+
+
+def test_dataset_path_on_a_dataset_without_files_is_refused(compose_cfg):
+    with pytest.raises(ConfigError, match="does not apply to dataset=digits"):
+        validate(compose_cfg("dataset.path=/does/not/exist"))
+
+
+def test_a_record_with_words_where_numbers_go_is_unreadable(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"status": "ok", "timing": {"step_ms_median": "fast"}}))
+    with pytest.raises(UnreadableRecord, match=r"timing\.step_ms_median='fast'"):
+        load_record(path)
+
+
+def test_an_unknown_baseline_is_an_error(tmp_path, capsys):
+    from seqlab.cli.report import main as report_main
+
+    (tmp_path / "0").mkdir()
+    record = {"status": "ok", "overrides": ["impl=layer"], "timing": {"step_ms_median": 1.0}}
+    (tmp_path / "0" / "results.json").write_text(json.dumps(record))
+    assert report_main([str(tmp_path), "--baseline", "nope=x", "--no-chart"]) == 2
+    assert "matches no job" in capsys.readouterr().err
+
+
+@pytest.mark.e2e
+def test_one_refused_job_does_not_stop_the_sweep(tmp_path):
+    sweep = tmp_path / "sweep"
+    (sweep / "1").mkdir(parents=True)
+    holder = FolderLock(sweep / "1", "run").acquire()  # another process's run is there
+    try:
+        args = ["-m", "model=simple_rnn,lstm,gru", "trainer=smoke", *QUICK]
+        result = run_cli(*args, "hydra.sweep.dir=sweep", cwd=tmp_path)
+    finally:
+        holder.release()
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "job refused" in result.stderr and "Traceback" not in result.stderr
+    rows = (sweep / "summary.csv").read_text().splitlines()
+    assert [r.split(",")[2] for r in rows[1:]] == ["ok", "not run", "ok"]
+
+
+@pytest.mark.e2e
+def test_sweeps_and_runs_do_not_invade_each_others_folders(tmp_path):
+    run = run_cli("trainer=smoke", *QUICK, "hydra.run.dir=run", cwd=tmp_path)
+    assert run.returncode == 0
+    into_run = run_cli(
+        "-m", "model=lstm", "trainer=smoke", *QUICK, "hydra.sweep.dir=run", cwd=tmp_path
+    )
+    assert into_run.returncode == 2 and "holds a single run" in " ".join(into_run.stderr.split())
+    failed = ["-m", "model=simple_rnn,lstm", "dataset=imdb", "dataset.path=/none.npz", *QUICK]
+    assert run_cli(*failed, "hydra.sweep.dir=sw", cwd=tmp_path).returncode == 1
+    other = run_cli("-m", "model=gru", "trainer=smoke", *QUICK, "hydra.sweep.dir=sw", cwd=tmp_path)
+    assert other.returncode == 2
+    assert "job 1 exists, but this sweep has 1 jobs" in " ".join(other.stderr.split())
+
+
+@pytest.mark.e2e
+def test_a_full_disk_at_the_summary_is_an_error_not_a_clean_exit(tmp_path):
+    with small_filesystem(tmp_path / "small", size="40k") as folder:
+        args = ["-m", "model=gru,lstm", *QUICK, "trainer.epochs=2", f"hydra.sweep.dir={folder}/s"]
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.returncode != 0, result.stdout[-2000:]
+        assert "Traceback" not in result.stderr
+        assert "No space left on device" in " ".join(result.stderr.split())
+
+
+def test_predict_writes_exactly_the_named_file_or_says_why_not(tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    from seqlab.cli.predict import main as predict_main
+    from seqlab.config.store import conf_dir
+    from seqlab.runs.experiment import run_experiment
+
+    overrides = ["trainer=smoke", "trainer.progress=false", "model.units=4"]
+    with initialize_config_dir(str(conf_dir()), version_base="1.3"):
+        cfg = compose("config", overrides=overrides)
+    assert run_experiment(cfg, tmp_path / "run", overrides)["status"] == "ok"
+    assert predict_main([str(tmp_path / "run"), "--out", str(tmp_path / "preds")]) == 0
+    assert (tmp_path / "preds").is_file() and not list(tmp_path.glob(".preds*"))
+    assert predict_main([str(tmp_path / "run"), "--out", str(tmp_path / "no" / "p.npz")]) == 2
+
+
+@pytest.mark.e2e
+def test_predict_refuses_a_fused_impl_for_a_custom_cell(tmp_path, capsys):
+    from hydra import compose, initialize_config_dir
+
+    from seqlab.cli.predict import main as predict_main
+    from seqlab.config.store import conf_dir
+    from seqlab.runs.experiment import run_experiment
+
+    overrides = ["model=indrnn", "impl=cell_loop", "trainer=smoke", "trainer.progress=false"]
+    with initialize_config_dir(str(conf_dir()), version_base="1.3"):
+        cfg = compose("config", overrides=overrides)
+    assert run_experiment(cfg, tmp_path, overrides)["status"] == "ok"
+    assert predict_main([str(tmp_path), "--impl", "layer"]) == 2
+    assert "needs a fused Keras layer" in capsys.readouterr().err
+
+
+@pytest.mark.e2e
+def test_sigterm_at_random_early_moments_never_ends_ok(tmp_path):
+    """SIGTERM at several moments of start-up and training: never 'ok' with exit 0."""
+    args = [*QUICK, "trainer.epochs=300"]
+    for number, delay in enumerate((3.0, 3.4, 3.8, 4.2, 4.6)):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "seqlab", *args, f"hydra.run.dir=r{number}"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            process.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=120)
+        assert process.returncode == 143, (delay, process.returncode)
+        record = tmp_path / f"r{number}" / "results.json"
+        if record.exists():
+            assert json.loads(record.read_text())["status"] == "interrupted"
