@@ -22,6 +22,7 @@ from seqlab.runs.start import decide
 
 from .conftest import run_cli
 from .test_crashes import QUICK, small_filesystem
+from .test_records import _model
 
 
 class _Swallowed:
@@ -80,15 +81,6 @@ def test_a_single_run_into_a_sweeps_folder_is_refused(tmp_path):
     with pytest.raises(FolderError, match="holds a sweep"):
         decide(tmp_path, {"a": 1}, resume=True, skip_finished=True)
     assert (tmp_path / "0" / "results.json").exists()  # nothing moved aside
-
-
-def _model():
-    import keras
-
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    model.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0)
-    return model
 
 
 def test_a_checkpoint_mark_of_the_wrong_shape_falls_back_and_stray_folders_stay(tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import statistics
 
 import pytest
@@ -15,18 +14,7 @@ from seqlab.sweeps.stats import describe, group_rows, group_table, has_repeats
 from seqlab.sweeps.summary import write_summary
 
 from .conftest import run_cli
-
-
-def _job(sweep, number, overrides, step_ms, val, status="ok"):
-    folder = sweep / str(number)
-    folder.mkdir(parents=True)
-    record = {
-        "status": status,
-        "overrides": overrides,
-        "metrics": {"metric": "accuracy", "val_accuracy": val},
-        "timing": {"step_ms_median": step_ms},
-    }
-    (folder / "results.json").write_text(json.dumps(record))
+from .test_summary import write_job
 
 
 def test_describe_matches_textbook_statistics():
@@ -51,7 +39,9 @@ def seeded_sweep(tmp_path):
     number = 0
     for model, steps in times.items():
         for seed, ms in enumerate(steps, 1):
-            _job(sweep, number, [f"model={model}", f"trainer.seed={seed}"], ms, 0.5 + seed / 100)
+            write_job(
+                sweep, number, [f"model={model}", f"trainer.seed={seed}"], ms, 0.5 + seed / 100
+            )
             number += 1
     return sweep
 
@@ -86,8 +76,8 @@ def test_the_speed_up_has_an_interval_and_says_whether_it_beats_the_noise(seeded
 
 def test_without_seed_repeats_the_table_stays_one_row_per_job(tmp_path):
     sweep = tmp_path / "sweep"
-    _job(sweep, 0, ["model=lstm"], 10.0, 0.5)
-    _job(sweep, 1, ["model=gru"], 12.0, 0.6)
+    write_job(sweep, 0, ["model=lstm"], 10.0, 0.5)
+    write_job(sweep, 1, ["model=gru"], 12.0, 0.6)
     from seqlab.sweeps.rows import collect
 
     assert not has_repeats(collect([sweep]))

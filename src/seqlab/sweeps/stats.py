@@ -123,14 +123,12 @@ def _keys(groups: list[dict[str, Any]]) -> list[str]:
 
 def group_table(groups: list[dict[str, Any]], baseline: str | None) -> tuple[list[str], list[list]]:
     """Header and cells of the grouped table: swept keys (not the seed), n, statistics."""
+    from seqlab.sweeps.table import leading_columns
+
     keys = _keys(groups)
     if baseline:
         add_group_speedup(groups, baseline)
-    metrics = {g["metric"] for g in groups if g["metric"]}
-    shared = metrics.pop() if len(metrics) == 1 else None
-    leading = ["sweep"] if len({g.get("sweep") for g in groups}) > 1 else []
-    if shared is None and metrics:
-        leading.append("metric")
+    leading, shared = leading_columns(groups)
     stats = [f"{c}{s}" for c in STATISTICS for s in ("", "_std", "_ci95")]
     named = [c.replace("metric", shared) if shared and "_metric" in c else c for c in stats]
     tail = ["speedup", "speedup_low", "speedup_high", "beyond_noise"] if baseline else []

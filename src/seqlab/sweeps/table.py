@@ -20,6 +20,17 @@ HIDDEN_IN_TERMINAL = {
 }
 
 
+def leading_columns(rows: list[dict[str, Any]]) -> tuple[list[str], str | None]:
+    """(the columns before the job: "sweep" when folders are merged, "metric" when jobs
+    have different task metrics; the one metric they share, or None)."""
+    metrics = {row["metric"] for row in rows if row["metric"]}
+    shared = metrics.pop() if len(metrics) == 1 else None
+    leading = ["sweep"] if len({row.get("sweep") for row in rows}) > 1 else []
+    if shared is None and metrics:
+        leading.append("metric")
+    return leading, shared
+
+
 def table(rows: list[dict[str, Any]], baseline: str | None = None) -> tuple[list[str], list[list]]:
     """Header and cells: the sweep (when several are merged) and swept overrides first.
 
@@ -29,11 +40,7 @@ def table(rows: list[dict[str, Any]], baseline: str | None = None) -> tuple[list
     keys = swept_keys(rows)
     if baseline:
         add_speedup(rows, baseline)
-    metrics = {row["metric"] for row in rows if row["metric"]}
-    shared = metrics.pop() if len(metrics) == 1 else None
-    leading = ["sweep"] if len({row.get("sweep") for row in rows}) > 1 else []
-    if shared is None and metrics:
-        leading.append("metric")
+    leading, shared = leading_columns(rows)
     measured = [c for c in COLUMNS if c not in keys]  # a swept key has its column already
     columns = [
         c.replace("metric", shared) if shared and c.endswith("_metric") else c for c in measured
