@@ -177,13 +177,6 @@ def _check_dataset_path(dataset: Any) -> None:
 def _check_backend(cfg: SeqlabConfig) -> None:
     """What Keras 3.15 does wrong on JAX and PyTorch, refused rather than measured."""
     backend, model, impl = cfg.backend.name, cfg.model, cfg.impl.name
-    if importlib.util.find_spec(backend) is None:
-        extra = "" if backend == "tensorflow" else f"'seqlab[{backend}]' or "
-        raise ConfigError(
-            f"backend={backend}, but {backend} is not installed in this Python environment. "
-            f"Install it (pip install {extra}{backend}), or pick an installed backend "
-            "(backend=tensorflow, jax or torch)."
-        )
     if backend == "jax" and model.stateful:
         raise ConfigError(
             "model.stateful=true cannot run on backend=jax: in Keras 3.15 stateful layers "
@@ -204,6 +197,14 @@ def _check_backend(cfg: SeqlabConfig) -> None:
             f"model.use_cudnn=true cannot be enforced for {model.cell} on backend={backend}: "
             "Keras 3.15 falls back to its generic kernel there without an error. Use "
             "model.use_cudnn=auto and read results.json's cudnn.kernel, which says what ran."
+        )
+    # Installed or not comes last: what a backend cannot do is said even before it is.
+    if importlib.util.find_spec(backend) is None:
+        extra = "" if backend == "tensorflow" else f"'seqlab[{backend}]' or "
+        raise ConfigError(
+            f"backend={backend}, but {backend} is not installed in this Python environment. "
+            f"Install it (pip install {extra}{backend}), or pick an installed backend "
+            "(backend=tensorflow, jax or torch)."
         )
 
 
