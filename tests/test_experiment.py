@@ -84,6 +84,7 @@ def test_regression_task_uses_mse(compose_cfg, tmp_path):
     assert metrics["val_mse"] == pytest.approx(metrics["val_loss"], rel=1e-5)
 
 
+@pytest.mark.e2e  # a whole training run: kept out of the fast tier
 def test_same_seed_same_metrics(compose_cfg, tmp_path):
     overrides = ("model=lstm", "model.dropout=0.3", "trainer.epochs=2")
     first = run(compose_cfg, tmp_path / "a", *overrides)["metrics"]
@@ -133,6 +134,7 @@ def test_nan_loss_stops_the_run_and_says_where(compose_cfg, tmp_path):
     assert (tmp_path / "history.csv").exists()
 
 
+@pytest.mark.e2e  # a whole training run: kept out of the fast tier
 @pytest.mark.parametrize("on", [True, False])
 def test_jit_compile_evaluate_test_and_tensorboard_are_applied_and_recorded(
     compose_cfg, tmp_path, on

@@ -172,6 +172,7 @@ def test_a_full_disk_at_the_summary_is_an_error_not_a_clean_exit(tmp_path):
         assert "No space left on device" in " ".join(result.stderr.split())
 
 
+@pytest.mark.e2e  # a whole training run: kept out of the fast tier
 def test_predict_writes_exactly_the_named_file_or_says_why_not(tmp_path):
     from hydra import compose, initialize_config_dir
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 
 from seqlab.runs.experiment import run_experiment
@@ -12,6 +13,7 @@ from seqlab.runs.progress import RichProgress
 SMOKE = ("trainer=smoke", "model.units=4")
 
 
+@pytest.mark.e2e  # a whole training run: kept out of the fast tier
 def test_progress_false_prints_one_plain_line_per_epoch_and_the_summary(
     compose_cfg, tmp_path, capsys
 ):

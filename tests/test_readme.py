@@ -7,6 +7,7 @@ import sys
 import types
 from pathlib import Path
 
+import pytest
 from hydra import compose, initialize_config_dir
 
 from seqlab.config.store import conf_dir
@@ -22,6 +23,7 @@ def test_the_two_commands_are_the_ones_ci_runs():
     assert test_command in ci.splitlines()
 
 
+@pytest.mark.e2e  # a whole training run: kept out of the fast tier
 def test_the_readme_dataset_example_is_one_module_and_one_yaml(tmp_path, monkeypatch):
     module = re.search(r"```python\n# src/seqlab/data/loaders/sine.py\n(.*?)```", README, re.S)
     yaml = re.search(r"```yaml\n# conf/dataset/sine.yaml\n(.*?)```", README, re.S)

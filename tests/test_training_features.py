@@ -54,6 +54,7 @@ def test_the_best_epoch_is_the_last_real_improvement():
     assert best_epoch(losses, "val_mse", False) == 2
 
 
+@pytest.mark.e2e  # a whole training run: kept out of the fast tier
 def test_early_stopping_stops_and_keeps_the_best_epochs_model(compose_cfg, tmp_path):
     import keras
 
