@@ -33,7 +33,7 @@ class _Swallowed:
 def test_a_signal_whose_exception_python_swallowed_still_interrupts():
     with signals.interruptible():
         target = _Swallowed()
-        weakref.finalize(target, signals._handler, signal.SIGTERM, None)
+        weakref.finalize(target, signals.interrupt_handler, signal.SIGTERM, None)
         del target  # the handler's Interrupted is raised and discarded right here
         with pytest.raises(signals.Interrupted) as info:
             signals.check()

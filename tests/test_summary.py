@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import pytest
 
@@ -59,3 +60,65 @@ def test_a_job_without_its_baseline_or_a_failed_one_has_no_speedup(impl_sweep):
     header, cells = table(rows, "impl=cell_loop")
     by_job = {c[0]: c[header.index("speedup")] for c in cells}
     assert by_job["4"] is None and by_job["5"] is None and by_job["1"] == pytest.approx(1.0)
+
+
+def _timed_job(sweep, job, host, window, launcher=None):
+    write_job(sweep, job, [f"model.units={job + 1}"], 10.0)
+    path = sweep / str(job) / "results.json"
+    record = json.loads(path.read_text())
+    record["host"] = host
+    record["timing"]["fit_window"] = window
+    record["env"] = {"launcher": launcher or {"name": "ray", "workers_per_node": 2}}
+    path.write_text(json.dumps(record))
+
+
+def test_jobs_at_once_counts_the_fits_that_overlapped_on_the_same_host(tmp_path):
+    sweep = tmp_path / "sweep"
+    _timed_job(sweep, 0, "a", [0.0, 10.0])  # overlaps 1 and 2, never both at once
+    _timed_job(sweep, 1, "a", [2.0, 4.0])
+    _timed_job(sweep, 2, "a", [5.0, 12.0])
+    _timed_job(sweep, 3, "b", [0.0, 10.0])  # another host: alone
+    _timed_job(sweep, 4, "a", [12.0, 13.0])  # starts as job 2 ends: alone
+    write_job(sweep, 5, ["model.units=9"], None, status="failed")  # never trained
+    _, header, cells = write_summary([sweep], sweep, chart=False)
+    at_once = {c[0]: c[header.index("jobs_at_once")] for c in cells}
+    assert at_once == {"0": 2, "1": 2, "2": 2, "3": 1, "4": 1, "5": None}
+    assert {c[header.index("workers_per_node")] for c in cells[:5]} == {2}
+    note = (sweep / "summary.md").read_text().splitlines()[-1]
+    assert note.startswith("timing: 3 of 6 jobs trained while other jobs trained")
+    assert "up to 2 at once; launcher ray, 2 workers per node" in note
+
+    _timed_job(sweep, 6, "a", [3.0, 3.5])  # inside jobs 0 and 1: three at once
+    _, header, cells = write_summary([sweep], sweep, chart=False)
+    at_once = {c[0]: c[header.index("jobs_at_once")] for c in cells}
+    assert (at_once["0"], at_once["1"], at_once["2"], at_once["6"]) == (3, 3, 2, 3)
+
+
+def test_jobs_run_one_after_another_get_no_sharing_note(tmp_path):
+    sweep = tmp_path / "sweep"
+    for job in range(3):
+        _timed_job(sweep, job, "a", [job * 10.0, job * 10.0 + 9.0], {"name": "basic"})
+    _, header, cells = write_summary([sweep], sweep, chart=False)
+    assert [c[header.index("jobs_at_once")] for c in cells] == [1, 1, 1]
+    assert "timing:" not in (sweep / "summary.md").read_text()
+
+
+JOBLIB = "hydra_plugins.hydra_joblib_launcher.joblib_launcher"
+SUBMITIT = "hydra_plugins.hydra_submitit_launcher.submitit_launcher"
+
+
+@pytest.mark.parametrize(
+    ("launcher", "workers"),
+    [
+        ({"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"}, 1),
+        ({"_target_": f"{JOBLIB}.JoblibLauncher", "n_jobs": 3}, 3),
+        ({"_target_": f"{JOBLIB}.JoblibLauncher", "n_jobs": -1}, os.cpu_count()),
+        ({"_target_": f"{SUBMITIT}.SlurmLauncher"}, None),
+    ],
+)
+def test_the_launcher_and_its_workers_per_node_come_from_hydras_launcher_config(launcher, workers):
+    from seqlab.runs.launcher import describe_launcher
+
+    info = describe_launcher(launcher)
+    assert info["workers_per_node"] == workers
+    assert info["name"] in ("basic", "joblib", "submitit_slurm")

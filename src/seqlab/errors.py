@@ -21,6 +21,10 @@ class FolderError(SeqlabError):
     """An output folder cannot hold this run: another experiment, a lock, a bad path."""
 
 
+class LauncherError(SeqlabError):
+    """The launcher cannot start: e.g. Ray cannot start or join its cluster."""
+
+
 # Errors that say the user must change something before running again (exit status 2);
 # any other failure of a run exits with status 1.
-USER_ERRORS = (ConfigError, DataError, DeviceError, FolderError)
+USER_ERRORS = (ConfigError, DataError, DeviceError, FolderError, LauncherError)

@@ -46,20 +46,24 @@ class RunResults(dict):
 def _job(cfg: DictConfig) -> RunResults:
     from seqlab.backends import can_activate
     from seqlab.runs.experiment import run_experiment
+    from seqlab.runs.launcher import describe_launcher
     from seqlab.runs.signals import Interrupted
 
     hydra_cfg = HydraConfig.get()
     sweeping = hydra_cfg.mode == RunMode.MULTIRUN
     output_dir = hydra_cfg.runtime.output_dir
     overrides = list(hydra_cfg.overrides.task)
+    launcher = describe_launcher(hydra_cfg.launcher)
     try:
         if can_activate(cfg.backend.name):
             validated = None if sweeping else take_validated()
-            results = run_experiment(cfg, output_dir, overrides, run_cfg=validated)
+            results = run_experiment(
+                cfg, output_dir, overrides, run_cfg=validated, launcher=launcher
+            )
         else:  # Keras already runs on another backend in this process (an earlier job)
             from seqlab.runs.child import run_in_child
 
-            results = run_in_child(cfg, output_dir, overrides)
+            results = run_in_child(cfg, output_dir, overrides, launcher)
     except (KeyboardInterrupt, Interrupted) as exc:
         name = getattr(exc, "signal_name", "SIGINT")
         Console(stderr=True).print(
@@ -135,8 +139,41 @@ def main() -> None:
         sys.argv[1:] = expand_repeats(sys.argv[1:])
     except SeqlabError as exc:
         refuse("seqlab", exc)
+    from seqlab.runs.signals import Interrupted
+
     try:
         _job()
-    except KeyboardInterrupt:  # Ctrl-C before a run claimed its folder: nothing to record
-        Console(stderr=True).print("seqlab: interrupted before a run started.", highlight=False)
-        sys.exit(EXIT_SIGNAL["SIGINT"])
+    except (KeyboardInterrupt, Interrupted) as exc:
+        from seqlab.sweeps.callback import ACTIVE_SWEEP
+
+        name = getattr(exc, "signal_name", "SIGINT")
+        if not ACTIVE_SWEEP:  # Ctrl-C before a run claimed its folder: nothing to record
+            Console(stderr=True).print("seqlab: interrupted before a run started.", highlight=False)
+            sys.exit(EXIT_SIGNAL[name])
+        _interrupted_sweep(name, **ACTIVE_SWEEP)
+
+
+def _interrupted_sweep(name: str, sweep_dir: Path, baseline: str | None, ray: bool) -> None:
+    """A signal reached the process driving the sweep while its jobs ran elsewhere.
+
+    Stops Ray's jobs (their records stay `running` with no process behind them, so the
+    summary calls them incomplete and the same command resumes them), then writes the
+    summary of what the folder holds.
+    """
+    from seqlab.sweeps.callback import finish
+
+    if ray:
+        from seqlab.sweeps.ray_cluster import stop_ray
+
+        stop_ray()
+    Console(stderr=True).print(
+        f"seqlab: interrupted by {name}; the jobs that had not finished were stopped. "
+        f"{sweep_dir} records them; the same command runs them again (a job resumes from "
+        "its last checkpoint).",
+        highlight=False,
+    )
+    try:
+        finish(sweep_dir, baseline)
+    except (OSError, SeqlabError) as exc:
+        Console(stderr=True).print(f"seqlab: no summary written: {exc}", highlight=False)
+    sys.exit(EXIT_SIGNAL[name])

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
     from seqlab.errors import SeqlabError
-    from seqlab.sweeps.rows import headline
+    from seqlab.sweeps.rows import headline, sharing_note
     from seqlab.sweeps.summary import write_summary
     from seqlab.sweeps.table import print_table
 
@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     print_table(f"seqlab report: {len(rows)} jobs", header, cells)
     files = f"summary.csv, summary.md{'' if args.no_chart else ', summary.png'} in {out}"
     Console().print(f"{headline(rows)}; {files}", highlight=False)
+    if note := sharing_note(rows):
+        Console().print(note, highlight=False)
     # Like the sweep itself: a table with a job that is not ok is not a clean result.
     return 0 if all(row["status"] == "ok" for row in rows) else 1
 

@@ -95,7 +95,7 @@ def help_template() -> str:
         f"{groups}\n\n"
         f"Optimizers (trainer.optimizer=): {', '.join(OPTIMIZERS.names())}\n\n"
         "Every option is checked before anything runs; see README.md for what each means.\n"
-        "Launchers: hydra/launcher=joblib|submitit_local|submitit_slurm (extras).\n\n"
+        "Launchers: hydra/launcher=joblib|submitit_local|submitit_slurm|ray (extras).\n\n"
         "The composed configuration of this command:\n\n$CONFIG"
     )
 

@@ -2,7 +2,8 @@
 
 Keras reads KERAS_BACKEND once, at its first import, so a process that ran a
 TensorFlow job cannot run a JAX one. The parent writes the job's composed config to a
-file, starts `python -m seqlab.runs.child CONFIG OUTPUT_DIR OVERRIDES_JSON` and waits;
+file, starts `python -m seqlab.runs.child CONFIG OUTPUT_DIR OVERRIDES_JSON LAUNCHER_JSON`
+and waits;
 the child runs the job exactly as the parent would (same folder rules, same record)
 and exits 0 (ok), 1 (failed), 2 (refused: config, data, device, folder), 130/143
 (SIGINT/SIGTERM). The parent reads the job's results.json, so the sweep's summary is
@@ -28,7 +29,12 @@ EXIT_OK, EXIT_FAILED, EXIT_USER = 0, 1, 2
 SIGNAL_EXITS = {130: "SIGINT", 143: "SIGTERM"}
 
 
-def run_in_child(cfg: DictConfig, output_dir: Path, overrides: list[str]) -> dict[str, Any]:
+def run_in_child(
+    cfg: DictConfig,
+    output_dir: Path,
+    overrides: list[str],
+    launcher: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Run the job in a fresh process and return its record (as run_experiment does)."""
     from seqlab.runs.files import RESULTS_FILE, load_record
     from seqlab.runs.signals import Interrupted
@@ -36,7 +42,7 @@ def run_in_child(cfg: DictConfig, output_dir: Path, overrides: list[str]) -> dic
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as config_file:
         config_file.write(OmegaConf.to_yaml(cfg, resolve=True))
     command = [sys.executable, "-m", "seqlab.runs.child", config_file.name, str(output_dir)]
-    process = subprocess.Popen([*command, json.dumps(list(overrides))])
+    process = subprocess.Popen([*command, json.dumps(list(overrides)), json.dumps(launcher)])
     previous = signal.signal(signal.SIGTERM, lambda *_: process.send_signal(signal.SIGTERM))
     try:
         try:
@@ -59,6 +65,7 @@ def run_in_child(cfg: DictConfig, output_dir: Path, overrides: list[str]) -> dic
 
 def main(argv: list[str]) -> int:
     config_path, output_dir, overrides = argv[0], Path(argv[1]), json.loads(argv[2])
+    launcher = json.loads(argv[3]) if len(argv) > 3 else None
     from rich.console import Console
 
     from seqlab.config.store import config_from_record, register_schemas
@@ -69,7 +76,7 @@ def main(argv: list[str]) -> int:
     register_schemas()
     cfg = config_from_record(OmegaConf.to_container(OmegaConf.load(config_path)))
     try:
-        record = run_experiment(cfg, output_dir, overrides)
+        record = run_experiment(cfg, output_dir, overrides, launcher=launcher)
     except (KeyboardInterrupt, Interrupted) as exc:
         return 143 if getattr(exc, "signal_name", "SIGINT") == "SIGTERM" else 130
     except SeqlabError as exc:

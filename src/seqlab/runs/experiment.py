@@ -29,6 +29,7 @@ from seqlab.runs.files import (
     write_json_atomic,
 )
 from seqlab.runs.folder import fingerprint, hold
+from seqlab.runs.launcher import describe_launcher
 from seqlab.runs.record import RunRecord
 from seqlab.runs.start import Start, decide
 
@@ -45,10 +46,13 @@ def run_experiment(
     overrides: list[str],
     console: Console | None = None,
     run_cfg: SeqlabConfig | None = None,
+    launcher: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run one experiment in `output_dir` and return its record (also in results.json).
 
-    `run_cfg` is the validated config when the caller already validated `cfg`. An
+    `run_cfg` is the validated config when the caller already validated `cfg`;
+    `launcher` describes the Hydra launcher running the job (`seqlab.runs.launcher`;
+    None: this process alone, as the basic launcher runs it). An
     earlier finished run of the same experiment is returned as it is (with
     `skip_finished`). Raises FolderError when the folder holds another experiment or
     another process, or cannot be written, and `signals.Interrupted` after recording an
@@ -67,6 +71,7 @@ def run_experiment(
         if start.action == "skip":
             return {**start.previous, "skipped": True}
         record = RunRecord(run_title(cfg), str(output_dir), list(overrides), config)
+        record.env["launcher"] = launcher or describe_launcher(None)
         try:
             _save_config_record(output_dir, cfg, overrides)
             write_json_atomic(output_dir / RESULTS_FILE, record.as_dict())  # "running"
@@ -167,7 +172,7 @@ def _run(
     from seqlab.runs.setup import fresh_keras, prepare
     from seqlab.runs.training import train
 
-    record.env = environment(device.gpu_name)
+    record.env.update(environment(device.gpu_name))  # beside the launcher, set at the start
     if cfg.backend.name == "jax" and cfg.impl.name == "manual":
         console.print(
             "seqlab: impl=manual on backend=jax unrolls the time loop into one XLA program; "

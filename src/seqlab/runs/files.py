@@ -50,7 +50,15 @@ SECTION_TYPES: dict[str, type | tuple[type, ...]] = {
 
 
 # Values of results.json's number sections that are not numbers.
-NON_NUMBERS = {"metric", "warmup", "definitions", "epoch_s", "train_epoch_s", "resumed"}
+NON_NUMBERS = {
+    "metric",
+    "warmup",
+    "definitions",
+    "epoch_s",
+    "train_epoch_s",
+    "fit_window",
+    "resumed",
+}
 
 
 def _jsonable(value: Any) -> Any:

@@ -27,7 +27,8 @@ class Interrupted(BaseException):
         self.signal_name = signal_name
 
 
-def _handler(signum, frame):
+def interrupt_handler(signum, frame) -> None:
+    """Raise `Interrupted` for SIGINT/SIGTERM (and remember it, see `check`)."""
     name = signal.Signals(signum).name
     _pending.append(name)
     raise Interrupted(name)
@@ -40,7 +41,7 @@ def interruptible():
         yield  # signals reach the main thread only (e.g. a launcher's worker thread)
         return
     _pending.clear()
-    previous = {sig: signal.signal(sig, _handler) for sig in SIGNALS}
+    previous = {sig: signal.signal(sig, interrupt_handler) for sig in SIGNALS}
     try:
         yield
     finally:

@@ -31,6 +31,8 @@ DEFINITIONS = {
     "batch_size whole sequences / the median time of a whole group of chunk batches, the "
     "group's optimizer update included)",
     "fit_s": "model.fit as a whole",
+    "fit_window": "wall-clock start and end of this process's model.fit (Unix seconds); the "
+    "sweep summary counts from it the jobs that trained on one host at the same time",
     "eval_s": "evaluation on the test split",
     "total_s": "the whole run: device set-up, data loading, build, fit, evaluation, writing",
     "resumed": "true when the run continued an interrupted one; epoch_s then lists the "
@@ -58,6 +60,7 @@ class Timing:
     warmup: str = ""
     samples_per_s: float | None = None
     fit_s: float | None = None
+    fit_window: list[float] | None = None
     eval_s: float | None = None
     total_s: float | None = None
     resumed: bool = False

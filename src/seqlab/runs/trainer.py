@@ -54,6 +54,7 @@ class FitOutcome:
     history: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, float | None] = field(default_factory=dict)
     fit_s: float = 0.0
+    fit_window: list[float] | None = None  # wall clock, to compare with other jobs'
     eval_s: float | None = None
     nan_at: tuple[int, int] | None = None
 
@@ -90,7 +91,7 @@ def fit(
     """
     guard = NanGuard()
     layout_callbacks = layout.callbacks()
-    start = time.perf_counter()
+    start, wall_start = time.perf_counter(), time.time()
     history = model.fit(
         layout.train(data),
         epochs=cfg.epochs,
@@ -101,7 +102,11 @@ def fit(
         verbose=0,
         **layout.fit_steps(),
     )
-    outcome = FitOutcome(fit_s=time.perf_counter() - start, nan_at=guard.where)
+    outcome = FitOutcome(
+        fit_s=time.perf_counter() - start,
+        fit_window=[wall_start, time.time()],
+        nan_at=guard.where,
+    )
     # history.epoch holds the real epoch numbers (a resumed fit starts past 0).
     outcome.history = list(previous_history) + [
         {"epoch": epoch + 1, **{k: v[i] for k, v in history.history.items() if i < len(v)}}

@@ -124,6 +124,7 @@ def train(
         timing.epoch_s = [row.get("epoch_s") for row in previous] + timing.epoch_s
         timing.train_epoch_s = [row.get("train_epoch_s") for row in previous] + timing.train_epoch_s
     timing.fit_s, timing.eval_s = outcome.fit_s, outcome.eval_s
+    timing.fit_window = outcome.fit_window
     metrics = {**outcome.metrics, "best_epoch": best.best_epoch}
     return Trained(timing, metrics, epoch_log.rows, outcome.nan_at)
 

@@ -21,6 +21,9 @@ from seqlab.errors import FolderError, SeqlabError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+# The sweep this process drives, for a Ctrl-C that reaches the driver rather than a job
+# (launchers that run jobs elsewhere: Ray, joblib): seqlab.cli.main summarises it.
+ACTIVE_SWEEP: dict[str, Any] = {}
 
 
 def plan_jobs(config: DictConfig) -> list[list[str]] | None:
@@ -85,7 +88,7 @@ def finish(sweep_dir: Path, baseline: str | None) -> list[dict[str, Any]]:
     """Write and print the summary of what the sweep folder holds; return its rows."""
     from rich.console import Console
 
-    from seqlab.sweeps.rows import headline
+    from seqlab.sweeps.rows import headline, sharing_note
     from seqlab.sweeps.summary import write_summary
     from seqlab.sweeps.table import print_table
 
@@ -95,6 +98,8 @@ def finish(sweep_dir: Path, baseline: str | None) -> list[dict[str, Any]]:
         f"{headline(rows)}; summary.csv, summary.md, summary.png in {sweep_dir}",
         highlight=False,
     )
+    if note := sharing_note(rows):
+        Console().print(note, highlight=False)
     return rows
 
 
@@ -110,9 +115,16 @@ class SweepSummary(Callback):
         from seqlab.cli.gate import refuse
         from seqlab.runs.files import write_json_atomic
         from seqlab.runs.folder import hold_lock
+        from seqlab.sweeps import ray_cluster
         from seqlab.sweeps.rows import SWEEP_FILE, check_baseline, override_dict
 
+        ray = ray_cluster.uses_ray(config)
+        if ray:  # jobs on other machines or in other folders write where the summary reads
+            ray_cluster.pin_sweep_dir(config)
         sweep_dir = Path(config.hydra.sweep.dir)
+        ACTIVE_SWEEP.update(
+            sweep_dir=sweep_dir, baseline=config.get("report", {}).get("baseline"), ray=ray
+        )
         try:
             hold_lock(sweep_dir, "sweep")  # until this process ends
             jobs = plan_jobs(config)
@@ -128,6 +140,8 @@ class SweepSummary(Callback):
                         "Sweep into a new folder (hydra.sweep.dir=...) and merge the tables "
                         "with `seqlab-report OLD NEW`, or move the old folder away."
                     )
+            if ray:  # a cluster that cannot be reached: one paragraph, no job started
+                ray_cluster.start_ray(config)
         except SeqlabError as exc:
             refuse("seqlab", exc)
         plan: dict[str, Any] = {"jobs": jobs}

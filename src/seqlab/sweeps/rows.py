@@ -33,6 +33,9 @@ COLUMNS = [
     "jit_compile",
     "cudnn_eligible",
     "kernel",
+    "launcher",
+    "workers_per_node",
+    "jobs_at_once",
 ]
 # Statuses in the order a headline counts them.
 STATUS_ORDER = ("ok", "failed", "interrupted", "incomplete", "running", "unreadable", "not run")
@@ -75,6 +78,7 @@ def _row(run_dir: Path, results: dict[str, Any]) -> dict[str, Any]:
     timing = results.get("timing") or {}
     metric = metrics.get("metric")
     cudnn = results.get("cudnn") or {}
+    launcher = (results.get("env") or {}).get("launcher") or {}
     status, error = results.get("status"), results.get("error")
     if status == "running" and not lock_is_held(run_dir):
         status = "incomplete"
@@ -103,8 +107,62 @@ def _row(run_dir: Path, results: dict[str, Any]) -> dict[str, Any]:
         "jit_compile": (results.get("settings") or {}).get("jit_compile"),
         "cudnn_eligible": cudnn.get("eligible"),
         "kernel": cudnn.get("kernel"),
+        "launcher": launcher.get("name"),
+        "workers_per_node": launcher.get("workers_per_node"),
+        "jobs_at_once": None,  # mark_shared() fills it in from every job's fit window
+        "fit_window": _window(results.get("host"), timing.get("fit_window")),
         "error": error,
     }
+
+
+def _window(host: Any, window: Any) -> tuple[str, float, float] | None:
+    """(host, start, end) of a job's model.fit, None when the record has none."""
+    try:
+        start, end = (float(t) for t in window)
+    except (TypeError, ValueError):
+        return None
+    return (str(host), start, end) if end >= start else None
+
+
+def mark_shared(rows: list[dict[str, Any]]) -> None:
+    """Set `jobs_at_once`: the most jobs, this one included, that ran model.fit on this
+    job's host at the same moment during its own fit (1: it trained alone).
+
+    Measured from the records' fit windows, so it holds for every launcher; a job
+    without a window (not run, failed before training) gets None.
+    """
+    windows = [row.get("fit_window") for row in rows]
+    for row, mine in zip(rows, windows, strict=True):
+        if mine is None:
+            row["jobs_at_once"] = None
+            continue
+        host, start, end = mine
+        others = [w for w in windows if w is not None and w is not mine and w[0] == host]
+        # The count of running fits changes only when one starts, so the most is at my
+        # start or at the start of another fit inside my window.
+        moments = [start] + [w[1] for w in others if start < w[1] < end]
+        row["jobs_at_once"] = 1 + max(
+            sum(1 for w in others if w[1] <= moment < w[2]) for moment in moments
+        )
+
+
+def sharing_note(rows: list[dict[str, Any]]) -> str | None:
+    """A sentence for the headline when some jobs trained on one host at the same time."""
+    shared = [row for row in rows if (row.get("jobs_at_once") or 0) > 1]
+    if not shared:
+        return None
+    most = max(row["jobs_at_once"] for row in shared)
+    launchers = sorted({str(row.get("launcher")) for row in shared})
+    workers = sorted({row.get("workers_per_node") for row in shared} - {None})
+    per_node = f", {'/'.join(map(str, workers))} workers per node" if workers else ""
+    return (
+        f"timing: {len(shared)} of {len(rows)} jobs trained while other jobs trained on the "
+        f"same host (up to {most} at once; launcher {', '.join(launchers)}{per_node}), so "
+        "their step times include the others' load (column jobs_at_once). Compare step "
+        "times only between jobs with the same jobs_at_once, or run one job per node for "
+        "timing (the basic launcher, hydra.launcher.n_jobs=1, or Ray tasks that ask for a "
+        "whole node's CPUs)."
+    )
 
 
 def read_row(run_dir: Path) -> dict[str, Any]:
@@ -151,6 +209,7 @@ def collect(sweep_dirs: list[Path]) -> list[dict[str, Any]]:
         for row in ordered:
             row["sweep"] = str(sweep_dir)
         rows += ordered
+    mark_shared(rows)  # merged folders too: their jobs may have shared a host
     return rows
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 SEED_KEY = "trainer.seed"
 STATISTICS = ("val_metric", "test_metric", "step_ms_median", "samples_per_s", "first_epoch_s")
+# How the group's jobs shared their hosts (jobs_at_once: the most of any member).
+SHARING = ("launcher", "workers_per_node", "jobs_at_once")
 
 
 def t_quantile(dof: int) -> float:
@@ -76,6 +78,9 @@ def group_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "backend": first.get("backend"),
             "kernel": first.get("kernel"),
             "jit_compile": first.get("jit_compile"),
+            "launcher": first.get("launcher"),
+            "workers_per_node": first.get("workers_per_node"),
+            "jobs_at_once": max((m.get("jobs_at_once") or 0 for m in members), default=0) or None,
         }
         for column in STATISTICS:
             mean, std, half = describe([m[column] for m in ok])
@@ -133,12 +138,13 @@ def group_table(groups: list[dict[str, Any]], baseline: str | None) -> tuple[lis
     named = [c.replace("metric", shared) if shared and "_metric" in c else c for c in stats]
     tail = ["speedup", "speedup_low", "speedup_high", "beyond_noise"] if baseline else []
     header = [*leading, "job", *keys, "n", "seeds", "status", "backend", "jit_compile",
-              "kernel", *named, *tail, "error"]  # fmt: skip
+              "kernel", *named, *tail, *SHARING, "error"]  # fmt: skip
     cells = []
     for g in groups:
         values = [g.get(c) for c in leading] + [g["job"]]
         values += [g["overrides"].get(k, "") for k in keys]
         values += [g["n"], g["seeds"], g["status"], g["backend"], g["jit_compile"], g["kernel"]]
-        values += [g[c] for c in stats] + [g.get(c) for c in tail] + [g["error"] or ""]
+        values += [g[c] for c in stats] + [g.get(c) for c in tail]
+        values += [g.get(c) for c in SHARING] + [g["error"] or ""]
         cells.append(values)
     return header, cells

@@ -7,7 +7,7 @@ from typing import Any
 
 from seqlab.errors import ConfigError
 from seqlab.runs.files import write_text_atomic
-from seqlab.sweeps.rows import check_baseline, collect, swept_keys
+from seqlab.sweeps.rows import check_baseline, collect, sharing_note, swept_keys
 from seqlab.sweeps.stats import group_rows, group_table, has_repeats
 from seqlab.sweeps.table import sort_rows, table, to_csv, to_markdown
 
@@ -71,7 +71,8 @@ def write_summary(
         cells = [[row[i] for i in keep] for row in cells]
     csv_file, md_file, png_file = (out_dir / name for name in SUMMARY_FILES)
     write_text_atomic(csv_file, to_csv(header, cells))
-    write_text_atomic(md_file, to_markdown(header, cells))
+    note = sharing_note(rows)  # under the table, where a reader of the numbers looks
+    write_text_atomic(md_file, to_markdown(header, cells) + (f"\n{note}\n" if note else ""))
     if chart:
         summary_chart(shown, keys, png_file)
     return rows, header, cells

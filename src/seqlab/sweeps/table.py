@@ -16,6 +16,8 @@ HIDDEN_IN_TERMINAL = {
     "params",
     "peak_rss_mb",
     "device",
+    "launcher",
+    "workers_per_node",
     "error",
 }
 
@@ -119,6 +121,10 @@ def print_table(title: str, header: list[str], cells: list[list]) -> None:
     from rich.table import Table
 
     shown = [i for i, name in enumerate(header) if not _hidden(name)]
+    if "jobs_at_once" in header:  # shown only when some job shared its host
+        at_once = header.index("jobs_at_once")
+        if all((row[at_once] or 1) <= 1 for row in cells):
+            shown.remove(at_once)
     view = Table(title=title)
     for i in shown:
         view.add_column(header[i], overflow="fold")

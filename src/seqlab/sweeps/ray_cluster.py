@@ -1,0 +1,116 @@
+"""Hydra's Ray launcher (`hydra/launcher=ray`, extra `seqlab[ray]`), made safe to use.
+
+The released plugin (hydra-ray-launcher 1.2.2, measured with Ray 2.60 and Hydra 1.3.8)
+runs each job as a Ray task and works on a local cluster, with gaps that this module
+closes before the first job starts:
+
+- Jobs write to `hydra.sweep.dir` as the worker sees it. Workers of a cluster started
+  elsewhere (`ray start`) run in that cluster's directory, so a relative sweep folder
+  (Hydra's default `multirun/...`) would land there while the summary looks here: the
+  folder is made absolute first (on several machines it must be a shared filesystem).
+- The plugin always passes `object_store_memory` to `ray.init`, which Ray refuses when
+  joining an existing cluster (`hydra.launcher.ray.init.address=...`): it is left to
+  the cluster unless the user sets it.
+- Without an address the plugin calls `ray.init()`, which joins a cluster that `ray
+  start` left running on this machine; seqlab asks for a local cluster of its own.
+- Ray is started (or joined) here, so that a cluster that cannot be reached is one
+  paragraph and exit 2 instead of a traceback or a wait of many minutes; the plugin
+  then finds Ray running and uses it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+
+from seqlab.errors import LauncherError
+
+PLUGIN_OBJECT_STORE_DEFAULT = "object_store_memory"
+
+
+def uses_ray(config: DictConfig) -> bool:
+    return str(config.hydra.launcher.get("_target_", "")).endswith(".RayLauncher")
+
+
+def pin_sweep_dir(config: DictConfig) -> None:
+    """Make `hydra.sweep.dir` absolute, for the driver and for every job."""
+    from pathlib import Path
+
+    sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
+    with read_write(config), open_dict(config):
+        config.hydra.sweep.dir = str(sweep_dir)
+        # Jobs are composed again from these overrides (Hydra's load_sweep_config), so
+        # the absolute folder must be one of them.
+        quoted = str(sweep_dir).replace("\\", "\\\\").replace("'", "\\'")
+        config.hydra.overrides.hydra.append(f"hydra.sweep.dir='{quoted}'")
+
+
+def start_ray(config: DictConfig) -> None:
+    """Start a local Ray cluster, or join the one at hydra.launcher.ray.init.address."""
+    with read_write(config), open_dict(config):
+        init = config.hydra.launcher.ray.init
+        if init.get("address") and PLUGIN_OBJECT_STORE_DEFAULT not in init:
+            init[PLUGIN_OBJECT_STORE_DEFAULT] = None  # the cluster's own setting
+    _start(OmegaConf.to_container(config.hydra.launcher.ray.init, resolve=True))
+    # ray.init makes SIGTERM exit the driver at once; seqlab writes the summary first.
+    import signal
+
+    from seqlab.runs.signals import interrupt_handler
+
+    signal.signal(signal.SIGTERM, interrupt_handler)
+
+
+def stop_ray() -> None:
+    """Disconnect (and stop a local cluster with its running jobs), if Ray was started."""
+    import sys
+
+    if "ray" in sys.modules and sys.modules["ray"].is_initialized():
+        sys.modules["ray"].shutdown()
+
+
+def _start(init: dict[str, Any]) -> None:
+    import ray
+
+    if ray.is_initialized():
+        return
+    address = init.get("address")
+    if not address:
+        # "local": a new cluster of this process's own. ray.init() without an address
+        # would join a cluster that `ray start` left running on this machine.
+        init["address"] = "local"
+        init.setdefault(PLUGIN_OBJECT_STORE_DEFAULT, 78643200)  # the plugin's default
+    try:
+        _reachable(address)
+        ray.init(**{k: v for k, v in init.items() if v is not None or k == "address"})
+    except Exception as exc:  # ConnectionError, ValueError, AuthenticationError, ...
+        detail = " ".join(str(exc).split())[:600]
+        where = f"join the Ray cluster at {address}" if address else "start a local Ray cluster"
+        raise LauncherError(
+            f"hydra/launcher=ray could not {where}: {type(exc).__name__}: {detail}. Without "
+            "hydra.launcher.ray.init.address seqlab starts a local cluster on this machine; "
+            "with it, seqlab joins the cluster at HOST:PORT (or `auto` for the one `ray "
+            "start` began here). A cluster started by `ray start` on Ray 2.60 or later "
+            "checks a token: run seqlab with RAY_AUTH_MODE=token (the token is in "
+            "~/.ray/auth_token on the head node). No job ran; fix the address or start the "
+            "cluster, then run the same command again."
+        ) from None
+
+
+def _reachable(address: str | None, timeout_s: float = 10.0) -> None:
+    """Raise ConnectionError when nothing listens at HOST:PORT.
+
+    ray.init retries a dead address for many minutes (measured: still waiting after
+    600 s with Ray 2.60); a plain TCP connection answers in seconds.
+    """
+    import socket
+
+    if not address or "://" in address or address in ("auto", "local"):
+        return  # Ray resolves these itself (a local file, Ray Client)
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConnectionError(f"{address!r} is not HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ConnectionError(f"nothing answers at {address} ({exc.strerror or exc})") from None
