@@ -59,9 +59,11 @@ def summary_chart(rows: list[dict[str, Any]], keys: list[str], path: Path) -> Pa
             continue
         speedup = row.get("speedup")
         note = f" {step[i]:.1f}" + (f"  (x{speedup:.2f})" if speedup else "")
-        ax_step.text(step[i], i, note, va="center", fontsize=8)
+        ax_step.text(step[i] + step_err[i], i, note, va="center", fontsize=8)  # past the bar
         name = "" if len(metrics) <= 1 and "each" not in metric else f" {row['metric']}"
-        ax_metric.text(score[i], i, f" {score[i]:.3g}{name}", va="center", fontsize=8)
+        ax_metric.text(
+            score[i] + score_err[i], i, f" {score[i]:.3g}{name}", va="center", fontsize=8
+        )
     for ax in (ax_step, ax_metric):
         ax.margins(x=0.25)
         ax.grid(axis="x", alpha=0.3)
