@@ -86,10 +86,10 @@ def test_without_seed_repeats_the_table_stays_one_row_per_job(tmp_path):
 
 
 def test_repeats_n_is_a_seed_sweep_and_its_misuse_is_refused():
-    assert expand_repeats(["-m", "model=lstm", "repeats=3"]) == [
+    assert expand_repeats(["-m", "model=lstm,gru", "repeats=3"]) == [
         "-m",
-        "model=lstm",
-        "trainer.seed=1,2,3",
+        "trainer.seed=1,2,3",  # first: the seed varies slowest, rounds alternate
+        "model=lstm,gru",
     ]
     assert expand_repeats(["model=lstm"]) == ["model=lstm"]
     for argv, message in (

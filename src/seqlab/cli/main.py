@@ -103,7 +103,8 @@ def _job(cfg: DictConfig) -> RunResults:
 
 
 def expand_repeats(argv: list[str]) -> list[str]:
-    """`seqlab -m ... repeats=N` is `trainer.seed=1,...,N`: every job N times, one seed each.
+    """`seqlab -m ... repeats=N` is `trainer.seed=1,...,N`: every job N times, one seed each,
+    in alternated rounds (the seed varies slowest).
 
     The summary then groups the jobs that differ only in the seed (mean, standard
     deviation, 95 % interval, n; see seqlab.sweeps.stats).
@@ -130,7 +131,12 @@ def expand_repeats(argv: list[str]) -> list[str]:
             "too. Keep one of them."
         )
     seeds = ",".join(str(seed) for seed in range(1, int(value) + 1))
-    return [arg for arg in argv if not arg.startswith("repeats=")] + [f"trainer.seed={seeds}"]
+    rest = [arg for arg in argv if not arg.startswith("repeats=")]
+    # Before the first override: Hydra's basic sweeper varies the first key slowest, so
+    # each round runs every job once and the rounds alternate (a drift of the machine
+    # then spreads over all jobs). Presets list trainer.seed first for the same reason.
+    first = next((i for i, arg in enumerate(rest) if "=" in arg and not arg.startswith("-")), 0)
+    return [*rest[:first], f"trainer.seed={seeds}", *rest[first:]]
 
 
 def main() -> None:
