@@ -9,7 +9,9 @@ at all (sweep.json lists the plan) is `not run`.
 
 from __future__ import annotations
 
+import bisect
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +112,10 @@ def _row(run_dir: Path, results: dict[str, Any]) -> dict[str, Any]:
         "launcher": launcher.get("name"),
         "workers_per_node": launcher.get("workers_per_node"),
         "jobs_at_once": None,  # mark_shared() fills it in from every job's fit window
-        "fit_window": _window(results.get("host"), timing.get("fit_window")),
+        # Keyed by host name and, on Ray, the node's address (hosts may share a name).
+        "fit_window": _window(
+            f"{results.get('host')} {launcher.get('node') or ''}", timing.get("fit_window")
+        ),
         "error": error,
     }
 
@@ -121,7 +126,8 @@ def _window(host: Any, window: Any) -> tuple[str, float, float] | None:
         start, end = (float(t) for t in window)
     except (TypeError, ValueError):
         return None
-    return (str(host), start, end) if end >= start else None
+    finite = math.isfinite(start) and math.isfinite(end)
+    return (str(host), start, end) if finite and end >= start else None
 
 
 def mark_shared(rows: list[dict[str, Any]]) -> None:
@@ -131,19 +137,32 @@ def mark_shared(rows: list[dict[str, Any]]) -> None:
     Measured from the records' fit windows, so it holds for every launcher; a job
     without a window (not run, failed before training) gets None.
     """
-    windows = [row.get("fit_window") for row in rows]
-    for row, mine in zip(rows, windows, strict=True):
-        if mine is None:
+    by_host: dict[str, list[tuple[float, float]]] = {}
+    for row in rows:
+        if row.get("fit_window") is not None:
+            host, start, end = row["fit_window"]
+            by_host.setdefault(host, []).append((start, end))
+    timelines = {
+        host: (sorted(w[0] for w in spans), sorted(w[1] for w in spans))
+        for host, spans in by_host.items()
+    }
+    for row in rows:
+        if row.get("fit_window") is None:
             row["jobs_at_once"] = None
             continue
-        host, start, end = mine
-        others = [w for w in windows if w is not None and w is not mine and w[0] == host]
-        # The count of running fits changes only when one starts, so the most is at my
-        # start or at the start of another fit inside my window.
-        moments = [start] + [w[1] for w in others if start < w[1] < end]
-        row["jobs_at_once"] = 1 + max(
-            sum(1 for w in others if w[1] <= moment < w[2]) for moment in moments
-        )
+        host, start, end = row["fit_window"]
+        starts, ends = timelines[host]
+        # The number of running fits only rises when one starts, so the most during my
+        # fit is at my start or at another start inside my window [start, end).
+        first, last = bisect.bisect_left(starts, start), bisect.bisect_left(starts, end)
+        running = [_running(starts, ends, m) for m in starts[first:last]]
+        # A fit of zero length is not among the running ones at its own start.
+        row["jobs_at_once"] = max(running) if running else 1 + _running(starts, ends, start)
+
+
+def _running(starts: list[float], ends: list[float], moment: float) -> int:
+    """How many fits [start, end) were running at `moment` (both lists sorted)."""
+    return bisect.bisect_right(starts, moment) - bisect.bisect_right(ends, moment)
 
 
 def sharing_note(rows: list[dict[str, Any]]) -> str | None:
@@ -153,7 +172,7 @@ def sharing_note(rows: list[dict[str, Any]]) -> str | None:
         return None
     most = max(row["jobs_at_once"] for row in shared)
     launchers = sorted({str(row.get("launcher")) for row in shared})
-    workers = sorted({row.get("workers_per_node") for row in shared} - {None})
+    workers = sorted({str(row.get("workers_per_node")) for row in shared} - {"None"})
     per_node = f", {'/'.join(map(str, workers))} workers per node" if workers else ""
     return (
         f"timing: {len(shared)} of {len(rows)} jobs trained while other jobs trained on the "
