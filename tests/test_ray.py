@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -143,7 +144,10 @@ def test_an_unreachable_ray_cluster_is_one_paragraph_and_no_job(tmp_path):
     assert not any((tmp_path / "sweep").glob("*/results.json"))
 
 
-def test_ctrl_c_on_a_ray_sweep_stops_its_jobs_and_writes_the_summary(tmp_path):
+@pytest.mark.parametrize(("name", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_signal_to_the_driver_of_a_ray_sweep_stops_it_and_writes_the_summary(
+    tmp_path, name, code
+):
     process = start_cli(
         "-m",
         "model=lstm,gru",
@@ -162,10 +166,62 @@ def test_ctrl_c_on_a_ray_sweep_stops_its_jobs_and_writes_the_summary(tmp_path):
             break
         time.sleep(0.5)
     assert process.poll() is None, process.communicate()[1][-3000:]
-    process.send_signal(signal.SIGINT)
+    process.send_signal(getattr(signal, name))
     out, err = process.communicate(timeout=120)
-    assert process.returncode == 130, (out + err)[-3000:]
-    assert "interrupted by SIGINT" in err and "Traceback" not in err
+    assert process.returncode == code, (out + err)[-3000:]
+    assert f"interrupted by {name}" in err and "Traceback" not in err + out
     statuses = [r["status"] for r in _rows(sweep)]
     assert len(statuses) == 2 and "ok" not in statuses
     assert set(statuses) <= {"incomplete", "running", "interrupted"}
+
+
+def test_a_job_size_no_node_has_is_refused_instead_of_waiting_for_ever(tmp_path):
+    result = run_cli(
+        "-m",
+        "model=lstm",
+        *SMOKE,
+        "hydra/launcher=ray",
+        "+hydra.launcher.ray.remote.num_cpus=64",
+        "hydra.sweep.dir=sweep",
+        cwd=tmp_path,
+        env=NO_TOKEN,
+        timeout=300,
+    )
+    assert result.returncode == 2, (result.stdout + result.stderr)[-3000:]
+    assert "hydra.launcher.ray.remote.num_cpus=64 asks for more CPUs" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not any((tmp_path / "sweep").glob("*/results.json"))
+
+
+def test_an_address_where_something_else_listens_is_refused_at_once(tmp_path):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    answer = threading.Thread(target=_answer_like_a_web_server, args=(server,), daemon=True)
+    answer.start()
+    try:
+        result = run_cli(
+            "-m",
+            "model=lstm",
+            *SMOKE,
+            "hydra/launcher=ray",
+            f"hydra.launcher.ray.init.address=127.0.0.1:{server.getsockname()[1]}",
+            "hydra.sweep.dir=sweep",
+            cwd=tmp_path,
+            env=NO_TOKEN,
+            timeout=120,
+        )
+    finally:
+        server.close()
+    assert result.returncode == 2, (result.stdout + result.stderr)[-3000:]
+    assert "is not a Ray cluster" in result.stderr and "Traceback" not in result.stderr
+
+
+def _answer_like_a_web_server(server: socket.socket) -> None:
+    try:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(1024)
+            conn.sendall(b"HTTP/1.0 400 Bad request\r\n\r\n")
+    except OSError:
+        pass

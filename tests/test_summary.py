@@ -122,3 +122,36 @@ def test_the_launcher_and_its_workers_per_node_come_from_hydras_launcher_config(
     info = describe_launcher(launcher)
     assert info["workers_per_node"] == workers
     assert info["name"] in ("basic", "joblib", "submitit_slurm")
+
+
+@pytest.mark.parametrize(
+    "window", ["59", [True, True], [1.0, "2"], [0.0, 1e300], [1.0, 2.0, 3.0], [5.0, 4.0], None]
+)
+def test_an_implausible_fit_window_counts_as_none(tmp_path, window):
+    sweep = tmp_path / "sweep"
+    _timed_job(sweep, 0, "a", window)
+    _timed_job(sweep, 1, "a", [0.0, 10.0])
+    _, header, cells = write_summary([sweep], sweep, chart=False)
+    assert [c[header.index("jobs_at_once")] for c in cells] == [None, 1]
+
+
+def test_the_same_job_listed_twice_is_not_two_jobs_sharing_a_host(tmp_path):
+    import shutil
+
+    sweep = tmp_path / "sweep"
+    _timed_job(sweep, 0, "a", [0.0, 10.0])
+    _timed_job(sweep, 1, "a", [20.0, 30.0])
+    shutil.copytree(sweep, tmp_path / "copy")
+    _, header, cells = write_summary([sweep, tmp_path / "copy"], tmp_path, chart=False)
+    assert [c[header.index("jobs_at_once")] for c in cells] == [1, 1, 1, 1]
+    assert "timing:" not in (tmp_path / "summary.md").read_text()
+
+
+def test_seqlab_report_refuses_a_folder_given_twice(tmp_path, capsys):
+    from seqlab.cli.report import main as report_main
+
+    sweep = tmp_path / "sweep"
+    _timed_job(sweep, 0, "a", [0.0, 10.0])
+    assert report_main([str(sweep), str(tmp_path / "." / "sweep"), "--no-chart"]) == 2
+    assert "given more than once" in capsys.readouterr().err
+    assert not (tmp_path / "summary.csv").exists()

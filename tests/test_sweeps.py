@@ -65,12 +65,16 @@ def test_seqlab_report_rebuilds_the_same_csv(finished_sweep, tmp_path):
 
 
 def test_seqlab_report_merges_sorts_and_picks_columns(finished_sweep, tmp_path):
+    import shutil
+
     _, sweep, _, _ = finished_sweep
-    merge = [str(sweep), str(sweep), "--out", str(tmp_path), "--sort", "params"]
+    copy = shutil.copytree(sweep, tmp_path / "copy")  # a second folder (the same twice is refused)
+    merge = [str(sweep), str(copy), "--out", str(tmp_path), "--sort", "params"]
     code = report_main([*merge, "--columns", "status", "params", "--no-chart"])
     assert code == 0
     rows = _rows(tmp_path / "summary.csv")
-    assert len(rows) == 6 and list(rows[0]) == ["job", "model", "status", "params"]
+    assert len(rows) == 6 and list(rows[0]) == ["sweep", "job", "model", "status", "params"]
+    assert {r["sweep"] for r in rows} == {str(sweep), str(copy)}
     params = [int(r["params"]) for r in rows]
     assert params == sorted(params) and not (tmp_path / "summary.png").exists()
 

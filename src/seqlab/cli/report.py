@@ -64,6 +64,16 @@ def main(argv: list[str] | None = None) -> int:
             soft_wrap=True,
         )
         return 2
+    resolved = [d.resolve() for d in args.dirs]
+    twice = sorted({str(d) for d in args.dirs if resolved.count(d.resolve()) > 1})
+    if twice:
+        err.print(
+            f"seqlab-report: {', '.join(twice)} given more than once; every job would be "
+            "listed (and counted) twice. Pass each sweep directory once.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 2
     out = args.out or (args.dirs[0] if len(args.dirs) == 1 else Path.cwd())
     try:
         rows, header, cells = write_summary(

@@ -17,7 +17,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from seqlab.errors import FolderError, SeqlabError
+from seqlab.errors import FolderError, LauncherError, SeqlabError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -141,7 +141,15 @@ class SweepSummary(Callback):
                         "with `seqlab-report OLD NEW`, or move the old folder away."
                     )
             if ray:  # a cluster that cannot be reached: one paragraph, no job started
-                ray_cluster.start_ray(config)
+                try:
+                    ray_cluster.start_ray(config, sweep_dir, baseline)
+                except SeqlabError:
+                    raise
+                except Exception as exc:  # Hydra would turn it into a warning and go on
+                    raise LauncherError(
+                        f"hydra/launcher=ray could not be set up: {type(exc).__name__}: "
+                        f"{exc}. No job ran. Check the hydra.launcher.ray options."
+                    ) from None
         except SeqlabError as exc:
             refuse("seqlab", exc)
         plan: dict[str, Any] = {"jobs": jobs}

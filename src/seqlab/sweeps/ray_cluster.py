@@ -20,6 +20,11 @@ closes before the first job starts:
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
@@ -35,8 +40,6 @@ def uses_ray(config: DictConfig) -> bool:
 
 def pin_sweep_dir(config: DictConfig) -> None:
     """Make `hydra.sweep.dir` absolute, for the driver and for every job."""
-    from pathlib import Path
-
     sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
     with read_write(config), open_dict(config):
         config.hydra.sweep.dir = str(sweep_dir)
@@ -46,27 +49,76 @@ def pin_sweep_dir(config: DictConfig) -> None:
         config.hydra.overrides.hydra.append(f"hydra.sweep.dir='{quoted}'")
 
 
-def start_ray(config: DictConfig) -> None:
-    """Start a local Ray cluster, or join the one at hydra.launcher.ray.init.address."""
+def start_ray(config: DictConfig, sweep_dir: Path, baseline: str | None) -> None:
+    """Start a local Ray cluster, or join the one at hydra.launcher.ray.init.address;
+    refuse a job size no node has; from then on SIGINT/SIGTERM stop the sweep cleanly."""
     with read_write(config), open_dict(config):
         init = config.hydra.launcher.ray.init
         if init.get("address") and PLUGIN_OBJECT_STORE_DEFAULT not in init:
             init[PLUGIN_OBJECT_STORE_DEFAULT] = None  # the cluster's own setting
     _start(OmegaConf.to_container(config.hydra.launcher.ray.init, resolve=True))
-    # ray.init makes SIGTERM exit the driver at once; seqlab writes the summary first.
-    import signal
-
-    from seqlab.runs.signals import interrupt_handler
-
-    signal.signal(signal.SIGTERM, interrupt_handler)
+    remote = config.hydra.launcher.ray.get("remote")
+    _check_fits(OmegaConf.to_container(remote, resolve=True) if remote is not None else {})
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: _on_signal(signum, sweep_dir, baseline))
 
 
-def stop_ray() -> None:
-    """Disconnect (and stop a local cluster with its running jobs), if Ray was started."""
-    import sys
+def _check_fits(remote: dict[str, Any]) -> None:
+    """Refuse tasks that ask for more CPUs or GPUs than any node of the cluster has:
+    Ray would wait for such a node for ever (measured: still waiting after 12 min)."""
+    import ray
 
-    if "ray" in sys.modules and sys.modules["ray"].is_initialized():
-        sys.modules["ray"].shutdown()
+    nodes = [n.get("Resources") or {} for n in ray.nodes() if n.get("Alive")]
+    for key, resource in (("num_cpus", "CPU"), ("num_gpus", "GPU")):
+        wanted = remote.get(key)
+        largest = max((n.get(resource, 0.0) for n in nodes), default=0.0)
+        if wanted is not None and float(wanted) > largest:
+            raise LauncherError(
+                f"hydra.launcher.ray.remote.{key}={wanted} asks for more {resource}s per job "
+                f"than any node of the Ray cluster has (the largest has {largest:g}), so no "
+                f"job could ever start. Ask for at most {largest:g}, or add a larger node to "
+                "the cluster."
+            )
+
+
+_stopping: list[str] = []
+
+
+def _on_signal(signum: int, sweep_dir: Path, baseline: str | None) -> None:
+    """SIGINT/SIGTERM on the driver of a Ray sweep.
+
+    Raising here would surface inside Ray's C code (measured: a SystemError traceback
+    and no summary when SIGTERM arrived while a job's result was being read), so the
+    handler only starts a thread that writes the summary and ends the process. Ray
+    stops the jobs of a driver that is gone: their records read `incomplete` and the
+    same command resumes them.
+    """
+    if _stopping:  # a second signal while stopping: the first one is being handled
+        return
+    name = signal.Signals(signum).name
+    _stopping.append(name)
+    threading.Thread(target=_stop_sweep, args=(name, sweep_dir, baseline), daemon=True).start()
+
+
+def _stop_sweep(name: str, sweep_dir: Path, baseline: str | None) -> None:
+    from rich.console import Console
+
+    from seqlab.sweeps.callback import finish
+
+    Console(stderr=True).print(
+        f"seqlab: interrupted by {name}; the sweep stops, and with it its jobs that are still "
+        f"running (listed below as running; their records then read incomplete). {sweep_dir} "
+        "keeps what finished; the same command runs the rest again (a job resumes from its "
+        "last checkpoint).",
+        highlight=False,
+    )
+    try:
+        finish(sweep_dir, baseline)
+    except Exception as exc:  # the summary is a courtesy here; the exit status is not
+        Console(stderr=True).print(f"seqlab: no summary written: {exc}", highlight=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit({"SIGINT": 130, "SIGTERM": 143}[name])
 
 
 def _start(init: dict[str, Any]) -> None:
@@ -111,6 +163,18 @@ def _reachable(address: str | None, timeout_s: float = 10.0) -> None:
     if not host or not port.isdigit():
         raise ConnectionError(f"{address!r} is not HOST:PORT")
     try:
-        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+        with socket.create_connection((host, int(port)), timeout=timeout_s) as conn:
+            # Ray's GCS speaks gRPC, i.e. HTTP/2: after the client's preface and an empty
+            # SETTINGS frame a server answers with its own SETTINGS frame (type 4).
+            conn.sendall(HTTP2_PREFACE + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+            answer = conn.recv(9)
     except OSError as exc:
         raise ConnectionError(f"nothing answers at {address} ({exc.strerror or exc})") from None
+    if len(answer) < 9 or answer[3] != 4:
+        raise ConnectionError(
+            f"what answers at {address} is not a Ray cluster (it does not speak gRPC: "
+            f"{answer[:40]!r}); the head node prints its address when `ray start --head` starts"
+        )
+
+
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"

@@ -120,14 +120,20 @@ def _row(run_dir: Path, results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+MAX_FIT_S = 366 * 24 * 3600.0  # a longer fit window is a damaged record, not a fit
+
+
 def _window(host: Any, window: Any) -> tuple[str, float, float] | None:
-    """(host, start, end) of a job's model.fit, None when the record has none."""
-    try:
-        start, end = (float(t) for t in window)
-    except (TypeError, ValueError):
+    """(host, start, end) of a job's model.fit; None when the record has no plausible
+    one (seqlab writes two finite Unix times, end not before start)."""
+    if not isinstance(window, list) or len(window) != 2:
         return None
-    finite = math.isfinite(start) and math.isfinite(end)
-    return (str(host), start, end) if finite and end >= start else None
+    if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in window):
+        return None
+    start, end = float(window[0]), float(window[1])
+    if not (math.isfinite(start) and math.isfinite(end) and 0 <= end - start <= MAX_FIT_S):
+        return None
+    return (str(host), start, end)
 
 
 def mark_shared(rows: list[dict[str, Any]]) -> None:
@@ -137,11 +143,13 @@ def mark_shared(rows: list[dict[str, Any]]) -> None:
     Measured from the records' fit windows, so it holds for every launcher; a job
     without a window (not run, failed before training) gets None.
     """
-    by_host: dict[str, list[tuple[float, float]]] = {}
+    by_host: dict[str, set[tuple[float, float]]] = {}
     for row in rows:
         if row.get("fit_window") is not None:
             host, start, end = row["fit_window"]
-            by_host.setdefault(host, []).append((start, end))
+            # A set: the same job listed twice (a folder merged twice, or a copy of it)
+            # is one fit, not two that ran side by side.
+            by_host.setdefault(host, set()).add((start, end))
     timelines = {
         host: (sorted(w[0] for w in spans), sorted(w[1] for w in spans))
         for host, spans in by_host.items()
