@@ -142,18 +142,19 @@ def _start(init: dict[str, Any]) -> None:
             f"hydra/launcher=ray could not {where}: {type(exc).__name__}: {detail}. Without "
             "hydra.launcher.ray.init.address seqlab starts a local cluster on this machine; "
             "with it, seqlab joins the cluster at HOST:PORT (or `auto` for the one `ray "
-            "start` began here). A cluster started by `ray start` on Ray 2.60 or later "
-            "checks a token: run seqlab with RAY_AUTH_MODE=token (the token is in "
+            "start` began here). A cluster started by `ray start` checks a token (Ray "
+            "2.60 does): run seqlab with RAY_AUTH_MODE=token (the token is in "
             "~/.ray/auth_token on the head node). No job ran; fix the address or start the "
             "cluster, then run the same command again."
         ) from None
 
 
 def _reachable(address: str | None, timeout_s: float = 10.0) -> None:
-    """Raise ConnectionError when nothing listens at HOST:PORT.
+    """Raise ConnectionError when nothing, or something other than Ray, listens at
+    HOST:PORT.
 
-    ray.init retries a dead address for many minutes (measured: still waiting after
-    600 s with Ray 2.60); a plain TCP connection answers in seconds.
+    ray.init retries such an address for many minutes (measured: still waiting after
+    600 s with Ray 2.60); a TCP connection and an HTTP/2 greeting answer in seconds.
     """
     import socket
 
