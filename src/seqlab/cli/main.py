@@ -20,11 +20,11 @@ from rich.console import Console
 from seqlab.cli.gate import EXIT_USER_ERROR, refuse, take_validated
 from seqlab.config.store import conf_dir, register_schemas
 from seqlab.errors import USER_ERRORS, SeqlabError
+from seqlab.runs.signals import EXIT_CODES, Interrupted
 
 register_schemas()
 
 EXIT_RUN_FAILED = 1
-EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
 USER_ERROR_TYPES = {error.__name__ for error in USER_ERRORS}
 
 
@@ -47,7 +47,6 @@ def _job(cfg: DictConfig) -> RunResults:
     from seqlab.backends import can_activate
     from seqlab.runs.experiment import run_experiment
     from seqlab.runs.launcher import describe_launcher
-    from seqlab.runs.signals import Interrupted
 
     hydra_cfg = HydraConfig.get()
     sweeping = hydra_cfg.mode == RunMode.MULTIRUN
@@ -75,7 +74,7 @@ def _job(cfg: DictConfig) -> RunResults:
             from seqlab.sweeps.callback import finish
 
             finish(Path(hydra_cfg.sweep.dir), cfg.get("report", {}).get("baseline"))
-        sys.exit(EXIT_SIGNAL.get(name, 130))
+        sys.exit(EXIT_CODES.get(name, 130))
     except SeqlabError as exc:  # the folder: another experiment, another process, no space
         if not sweeping:
             refuse("seqlab", exc)
@@ -145,8 +144,6 @@ def main() -> None:
         sys.argv[1:] = expand_repeats(sys.argv[1:])
     except SeqlabError as exc:
         refuse("seqlab", exc)
-    from seqlab.runs.signals import Interrupted
-
     try:
         _job()
     except (KeyboardInterrupt, Interrupted) as exc:
@@ -155,31 +152,18 @@ def main() -> None:
         name = getattr(exc, "signal_name", "SIGINT")
         if not ACTIVE_SWEEP:  # Ctrl-C before a run claimed its folder: nothing to record
             Console(stderr=True).print("seqlab: interrupted before a run started.", highlight=False)
-            sys.exit(EXIT_SIGNAL[name])
+            sys.exit(EXIT_CODES[name])
         _interrupted_sweep(name, **ACTIVE_SWEEP)
 
 
 def _interrupted_sweep(name: str, sweep_dir: Path, baseline: str | None, ray: bool) -> None:
-    """A signal reached the process driving the sweep while its jobs ran elsewhere.
-
-    Stops Ray's jobs (their records stay `running` with no process behind them, so the
-    summary calls them incomplete and the same command resumes them), then writes the
-    summary of what the folder holds.
-    """
-    from seqlab.sweeps.callback import finish
+    """A signal reached the process driving the sweep while its jobs ran elsewhere
+    (joblib; Ray before its own handler is in place): stop Ray's jobs, summarise."""
+    from seqlab.sweeps.callback import summarise_interrupted
 
     if ray:
         from seqlab.sweeps.ray_cluster import stop_ray
 
         stop_ray()
-    Console(stderr=True).print(
-        f"seqlab: interrupted by {name}; the jobs that had not finished were stopped. "
-        f"{sweep_dir} records them; the same command runs them again (a job resumes from "
-        "its last checkpoint).",
-        highlight=False,
-    )
-    try:
-        finish(sweep_dir, baseline)
-    except (OSError, SeqlabError) as exc:
-        Console(stderr=True).print(f"seqlab: no summary written: {exc}", highlight=False)
-    sys.exit(EXIT_SIGNAL[name])
+    summarise_interrupted(name, sweep_dir, baseline)
+    sys.exit(EXIT_CODES[name])

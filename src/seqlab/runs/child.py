@@ -24,9 +24,10 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.errors import USER_ERRORS, FolderError
+from seqlab.runs.signals import EXIT_CODES
 
 EXIT_OK, EXIT_FAILED, EXIT_USER = 0, 1, 2
-SIGNAL_EXITS = {130: "SIGINT", 143: "SIGTERM"}
+SIGNAL_EXITS = {code: name for name, code in EXIT_CODES.items()}
 
 
 def run_in_child(
@@ -78,7 +79,7 @@ def main(argv: list[str]) -> int:
     try:
         record = run_experiment(cfg, output_dir, overrides, launcher=launcher)
     except (KeyboardInterrupt, Interrupted) as exc:
-        return 143 if getattr(exc, "signal_name", "SIGINT") == "SIGTERM" else 130
+        return EXIT_CODES[getattr(exc, "signal_name", "SIGINT")]
     except SeqlabError as exc:
         Console(stderr=True).print(f"seqlab: {exc}", highlight=False, soft_wrap=True)
         return EXIT_USER

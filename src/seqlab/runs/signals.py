@@ -15,6 +15,8 @@ import signal
 import threading
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# The exit status of a process stopped by either (the shell's 128 + signal number).
+EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 _pending: list[str] = []
 
 

@@ -20,7 +20,6 @@ from omegaconf import DictConfig, OmegaConf
 from seqlab.errors import FolderError, LauncherError, SeqlabError
 
 EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
 # The sweep this process drives, for a Ctrl-C that reaches the driver rather than a job
 # (launchers that run jobs elsewhere: Ray, joblib): seqlab.cli.main summarises it.
 ACTIVE_SWEEP: dict[str, Any] = {}
@@ -82,6 +81,27 @@ def conflicts(sweep_dir: Path, config: DictConfig, jobs: list[list[str]]) -> lis
                 f", this sweep's job {number} is {' '.join(jobs[number])} ({what})"
             )
     return found
+
+
+def summarise_interrupted(name: str, sweep_dir: Path, baseline: str | None) -> None:
+    """Say that a signal stops the sweep, and write the summary of what its folder holds.
+
+    For a signal that reaches the process driving the sweep rather than a job (Ray,
+    joblib): jobs still running are listed as `running`; once their processes are gone
+    their records read `incomplete`, and the same command resumes them.
+    """
+    from rich.console import Console
+
+    Console(stderr=True).print(
+        f"seqlab: interrupted by {name}; the sweep stops, and with it its jobs that are still "
+        f"running (their records then read incomplete). {sweep_dir} keeps what finished; "
+        "the same command runs the rest again (a job resumes from its last checkpoint).",
+        highlight=False,
+    )
+    try:
+        finish(sweep_dir, baseline)
+    except Exception as exc:  # the summary is a courtesy here; the exit status is not
+        Console(stderr=True).print(f"seqlab: no summary written: {exc}", highlight=False)
 
 
 def finish(sweep_dir: Path, baseline: str | None) -> list[dict[str, Any]]:

@@ -101,24 +101,13 @@ def _on_signal(signum: int, sweep_dir: Path, baseline: str | None) -> None:
 
 
 def _stop_sweep(name: str, sweep_dir: Path, baseline: str | None) -> None:
-    from rich.console import Console
+    from seqlab.runs.signals import EXIT_CODES
+    from seqlab.sweeps.callback import summarise_interrupted
 
-    from seqlab.sweeps.callback import finish
-
-    Console(stderr=True).print(
-        f"seqlab: interrupted by {name}; the sweep stops, and with it its jobs that are still "
-        f"running (listed below as running; their records then read incomplete). {sweep_dir} "
-        "keeps what finished; the same command runs the rest again (a job resumes from its "
-        "last checkpoint).",
-        highlight=False,
-    )
-    try:
-        finish(sweep_dir, baseline)
-    except Exception as exc:  # the summary is a courtesy here; the exit status is not
-        Console(stderr=True).print(f"seqlab: no summary written: {exc}", highlight=False)
+    summarise_interrupted(name, sweep_dir, baseline)
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit({"SIGINT": 130, "SIGTERM": 143}[name])
+    os._exit(EXIT_CODES[name])  # from this thread: the main one is inside Ray's C code
 
 
 def _start(init: dict[str, Any]) -> None:
