@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
+import time
 
 import pytest
 from omegaconf import OmegaConf
@@ -11,7 +13,7 @@ from PIL import Image
 
 from seqlab.cli.report import main as report_main
 
-from .conftest import run_cli
+from .conftest import run_cli, start_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -161,3 +163,32 @@ def test_optuna_search_preset_optimises_the_validation_metric(tmp_path):
     values = [_results(sweep, job)["metrics"]["val_accuracy"] for job in (0, 1)]
     assert best.best_value == pytest.approx(max(values))
     assert len(_rows(sweep / "summary.csv")) == 2
+
+
+def test_sigterm_to_a_joblib_sweeps_driver_stops_its_jobs_and_leaves_a_summary(tmp_path):
+    # Before, the driver died silently and joblib's workers trained on without it.
+    process = start_cli(
+        "-m",
+        "model=lstm,gru",
+        "trainer.epochs=400",
+        "trainer.progress=false",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        "hydra.sweep.dir=sweep",
+        cwd=tmp_path,
+    )
+    sweep = tmp_path / "sweep"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and process.poll() is None:
+        records = [json.loads(p.read_text()) for p in sweep.glob("*/results.json")]
+        if len(records) == 2 and all(r["epochs_finished"] >= 2 for r in records):
+            break
+        time.sleep(0.5)
+    assert process.poll() is None, process.communicate()[1][-3000:]
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 143, (out + err)[-3000:]
+    assert "Traceback" not in err + out
+    assert [r["status"] for r in _rows(sweep / "summary.csv")] == ["interrupted"] * 2
+    time.sleep(3)  # no job goes on training without its driver
+    assert [_results(sweep, job)["status"] for job in (0, 1)] == ["interrupted"] * 2

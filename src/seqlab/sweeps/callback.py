@@ -83,6 +83,12 @@ def conflicts(sweep_dir: Path, config: DictConfig, jobs: list[list[str]]) -> lis
     return found
 
 
+def elsewhere(config: DictConfig) -> bool:
+    """Whether the launcher runs the jobs in processes other than this one."""
+    target = str(config.hydra.launcher.get("_target_", ""))
+    return target.rsplit(".", 1)[-1] in ("JoblibLauncher", "LocalLauncher", "RayLauncher")
+
+
 def summarise_interrupted(name: str, sweep_dir: Path, baseline: str | None) -> None:
     """Say that a signal stops the sweep, and write the summary of what its folder holds.
 
@@ -160,6 +166,10 @@ class SweepSummary(Callback):
                         "Sweep into a new folder (hydra.sweep.dir=...) and merge the tables "
                         "with `seqlab-report OLD NEW`, or move the old folder away."
                     )
+            if not ray and elsewhere(config):  # Ray's own set-up installs it after ray.init
+                from seqlab.sweeps.driver import stop_on_signals
+
+                stop_on_signals(sweep_dir, baseline)
             if ray:  # a cluster that cannot be reached: one paragraph, no job started
                 try:
                     ray_cluster.start_ray(config, sweep_dir, baseline)

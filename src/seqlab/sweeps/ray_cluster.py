@@ -20,16 +20,13 @@ closes before the first job starts:
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from seqlab.errors import LauncherError
+from seqlab.sweeps.driver import stop_on_signals
 
 PLUGIN_OBJECT_STORE_DEFAULT = "object_store_memory"
 
@@ -51,7 +48,7 @@ def pin_sweep_dir(config: DictConfig) -> None:
 
 def start_ray(config: DictConfig, sweep_dir: Path, baseline: str | None) -> None:
     """Start a local Ray cluster, or join the one at hydra.launcher.ray.init.address;
-    refuse a job size no node has; from then on SIGINT/SIGTERM stop the sweep cleanly."""
+    refuse a job size no node has; then SIGINT/SIGTERM stop the sweep (sweeps.driver)."""
     with read_write(config), open_dict(config):
         init = config.hydra.launcher.ray.init
         if init.get("address") and PLUGIN_OBJECT_STORE_DEFAULT not in init:
@@ -59,8 +56,8 @@ def start_ray(config: DictConfig, sweep_dir: Path, baseline: str | None) -> None
     _start(OmegaConf.to_container(config.hydra.launcher.ray.init, resolve=True))
     remote = config.hydra.launcher.ray.get("remote")
     _check_fits(OmegaConf.to_container(remote, resolve=True) if remote is not None else {})
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda signum, _frame: _on_signal(signum, sweep_dir, baseline))
+    # ray.init makes SIGTERM exit the driver at once; seqlab's own stop comes back.
+    stop_on_signals(sweep_dir, baseline)
 
 
 def _check_fits(remote: dict[str, Any]) -> None:
@@ -79,35 +76,6 @@ def _check_fits(remote: dict[str, Any]) -> None:
                 f"job could ever start. Ask for at most {largest:g}, or add a larger node to "
                 "the cluster."
             )
-
-
-_stopping: list[str] = []
-
-
-def _on_signal(signum: int, sweep_dir: Path, baseline: str | None) -> None:
-    """SIGINT/SIGTERM on the driver of a Ray sweep.
-
-    Raising here would surface inside Ray's C code (measured: a SystemError traceback
-    and no summary when SIGTERM arrived while a job's result was being read), so the
-    handler only starts a thread that writes the summary and ends the process. Ray
-    stops the jobs of a driver that is gone: their records read `incomplete` and the
-    same command resumes them.
-    """
-    if _stopping:  # a second signal while stopping: the first one is being handled
-        return
-    name = signal.Signals(signum).name
-    _stopping.append(name)
-    threading.Thread(target=_stop_sweep, args=(name, sweep_dir, baseline), daemon=True).start()
-
-
-def _stop_sweep(name: str, sweep_dir: Path, baseline: str | None) -> None:
-    from seqlab.runs.signals import EXIT_CODES
-    from seqlab.sweeps.callback import summarise_interrupted
-
-    summarise_interrupted(name, sweep_dir, baseline)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(EXIT_CODES[name])  # from this thread: the main one is inside Ray's C code
 
 
 def _start(init: dict[str, Any]) -> None:
