@@ -184,7 +184,7 @@ def test_a_sweep_into_another_sweeps_folder_is_refused_before_any_job_runs(tmp_p
     message = " ".join(refused.stderr.split())
     assert "holds another sweep's jobs" in message
     assert "job 0: holds model=simple_rnn" in message and "model=gru" in message
-    assert "job 1 exists, but this sweep has 1 jobs" in message
+    assert "job 1 holds a run (model=lstm" in message and "does not plan" in message
     after = {job: (sweep / job / "results.json").read_bytes() for job in ("0", "1")}
     assert after == before and "[HYDRA]" not in refused.stdout  # no job was launched
     again = run_cli(*first, cwd=tmp_path)  # the same sweep: skips what finished

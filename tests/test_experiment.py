@@ -28,8 +28,15 @@ def run(compose_cfg, tmp_path, *overrides):
 
 
 def test_a_run_writes_complete_results_and_history(compose_cfg, tmp_path):
-    # smoke's caps off: three short epochs of three steps
-    results = run(compose_cfg, tmp_path, "model=gru", "trainer.smoke=false", "trainer.epochs=3")
+    # smoke's caps off: three short epochs of six steps
+    results = run(
+        compose_cfg,
+        tmp_path,
+        "model=gru",
+        "trainer.smoke=false",
+        "trainer.epochs=3",
+        "trainer.steps_per_epoch=6",
+    )
     assert results["status"] == "ok", results["error"]
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert on_disk["status"] == "ok" and on_disk["overrides"][0] == "model=gru"
@@ -37,8 +44,10 @@ def test_a_run_writes_complete_results_and_history(compose_cfg, tmp_path):
     timing = on_disk["timing"]
     for key in REQUIRED_TIMING:
         assert timing[key] is not None, key
-    assert len(timing["epoch_s"]) == 3 and timing["warmup"] == "epoch 1"
-    assert timing["steady_steps"] == 2 * 3  # epochs 2 and 3 of 3 steps each
+    assert len(timing["epoch_s"]) == 3 and timing["warmup"].startswith("epoch 1 and the first")
+    assert timing["steady_steps"] == 2 * 5  # epochs 2 and 3 of 6 steps, less their first
+    assert timing["epoch_first_step_ms"] > 0
+    assert timing["step_ms_iqr"] >= 0 and timing["measured_by"] == "this process"
     assert timing["first_epoch_s"] > timing["epoch_s"][1]  # tracing is in epoch 1
     metrics = on_disk["metrics"]
     for key in ("train_loss", "val_loss", "train_accuracy", "val_accuracy", "test_accuracy"):
@@ -61,11 +70,20 @@ def test_single_epoch_excludes_warmup_steps(compose_cfg, tmp_path):
         tmp_path,
         "trainer.smoke=false",
         "trainer.epochs=1",
-        "trainer.steps_per_epoch=8",
+        "trainer.steps_per_epoch=14",
         "trainer.warmup_steps=3",
     )
-    assert results["timing"]["steady_steps"] == 5
-    assert results["timing"]["warmup"] == "the first 3 steps"
+    assert results["timing"]["steady_steps"] == 11
+    assert results["timing"]["warmup"] == "the first 3 step(s)"
+    assert results["timing"]["step_ms_median"] is not None
+
+
+def test_too_few_steady_steps_give_no_percentiles_and_say_why(compose_cfg, tmp_path):
+    results = run(compose_cfg, tmp_path)  # smoke: 2 epochs of 3 steps, 3 steady ones
+    timing = results["timing"]
+    assert timing["steady_steps"] == 2 and timing["step_ms_median"] is None
+    assert timing["step_ms_p90"] is None and timing["samples_per_s"] is None
+    assert "only 2 steady-state step(s)" in timing["no_percentiles"]
 
 
 def test_regression_task_uses_mse(compose_cfg, tmp_path):

@@ -21,6 +21,7 @@ from seqlab.runs.folder import FolderLock
 from seqlab.runs.start import decide
 
 from .conftest import run_cli
+from .records import seqlab_record
 from .test_crashes import QUICK, small_filesystem
 from .test_records import _model
 
@@ -126,7 +127,7 @@ def test_an_unknown_baseline_is_an_error(tmp_path, capsys):
 
     (tmp_path / "0").mkdir()
     record = {"status": "ok", "overrides": ["impl=layer"], "timing": {"step_ms_median": 1.0}}
-    (tmp_path / "0" / "results.json").write_text(json.dumps(record))
+    (tmp_path / "0" / "results.json").write_text(json.dumps(seqlab_record(record)))
     assert report_main([str(tmp_path), "--baseline", "nope=x", "--no-chart"]) == 2
     assert "matches no job" in capsys.readouterr().err
 
@@ -159,7 +160,7 @@ def test_sweeps_and_runs_do_not_invade_each_others_folders(tmp_path):
     assert run_cli(*failed, "hydra.sweep.dir=sw", cwd=tmp_path).returncode == 1
     other = run_cli("-m", "model=gru", "trainer=smoke", *QUICK, "hydra.sweep.dir=sw", cwd=tmp_path)
     assert other.returncode == 2
-    assert "job 1 exists, but this sweep has 1 jobs" in " ".join(other.stderr.split())
+    assert "job 1 holds a run" in " ".join(other.stderr.split())
 
 
 @pytest.mark.e2e
@@ -227,3 +228,88 @@ def test_sigterm_at_random_early_moments_never_ends_ok(tmp_path):
         record = tmp_path / f"r{number}" / "results.json"
         if record.exists():
             assert json.loads(record.read_text())["status"] == "interrupted"
+
+
+def _record_with_cell(run_dir, custom_cell) -> None:
+    """A finished run's folder whose results.json names `custom_cell` (edited or received)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "model.keras").write_bytes(b"not read: refused before")
+    config = {
+        "dataset": {"name": "digits"},
+        "model": {"cell": "custom", "custom_cell": custom_cell},
+        "impl": {"name": "cell_loop"},
+    }
+    record = {"status": "ok", "config": config, "overrides": [], "metrics": {}, "timing": {}}
+    (run_dir / "results.json").write_text(json.dumps({**record, "env": {}}))
+
+
+@pytest.mark.parametrize(
+    ("custom_cell", "said"),
+    [
+        (
+            {
+                "_target_": "seqlab.examples.indrnn.IndRNNCell",
+                "recurrent_max": {"_target_": "shutil.copyfile", "src": "SRC", "dst": "DST"},
+            },
+            "must be plain values",
+        ),
+        ({"_target_": "shutil.copyfile", "src": "SRC", "dst": "DST"}, "is not trusted"),
+        ({"_target_": "builtins.open", "file": "DST", "mode": "w"}, "is not trusted"),
+        ({"_target_": "antigravity.Cell"}, "is not trusted"),  # importing it opens a browser
+    ],
+)
+def test_predict_never_runs_what_a_run_folders_record_names(tmp_path, capsys, custom_cell, said):
+    from seqlab.cli.predict import main as predict_main
+
+    src, dst = tmp_path / "src.txt", tmp_path / "dst.txt"
+    src.write_text("the attacker's"), dst.write_text("the user's")
+    text = json.dumps(custom_cell).replace("SRC", str(src)).replace("DST", str(dst))
+    _record_with_cell(tmp_path / "run", json.loads(text))
+    assert predict_main([str(tmp_path / "run"), "--impl", "cell_loop"]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err
+    assert dst.read_text() == "the user's"
+    assert "antigravity" not in sys.modules and "webbrowser" not in sys.modules
+
+
+def test_a_trusted_module_still_yields_only_keras_layer_classes(tmp_path, capsys):
+    from seqlab.cli.predict import main as predict_main
+
+    dst = tmp_path / "dst.txt"
+    dst.write_text("the user's")
+    _record_with_cell(tmp_path / "run", {"_target_": "shutil.copyfile", "dst": str(dst)})
+    code = predict_main([str(tmp_path / "run"), "--trust", "shutil"])
+    assert code == 2 and "not a Keras layer class" in capsys.readouterr().err
+    assert dst.read_text() == "the user's"
+
+
+def test_a_run_refuses_a_nested_target_in_its_custom_cell(compose_cfg):
+    cfg = compose_cfg(
+        "model=indrnn", "impl=cell_loop", "+model.custom_cell.extra._target_=shutil.rmtree"
+    )
+    with pytest.raises(ConfigError, match="must be plain values"):
+        validate(cfg)
+
+
+@pytest.mark.e2e
+def test_a_sweep_whose_summary_fails_says_so_and_exits_non_zero(tmp_path):
+    # A real broken install: importing scipy (the summary's statistics) raises ImportError.
+    (tmp_path / "broken" / "scipy").mkdir(parents=True)
+    (tmp_path / "broken" / "scipy" / "__init__.py").write_text('raise ImportError("broken")')
+    done = run_cli(
+        "-m",
+        "trainer.seed=1,2",
+        "dataset=adding",
+        "dataset.length=6",
+        "dataset.n_train=100",
+        *QUICK[1:],
+        "trainer=smoke",
+        "hydra.sweep.dir=s",
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path / "broken")},
+    )
+    assert done.returncode != 0, done.stderr[-3000:]
+    assert "Writing the sweep's summary failed (ImportError: broken)" in done.stderr
+    assert "seqlab-report" in done.stderr and "Traceback" not in done.stderr
+    for job in ("0", "1"):  # the jobs themselves finished
+        assert json.loads((tmp_path / "s" / job / "results.json").read_text())["status"] == "ok"

@@ -41,8 +41,8 @@ def _free_port() -> int:
 
 
 def test_a_ray_sweep_gives_the_basic_launchers_summary_and_records_the_failing_job(tmp_path):
-    # model.units=0 fails inside its job (range check); the other three must finish.
-    sweep = ["-m", "model.units=3,4,5,0", *SMOKE]
+    # dataset.limit=1 fails inside its job (no validation example); the other three finish.
+    sweep = ["-m", "dataset.limit=400,300,200,1", *SMOKE]
     basic = run_cli(*sweep, "hydra.sweep.dir=basic", cwd=tmp_path)
     ray = run_cli(*sweep, "hydra/launcher=ray", "hydra.sweep.dir=ray", cwd=tmp_path, env=NO_TOKEN)
     for result in (basic, ray):
@@ -51,11 +51,12 @@ def test_a_ray_sweep_gives_the_basic_launchers_summary_and_records_the_failing_j
     basic_rows, ray_rows = _rows(tmp_path / "basic"), _rows(tmp_path / "ray")
     assert list(basic_rows[0]) == list(ray_rows[0])
     for mine, theirs in zip(ray_rows, basic_rows, strict=True):
-        assert (mine["model.units"], mine["status"]) == (theirs["model.units"], theirs["status"])
+        key = "dataset.limit"
+        assert (mine[key], mine["status"]) == (theirs[key], theirs["status"])
         if mine["status"] == "ok":  # the same seeds, so the same weights and metrics
             assert float(mine["val_accuracy"]) == pytest.approx(float(theirs["val_accuracy"]))
     assert [r["status"] for r in ray_rows] == ["ok", "ok", "ok", "failed"]
-    assert "model.units=0" in ray_rows[3]["error"]
+    assert "dataset.limit=1" in ray_rows[3]["error"]
 
     # Each record says how its launcher shared the machine.
     assert {r["launcher"] for r in basic_rows} == {"basic"}

@@ -17,6 +17,8 @@ from seqlab.runs.folder import ATTIC_DIR, FolderLock, fingerprint, lock_is_held
 from seqlab.runs.start import decide
 from seqlab.sweeps.rows import collect, headline
 
+from .records import seqlab_record
+
 CONFIG = {"model": {"units": 8, "cell": "lstm"}, "trainer": {"lr": 0.01, "progress": True}}
 
 
@@ -28,6 +30,8 @@ CONFIG = {"model": {"units": 8, "cell": "lstm"}, "trainer": {"lr": 0.01, "progre
         ('{"status": "ok", "config": 5}', "'config' of type int"),
         ('{"status": "finished"}', "status 'finished'"),
         ('{"status": "ok", "overrides": [1]}', "overrides that are not strings"),
+        ('{"status": "ok"}', "says ok but has no config, overrides"),  # a foreign file
+        ('{"status": "failed", "metrics": {"val_loss": Infinity}}', "Infinity is not a JSON"),
     ],
 )
 def test_a_damaged_or_foreign_record_is_unreadable_and_says_why(tmp_path, text, problem):
@@ -40,7 +44,7 @@ def _job(sweep, number, record):
     folder = sweep / str(number)
     folder.mkdir(parents=True)
     if record is not None:
-        text = record if isinstance(record, str) else json.dumps(record)
+        text = record if isinstance(record, str) else json.dumps(seqlab_record(record))
         (folder / "results.json").write_text(text)
     return folder
 
@@ -118,7 +122,8 @@ def test_the_fingerprint_ignores_only_what_changes_neither_result_nor_measuremen
 
 def _finished(folder, config=CONFIG, status="ok"):
     folder.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(folder / "results.json", {"status": status, "config": config})
+    record = seqlab_record({"status": status, "config": config})
+    write_json_atomic(folder / "results.json", record)
     (folder / "model.keras").write_bytes(b"weights")
 
 

@@ -221,17 +221,19 @@ def test_a_chunk_length_that_does_not_divide_the_sequences_is_a_clear_error(tmp_
 def test_stateful_throughput_counts_whole_groups_with_their_update_step():
     from seqlab.runs.timing import StepTimer, Timing
 
-    timer = StepTimer(warmup_steps=0)
-    # Two epochs of two groups of 4 chunk steps; the last chunk of a group carries
-    # the optimizer update and takes longer.
+    timer = StepTimer(warmup_steps=1)
+    # Two epochs of four groups of 4 chunk steps; the last chunk of a group carries
+    # the optimizer update and takes longer, and an epoch's first step is slow.
     group = [0.010, 0.010, 0.010, 0.030]
-    timer.steps = [[0.5, *group[1:], *group], [*group, *group]]
+    slow = [0.050, *group[1:]]
+    timer.steps = [[0.5, *group[1:], *group, *group, *group], [*slow, *group, *group, *group]]
     timer.epoch_s = [1.0, 1.0]
     timer.train_epoch_s = [1.0, 1.0]
     timing = Timing()
     timer.fill(timing, 16, group=4)
     assert timing.step_ms_median == pytest.approx(10.0)  # a typical chunk step
     assert timing.samples_per_s == pytest.approx(16 / 0.060)  # not 16 / (4 * 0.010)
+    assert timing.epoch_first_step_ms == pytest.approx(50.0)  # reported, not in the groups
     single = StepTimer(warmup_steps=2)
     single.steps = [[0.5, 0.4, *group[2:], *group]]  # the first group holds warm-up
     assert single.steady_groups(4) == [pytest.approx(0.060)]

@@ -11,6 +11,8 @@ import pytest
 from seqlab.sweeps.summary import write_summary
 from seqlab.sweeps.table import table
 
+from .records import seqlab_record
+
 
 def write_job(sweep, job, overrides, step_ms, val=0.5, status="ok"):
     folder = sweep / str(job)
@@ -22,7 +24,7 @@ def write_job(sweep, job, overrides, step_ms, val=0.5, status="ok"):
         "timing": {"step_ms_median": step_ms},
         "cudnn": {"eligible": False, "kernel": "generic"},
     }
-    (folder / "results.json").write_text(json.dumps(record))
+    (folder / "results.json").write_text(json.dumps(seqlab_record(record)))
 
 
 @pytest.fixture

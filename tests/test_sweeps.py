@@ -44,7 +44,8 @@ def test_sweep_writes_summary_csv_md_png_and_prints_the_table(finished_sweep):
     rows = _rows(sweep / "summary.csv")
     assert [r["model"] for r in rows] == ["simple_rnn", "lstm", "gru"]
     assert [r["status"] for r in rows] == ["ok"] * 3
-    assert all(float(r["step_ms_median"]) > 0 and float(r["samples_per_s"]) > 0 for r in rows)
+    # Smoke runs time their few steps, too few for a step time (no_percentiles says so).
+    assert all(r["step_ms_median"] == "" and float(r["first_epoch_s"]) > 0 for r in rows)
     assert {"val_accuracy", "test_accuracy", "first_epoch_s", "params", "peak_rss_mb"} <= set(
         rows[0]
     )
@@ -111,16 +112,17 @@ def test_skip_finished_false_runs_a_finished_job_again(tmp_path):
 
 
 def test_a_failing_job_does_not_stop_the_sweep(tmp_path):
-    # model.units=0 fails inside its job (range check); the other job must still run.
-    result = run_cli("-m", "model.units=4,0", *SMOKE, "hydra.sweep.dir=sweep", cwd=tmp_path)
+    # dataset.limit=1 leaves no validation example: only its data can tell, so the job
+    # fails when it runs; the other job must still run.
+    result = run_cli("-m", "dataset.limit=300,1", *SMOKE, "hydra.sweep.dir=sweep", cwd=tmp_path)
     assert result.returncode == 1
     sweep = tmp_path / "sweep"
     assert _results(sweep, 0)["status"] == "ok"
     failed = _results(sweep, 1)
-    assert failed["status"] == "failed" and "model.units=0" in failed["error"]
+    assert failed["status"] == "failed" and "dataset.limit=1" in failed["error"]
     rows = _rows(sweep / "summary.csv")
     assert [r["status"] for r in rows] == ["ok", "failed"]
-    assert "model.units=0" in rows[1]["error"]
+    assert "dataset.limit=1" in rows[1]["error"]
     assert (sweep / "summary.png").exists()
     assert "1 ok, 1 failed" in result.stdout
 

@@ -1,4 +1,30 @@
-"""User-facing errors: each carries one paragraph saying what was wrong and how to fix it."""
+"""User-facing errors, exit statuses, and the one printer of an error paragraph.
+
+Every error a user can cause carries one paragraph saying what was wrong, what is
+allowed and how to fix it; `refuse` prints it (never a traceback) and exits with the
+status that says what happened (`Exit`).
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from typing import NoReturn
+
+
+class Exit(enum.IntEnum):
+    """seqlab's exit statuses (the signal ones are the shell's 128 + signal number)."""
+
+    OK = 0
+    FAILED = 1  # a run failed, or a sweep or report has a job that is not ok
+    USER_ERROR = 2  # the user must change something: config, data, device, folder
+    SIGINT = 130  # interrupted; the run recorded it and resumes when started again
+    SIGTERM = 143
+
+    @classmethod
+    def for_signal(cls, name: str) -> Exit:
+        """The status of a process stopped by SIGINT or SIGTERM."""
+        return cls[name] if name in ("SIGINT", "SIGTERM") else cls.SIGINT
 
 
 class SeqlabError(Exception):
@@ -28,3 +54,17 @@ class LauncherError(SeqlabError):
 # Errors that say the user must change something before running again (exit status 2);
 # any other failure of a run exits with status 1.
 USER_ERRORS = (ConfigError, DataError, DeviceError, FolderError, LauncherError)
+
+
+def say(prog: str, message: str) -> None:
+    """Print one paragraph to stderr as it is (no markup, no highlighting)."""
+    from rich.console import Console
+
+    Console(stderr=True).print(f"{prog}: {message}", highlight=False, markup=False, soft_wrap=True)
+
+
+def refuse(prog: str, exc: BaseException | str, code: int = Exit.USER_ERROR) -> NoReturn:
+    """Print an error as one paragraph and exit with `code`; no traceback."""
+    say(prog, str(exc))
+    sys.stdout.flush()
+    sys.exit(int(code))

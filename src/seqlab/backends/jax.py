@@ -19,6 +19,7 @@ from seqlab.config.schema import DeviceConfig
 from seqlab.errors import DeviceError
 
 NAME = "jax"
+PIPELINE = "numpy"  # what serves the batches (see `pipeline`)
 
 
 def prepare(device: DeviceConfig) -> None:

@@ -18,6 +18,7 @@ from seqlab.config.schema import DeviceConfig
 from seqlab.errors import DeviceError
 
 NAME = "tensorflow"
+PIPELINE = "tf.data"  # what serves the batches (see `pipeline`)
 
 
 def prepare(device: DeviceConfig) -> None:
@@ -181,6 +182,15 @@ def jit_meaning(jit: bool) -> str:
 def pipeline():
     """The module whose `batches` and `chunk_batches` feed fit on this backend."""
     return sys.modules[__name__]
+
+
+def first_batch(n: int, batch_size: int, seed: int, buffer: int | None) -> np.ndarray:
+    """The example indices of the first training batch `batches` serves with this seed:
+    the same shuffle over the indices alone (a new dataset's first pass, as fit's)."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.range(n).shuffle(buffer or n, seed=seed, reshuffle_each_iteration=True)
+    return next(iter(ds.batch(batch_size))).numpy()
 
 
 def batches(

@@ -21,6 +21,7 @@ from seqlab.config.schema import DeviceConfig
 from seqlab.errors import DeviceError
 
 NAME = "torch"
+PIPELINE = "numpy"  # what serves the batches (see `pipeline`)
 
 
 def prepare(device: DeviceConfig) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import ConfigCompositionException, OverrideParseException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 from rich.console import Console
@@ -25,6 +26,8 @@ from seqlab.runs.signals import EXIT_CODES, Interrupted
 register_schemas()
 
 EXIT_RUN_FAILED = 1
+# Errors Hydra raises for a command line it cannot compose or parse.
+HYDRA_USAGE_ERRORS = (ConfigCompositionException, OverrideParseException)
 USER_ERROR_TYPES = {error.__name__ for error in USER_ERRORS}
 
 
@@ -146,6 +149,15 @@ def main() -> None:
         refuse("seqlab", exc)
     try:
         _job()
+    except SystemExit as exc:
+        # Hydra prints its own configuration errors (an unknown option of a group, a value
+        # of the wrong type, an unknown key) and exits 1; they are the user's to fix (2).
+        if exc.code == 1 and isinstance(exc.__context__, HYDRA_USAGE_ERRORS):
+            sys.exit(EXIT_USER_ERROR)
+        raise
+    except HYDRA_USAGE_ERRORS as exc:  # HYDRA_FULL_ERROR=1 raises them unprinted
+        Console(stderr=True).print(f"seqlab: {exc}", highlight=False, markup=False)
+        sys.exit(EXIT_USER_ERROR)
     except (KeyboardInterrupt, Interrupted) as exc:
         from seqlab.sweeps.callback import ACTIVE_SWEEP
 

@@ -60,6 +60,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "dataset in the same keras.datasets format, processed as the run's config says",
     )
     parser.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import a custom cell from this module (and its submodules): a run folder is "
+        "data, so seqlab-predict imports only seqlab's own cells and the modules named here "
+        "or in SEQLAB_TRUST (comma-separated)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         help="where to write the predictions (default: predictions.npz in the run folder, "
@@ -83,6 +92,7 @@ def evaluate_run(
     data: Path | None = None,
     out: Path | None = None,
     best: bool = False,
+    trust: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Evaluate the saved model of `run_dir`; returns a dict of what was measured."""
     from seqlab.config import DeviceConfig, register_schemas, validate
@@ -110,6 +120,13 @@ def evaluate_run(
             f"{run_dir}/results.json has no dataset in its config, so it was not written by "
             "a seqlab run (or was edited). Pass the output directory of a seqlab run."
         )
+    model = config.get("model")
+    if isinstance(model, dict) and model.get("cell") == "custom":
+        from seqlab.models.cells.custom import check_trusted, plain_arguments, trusted_modules
+
+        node = model.get("custom_cell") or {}
+        plain_arguments(node)  # before anything is imported
+        check_trusted(str(node.get("_target_", "")), trusted_modules(trust), f"{run_dir}")
     if impl is not None:  # checked like a run with that impl (custom cells: loops only)
         config["impl"] = {"name": impl}
     if data is not None:
@@ -221,7 +238,14 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         out = evaluate_run(
-            args.run_dir, args.device, args.impl, args.batch_size, args.data, args.out, args.best
+            args.run_dir,
+            args.device,
+            args.impl,
+            args.batch_size,
+            args.data,
+            args.out,
+            args.best,
+            tuple(args.trust),
         )
     except SeqlabError as exc:
         Console(stderr=True).print(f"seqlab-predict: {exc}", highlight=False, soft_wrap=True)

@@ -110,6 +110,10 @@ def _check_model(model: ModelConfig, impl_name: str, target: str) -> None:
                 "none (custom cells only run in a generic loop). Use impl=cell_loop or "
                 "impl=manual."
             )
+        from seqlab.models.cells.custom import check_importable, custom_target, plain_arguments
+
+        plain_arguments(model.custom_cell)  # before anything is imported
+        check_importable(custom_target(model))
     else:
         family = CELLS.get(model.cell)
         for option in OPTIONAL_OPTIONS:

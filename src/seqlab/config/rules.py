@@ -9,6 +9,7 @@ when the check runs, so a name exists in exactly one place.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -98,16 +99,33 @@ def refuse(key: str, value: Any, allowed: str) -> None:
     )
 
 
+# The largest integer an option may hold: counts, sizes and seeds all fit in 32 bits,
+# and a larger one is a typo (trainer.epochs=99999999999999999999), not a plan.
+MAX_INT = 2**31 - 1
+
+
+def check_number(key: str, value: Any) -> None:
+    """Refuse what no option means: NaN, an infinity, an integer beyond MAX_INT."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        refuse(key, value, "a finite number (nan and inf are not values an option can take)")
+    if isinstance(value, int) and abs(value) > MAX_INT:
+        refuse(key, value, f"an integer between -{MAX_INT} and {MAX_INT}")
+
+
 def check_fields(node: Any, prefix: str) -> None:
     """Apply the rule of every field of the dataclass `node`; the first failure raises."""
     for spec in dataclasses.fields(node):
         if dataclasses.is_dataclass(getattr(node, spec.name)):  # a nested node
             check_fields(getattr(node, spec.name), f"{prefix}.{spec.name}")
             continue
+        value = getattr(node, spec.name)
+        for item in value if isinstance(value, list | tuple) else [value]:
+            check_number(f"{prefix}.{spec.name}", item)
         rule = spec.metadata.get("rule")
         if rule is None:
             continue
-        value = getattr(node, spec.name)
         if value is None and rule.optional:
             continue
         try:

@@ -171,8 +171,9 @@ class TrainerConfig:
     validation_steps: int | None = field(default=None, metadata=at_least(1, optional=True))
     test_steps: int | None = field(default=None, metadata=at_least(1, optional=True))
     # Steps excluded from the steady-state timing when there is a single epoch
-    # (with several epochs the whole first epoch is excluded).
-    warmup_steps: int = field(default=5, metadata=at_least(0))
+    # (with several epochs the whole first epoch is excluded). At least 1: the first
+    # step traces (and compiles) the training function.
+    warmup_steps: int = field(default=5, metadata=at_least(1))
     # null: shuffle the whole training split every epoch.
     shuffle_buffer: int | None = field(default=None, metadata=at_least(1, optional=True))
     drop_remainder: bool = False

@@ -34,6 +34,11 @@ def pass_order(n: int, seed: int, number: int, buffer: int | None) -> np.ndarray
     return order
 
 
+def first_batch(n: int, batch_size: int, seed: int, buffer: int | None) -> np.ndarray:
+    """The example indices of the first training batch this pipeline serves."""
+    return pass_order(n, seed, 0, buffer)[:batch_size]
+
+
 def batches_per_pass(n: int, batch_size: int, drop_remainder: bool) -> int:
     return n // batch_size if drop_remainder else math.ceil(n / batch_size)
 

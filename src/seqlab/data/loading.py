@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,6 +10,16 @@ import numpy as np
 from seqlab.config.schema import DatasetConfig
 from seqlab.data.registry import DATASETS, TASKS
 from seqlab.data.splits import holdout
+
+
+def digest(arrays: list[np.ndarray], *, size: int = 8) -> str:
+    """A short hash of arrays: dtype, shape and bytes of each, in order."""
+    h = hashlib.blake2b(digest_size=size)
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        h.update(f"{array.dtype.str}{array.shape}".encode())
+        h.update(memoryview(array).cast("B"))
+    return h.hexdigest()
 
 
 @dataclass
@@ -52,6 +63,12 @@ class SequenceData:
 
     def _inputs(self) -> list[np.ndarray]:
         return [x for x in (self.x_train, self.x_val, self.x_test) if x is not None]
+
+    def fingerprint(self) -> str:
+        """A short hash of every split's arrays (dtype, shape, bytes): the data's identity."""
+        arrays = [self.x_train, self.y_train, self.x_val, self.y_val]
+        arrays += [a for a in (self.x_test, self.y_test) if a is not None]
+        return digest(arrays)
 
     def sizes(self) -> dict[str, int]:
         sizes = {"train": len(self.x_train), "val": len(self.x_val)}

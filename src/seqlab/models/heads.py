@@ -42,10 +42,12 @@ def _final_state(keras, x, model: ModelConfig, num_states: int):
 
 @READOUTS.register("sequence_last")
 def _sequence_last(keras, x, model: ModelConfig, num_states: int):
-    # (batch, time, units) -> (batch, units): the last time step, padded or not.
-    units = x.shape[-1]
-    x = keras.layers.Cropping1D((x.shape[1] - 1, 0), name="last_step")(x)
-    return keras.layers.Reshape((units,), name="squeeze_time")(x)
+    # (batch, time, units) -> (batch, units): each sequence's last valid step. Not the
+    # last step itself: a bidirectional layer zeroes the outputs of padded steps, so on
+    # post-padded data the last step of every shorter sequence reads exactly zero.
+    from seqlab.models.last_step import LastValidStep
+
+    return LastValidStep(name="last_step")(x)
 
 
 @READOUTS.register("sequence_mean")

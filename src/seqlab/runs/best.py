@@ -1,20 +1,15 @@
-"""The best epoch: keep its model as model_best.keras, and stop early when it is old.
+"""The best epoch and early stopping, both read from the history rows.
 
-Both read the history rows (`seqlab.runs.history.EpochLog`), which a resumed run
-restores from its checkpoint, so the best value and the epochs since it survive an
-interruption. The task's validation metric decides (its validation loss where there
-is no metric).
+A resumed run restores its rows from the checkpoint, so the best value and the epochs
+since it survive an interruption. The task's validation metric decides (its
+validation loss where there is no metric). The epoch-end step
+(`seqlab.runs.epoch_end`) saves the best epoch's model and applies the stop.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
-
-import keras
-
-from seqlab.runs.files import write_atomic
 
 BEST_MODEL_FILE = "model_best.keras"
 
@@ -36,47 +31,9 @@ def best_epoch(
     return where
 
 
-class KeepBest(keras.callbacks.Callback):
-    """Saves the model whenever an epoch is the best so far; stops after `patience`
-    epochs without an improvement larger than `min_delta` (when patience is set).
-
-    Must come after the EpochLog in the callback list: it reads the row the log has
-    just appended.
-    """
-
-    def __init__(
-        self,
-        folder: Path,
-        epoch_log,
-        key: str,
-        higher_is_better: bool,
-        patience: int | None,
-        min_delta: float,
-    ) -> None:
-        super().__init__()
-        self.path = Path(folder) / BEST_MODEL_FILE
-        self.epoch_log = epoch_log
-        self.key = key
-        self.higher_is_better = higher_is_better
-        self.patience = patience
-        self.min_delta = min_delta
-        self.stopped_epoch: int | None = None
-
-    @property
-    def best_epoch(self) -> int | None:
-        return best_epoch(self.epoch_log.rows, self.key, self.higher_is_better)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.best_epoch == epoch + 1:
-            write_atomic(self.path, lambda tmp: self.model.save(tmp), staged=True)
-        if self.patience is None:
-            return
-        improved = best_epoch(self.epoch_log.rows, self.key, self.higher_is_better, self.min_delta)
-        if improved is not None and epoch + 1 - improved >= self.patience:
-            self.stopped_epoch = epoch + 1
-            self.model.stop_training = True
-
-    @property
-    def outputs(self) -> dict[str, str]:
-        """What results.json lists under `files`."""
-        return {"model_best": BEST_MODEL_FILE} if self.path.exists() else {}
+def should_stop(
+    rows: list[dict[str, Any]], key: str, higher_is_better: bool, patience: int, min_delta: float
+) -> bool:
+    """Whether `patience` epochs have passed without an improvement larger than `min_delta`."""
+    improved = best_epoch(rows, key, higher_is_better, min_delta)
+    return bool(rows) and improved is not None and int(rows[-1]["epoch"]) - improved >= patience

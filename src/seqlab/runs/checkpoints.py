@@ -2,8 +2,9 @@
 
 After every finished epoch the run writes `checkpoint/epoch_NNNN.weights.h5` (the
 model's and the optimizer's variables) and then `checkpoint/epoch_NNNN.json` (the
-epoch, the sha256 of the weights file, the experiment's fingerprint and the history
-so far). Each file is written under a temporary name, synced and renamed
+epoch, the sha256 of the weights file, the experiment's fingerprint, the history so
+far and the run's state: the early-stopping decision, the timing figures so far, the
+data's fingerprint). Each file is written under a temporary name, synced and renamed
 (`seqlab.runs.files.write_atomic`), and the JSON file is written last: it is the
 commit mark, so a checkpoint whose JSON exists and whose weights match its hash is
 complete. The two newest checkpoints are kept; a resumed run takes the newest one
@@ -21,7 +22,7 @@ import hashlib
 import json
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,14 @@ class Checkpoint:
     weights: Path
     history: list[dict[str, Any]]
     fingerprint: str
+    # What else the run needs to go on as if uninterrupted: the early-stopping
+    # decision, the timing figures so far, the data's fingerprint.
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def finished_training(self) -> bool:
+        """Whether early stopping ended the training at this checkpoint's epoch."""
+        return self.state.get("stopped_epoch") is not None
 
 
 def _sha256(path: Path) -> str:
@@ -84,7 +93,10 @@ class Checkpoints:
             )  # fmt: skip
             if not shaped or int(meta["epoch"]) != epoch or _sha256(weights) != meta["sha256"]:
                 return None
-            return Checkpoint(epoch, weights, history, meta["fingerprint"])
+            state = meta.get("state") or {}
+            if not isinstance(state, dict):
+                return None
+            return Checkpoint(epoch, weights, history, meta["fingerprint"], state)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -115,7 +127,14 @@ class Checkpoints:
                 continue
         return None
 
-    def save(self, model, epoch: int, history: list[dict[str, Any]], fingerprint: str) -> None:
+    def save(
+        self,
+        model,
+        epoch: int,
+        history: list[dict[str, Any]],
+        fingerprint: str,
+        state: dict[str, Any] | None = None,
+    ) -> None:
         """Write the checkpoint of `epoch` (weights, then its commit mark); prune old ones."""
         self.dir.mkdir(parents=True, exist_ok=True)
         weights = self.dir / f"epoch_{epoch:04d}.weights.h5"
@@ -128,6 +147,7 @@ class Checkpoints:
                 "sha256": _sha256(weights),
                 "fingerprint": fingerprint,
                 "history": history,
+                "state": state or {},
             },
         )
         # Keep the newest complete checkpoints; drop older ones and whatever a kill

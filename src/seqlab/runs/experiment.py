@@ -72,6 +72,8 @@ def run_experiment(
             return {**start.previous, "skipped": True}
         record = RunRecord(run_title(cfg), str(output_dir), list(overrides), config)
         record.env["launcher"] = launcher or describe_launcher(None)
+        if start.checkpoint is not None:  # how far the run got: its checkpoint, never more
+            record.epochs_finished = start.checkpoint.epoch
         try:
             _save_config_record(output_dir, cfg, overrides)
             write_json_atomic(output_dir / RESULTS_FILE, record.as_dict())  # "running"
@@ -85,7 +87,11 @@ def run_experiment(
         except (KeyboardInterrupt, signals.Interrupted) as exc:
             with signals.recording():  # a second Ctrl-C must not cut the record short
                 name = getattr(exc, "signal_name", "SIGINT")
-                record.interrupt(name, _checkpoint_epoch(output_dir))
+                saved = _checkpoint_epoch(output_dir)
+                # The committed checkpoint is how far the run got (the record may be
+                # one epoch behind it: it is rewritten right after the commit).
+                record.epochs_finished = max(record.epochs_finished, saved or 0)
+                record.interrupt(name, saved)
                 record.timing["total_s"] = time.perf_counter() - started
                 _write_record(output_dir, record)
             raise
@@ -136,9 +142,17 @@ def _as_folder_error(exc: Exception, output_dir: Path) -> Exception:
 
 
 def _write_record(output_dir: Path, record: RunRecord) -> None:
-    """Write results.json; if even that fails, say so (the process exits non-zero)."""
+    """Write results.json; if even that fails, say so (the process exits non-zero).
+
+    On a full disk the record is tried once more without what a reader can do without
+    (the timing definitions, the probe's samples, a traceback): a smaller record that
+    says how the run ended is worth more than the last "running" one.
+    """
     try:
-        write_json_atomic(output_dir / RESULTS_FILE, record.as_dict())
+        try:
+            write_json_atomic(output_dir / RESULTS_FILE, record.as_dict())
+        except OSError:
+            write_json_atomic(output_dir / RESULTS_FILE, record.as_dict(compact=True))
     except OSError as exc:
         raise FolderError(
             f"The run ended {record.status!r}, but its record could not be written to "
@@ -151,6 +165,8 @@ def _write_record(output_dir: Path, record: RunRecord) -> None:
 def _save_config_record(output_dir: Path, cfg: DictConfig, overrides: list[str]) -> None:
     """Hydra's `.hydra/` record of the composed config, written after the folder is claimed."""
     hydra_dir = output_dir / ".hydra"
+    if hydra_dir.is_symlink():  # replaced, not followed: never write through a link
+        hydra_dir.unlink()
     hydra_dir.mkdir(exist_ok=True)
     write_atomic(hydra_dir / "config.yaml", lambda tmp: OmegaConf.save(cfg, tmp))
     write_atomic(hydra_dir / "overrides.yaml", lambda tmp: OmegaConf.save(list(overrides), tmp))
@@ -166,10 +182,13 @@ def _run(
     device, scope = select_device(cfg.device, cfg.backend.name)
     record.device = device.as_dict()
 
+    from seqlab.backends import current
     from seqlab.runs.curves import curves_chart
     from seqlab.runs.environment import environment
+    from seqlab.runs.load_probe import LoadProbe
     from seqlab.runs.progress import print_summary
     from seqlab.runs.setup import fresh_keras, prepare
+    from seqlab.runs.start_identity import order_fingerprint
     from seqlab.runs.training import train
 
     record.env.update(environment(device.gpu_name))  # beside the launcher, set at the start
@@ -185,9 +204,19 @@ def _run(
     with scope:
         run = prepare(cfg, device)  # load the data and check it
         record.data = run.data.summary()
+        record.start = {
+            "data": run.data.fingerprint(),
+            "data_order": order_fingerprint(run),
+            "pipeline": current().PIPELINE,
+            "seed": cfg.trainer.seed,
+        }
         record.cudnn = run.cudnn.as_dict()
         mark = fingerprint(record.config)
-        outcome = train(run, output_dir, record, console, start.checkpoint, mark)
+        probe = LoadProbe()
+        probe.sample("before training")
+        outcome = train(run, output_dir, record, console, start.checkpoint, mark, probe)
+        probe.sample("after training")
+        record.load_probe = probe.as_dict()
     record.timing = outcome.timing.as_dict()
     record.metrics = {"metric": run.task.metric, **outcome.metrics}
     record.memory = memory.peaks()

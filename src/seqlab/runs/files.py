@@ -44,6 +44,8 @@ SECTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "env": dict,
     "data": dict,
     "files": dict,
+    "start": dict,
+    "load_probe": dict,
     "error": (str, type(None)),
     "params": (int, type(None)),
 }
@@ -58,6 +60,8 @@ NON_NUMBERS = {
     "train_epoch_s",
     "fit_window",
     "resumed",
+    "no_percentiles",
+    "measured_by",
 }
 
 
@@ -157,6 +161,15 @@ def write_history_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     write_text_atomic(path, out.getvalue())
 
 
+# What a record that says "ok" always holds: anything less is not seqlab's.
+FINISHED_SECTIONS = ("config", "overrides", "metrics", "timing", "env")
+
+
+def _refuse_constant(name: str) -> float:
+    """JSON has no NaN or Infinity; seqlab writes null. A file that has them is foreign."""
+    raise ValueError(f"{name} is not a JSON number (seqlab writes null for it)")
+
+
 class UnreadableRecord(Exception):
     """results.json exists but is not a record seqlab wrote (truncated, wrong shape)."""
 
@@ -173,7 +186,7 @@ def load_record(path: Path) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError) as exc:
         raise UnreadableRecord(f"cannot be read ({exc})") from None
     try:
-        record = json.loads(text)
+        record = json.loads(text, parse_constant=_refuse_constant)
     except ValueError as exc:
         raise UnreadableRecord(f"is not valid JSON, it may be truncated ({exc})") from None
     if not isinstance(record, dict):
@@ -196,6 +209,11 @@ def load_record(path: Path) -> dict[str, Any] | None:
         raise UnreadableRecord(f"has status {record.get('status')!r}, not one of {STATUSES}")
     if not all(isinstance(o, str) for o in record.get("overrides", [])):
         raise UnreadableRecord("has overrides that are not strings")
+    missing = [key for key in FINISHED_SECTIONS if key not in record]
+    if record.get("status") == "ok" and missing:
+        raise UnreadableRecord(
+            f"says ok but has no {', '.join(missing)}, which every finished seqlab run records"
+        )
     return record
 
 

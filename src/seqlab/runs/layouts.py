@@ -81,6 +81,12 @@ class PlainLayout:
     def callbacks(self) -> list:
         return []
 
+    def first_batch(self, data: SequenceData) -> np.ndarray:
+        """The example indices of the first training batch (the data order's fingerprint)."""
+        return _pipeline().first_batch(
+            len(data.x_train), self.cfg.batch_size, self.cfg.seed, self.cfg.shuffle_buffer
+        )
+
     def sample(self, data: SequenceData) -> tuple:
         """One training batch as NumPy arrays (for backends that inspect a step)."""
         n = self.cfg.batch_size
@@ -170,6 +176,11 @@ class ChunkedLayout:
 
     def callbacks(self) -> list:
         return [StateReset(self.reset_every)]
+
+    def first_batch(self, data: SequenceData) -> np.ndarray:
+        """The sequences of the first training group (the data order's fingerprint)."""
+        size = self.chunking.batch_size
+        return _pipeline().first_batch(len(data.x_train), size, self.cfg.seed, None)
 
     def sample(self, data: SequenceData) -> tuple:
         """One chunk batch as NumPy arrays (for backends that inspect a step)."""

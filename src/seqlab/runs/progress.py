@@ -130,6 +130,10 @@ def progress_callback(
     return PlainProgress(epochs, metric)
 
 
+def _ms(value) -> str:
+    return "-" if value is None else f"{value:.2f} ms"
+
+
 def _fmt(value) -> str:
     return "-" if value is None else f"{float(value):.4f}"
 
@@ -144,14 +148,23 @@ def print_summary(console: Console, record) -> None:
     for split in ("val", "test"):
         if metrics.get(f"{split}_{metric}") is not None:
             table.add_row(f"{split} {metric}", f"{metrics[f'{split}_{metric}']:.4f}")
+    earlier = (
+        " (measured by an earlier process)"
+        if timing.get("measured_by", "this process") != "this process"
+        else ""
+    )
     if timing.get("step_ms_median") is not None:
         table.add_row(
             "steady step",
-            f"{timing['step_ms_median']:.2f} ms median, {timing['step_ms_p90']:.2f} ms p90 "
-            f"({timing['steady_steps']} steps, excluding {timing['warmup']})",
+            f"{timing['step_ms_median']:.2f} ms median, {_ms(timing.get('step_ms_p90'))} p90 "
+            f"({timing['steady_steps']} steps, excluding {timing['warmup']}){earlier}",
         )
+    elif timing.get("no_percentiles"):
+        table.add_row("steady step", f"not measured: {timing['no_percentiles']}")
+    if timing.get("samples_per_s") is not None:
         table.add_row("throughput", f"{timing['samples_per_s']:.0f} samples/s")
-    table.add_row("first epoch", f"{timing['first_epoch_s']:.2f} s (includes tracing)")
+    if timing.get("first_epoch_s") is not None:
+        table.add_row("first epoch", f"{timing['first_epoch_s']:.2f} s (includes tracing){earlier}")
     kernel = "eligible" if cudnn["eligible"] else "not eligible: " + "; ".join(cudnn["reasons"])
     table.add_row("cuDNN", f"{kernel} (kernel used: {cudnn['kernel']})")
     table.add_row("device", f"{record.device['used']} ({record.device['placement']})")

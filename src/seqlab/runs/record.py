@@ -37,6 +37,11 @@ class RunRecord:
     params: int | None = None
     env: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    # What the run started from: fingerprints of its initial weights, its data and its
+    # data order (seqlab.runs.start_identity).
+    start: dict[str, Any] = field(default_factory=dict)
+    # The machine-load probe's samples (seqlab.runs.load_probe).
+    load_probe: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -71,8 +76,14 @@ class RunRecord:
             self.error = f"{type(exc).__name__}: {exc}"
             self.traceback = tb.format_exc()
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, compact: bool = False) -> dict[str, Any]:
+        """The record as results.json holds it; `compact` leaves out what a reader can
+        do without (when the disk has no room for more)."""
         record = asdict(self)
-        if record["traceback"] is None:
-            del record["traceback"]
+        if record["traceback"] is None or compact:
+            record.pop("traceback")
+        if compact:
+            record["timing"] = {k: v for k, v in record["timing"].items() if k != "definitions"}
+            record["load_probe"] = {k: v for k, v in record["load_probe"].items() if k != "samples"}
+            record["compact"] = True
         return record

@@ -1,14 +1,13 @@
-"""Resuming inside Keras: restore a checkpoint into a model, save one after every epoch.
+"""Resuming inside Keras: restore a checkpoint into a compiled model.
 
-The files and their guarantees are in `seqlab.runs.checkpoints`.
+The files and their guarantees are in `seqlab.runs.checkpoints`; the epoch-end step
+(`seqlab.runs.epoch_end`) writes them.
 """
 
 from __future__ import annotations
 
-import keras
-
 from seqlab.errors import FolderError
-from seqlab.runs.checkpoints import Checkpoint, Checkpoints
+from seqlab.runs.checkpoints import Checkpoint
 
 
 def restore(model, checkpoint: Checkpoint) -> None:
@@ -22,20 +21,3 @@ def restore(model, checkpoint: Checkpoint) -> None:
             f"({type(exc).__name__}: {exc}). Start over with trainer.resume=false (the earlier "
             "files are moved into .attic/), or run in a new folder."
         ) from None
-
-
-class SaveCheckpoint(keras.callbacks.Callback):
-    """After every epoch, checkpoint the model with the history rows logged so far.
-
-    Must come after the EpochLog in the callback list: it saves the rows the log has
-    just appended.
-    """
-
-    def __init__(self, checkpoints: Checkpoints, epoch_log, fingerprint: str) -> None:
-        super().__init__()
-        self.checkpoints = checkpoints
-        self.epoch_log = epoch_log
-        self.fingerprint = fingerprint
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.checkpoints.save(self.model, epoch + 1, self.epoch_log.rows, self.fingerprint)

@@ -1,4 +1,6 @@
-"""The generic trainer: compile, `model.fit`, evaluate. No cell-, dataset- or layout branch.
+"""The Keras calls of the generic trainer: compile, `model.fit`, evaluate.
+
+No cell-, dataset- or layout branch.
 
 What differs between plain and chunked runs (pipelines, step counts, loss weighting,
 callbacks) comes from the layout (`seqlab.runs.layouts`).
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -51,11 +53,10 @@ class NanGuard(keras.callbacks.Callback):
 
 @dataclass
 class FitOutcome:
-    history: list[dict[str, Any]] = field(default_factory=list)
-    metrics: dict[str, float | None] = field(default_factory=dict)
-    fit_s: float = 0.0
+    """What model.fit leaves besides the epoch rows (which the epoch-end step keeps)."""
+
+    fit_s: float | None = None  # None: nothing was left to fit
     fit_window: list[float] | None = None  # wall clock, to compare with other jobs'
-    eval_s: float | None = None
     nan_at: tuple[int, int] | None = None
 
 
@@ -77,27 +78,21 @@ def final_metrics(history: list[dict[str, Any]], task: TaskSpec) -> dict[str, fl
 def fit(
     model,
     data: SequenceData,
-    task: TaskSpec,
     cfg: TrainerConfig,
     layout,
     callbacks: list,
-    previous_history: list[dict[str, Any]] = (),
+    guard: NanGuard,
     initial_epoch: int = 0,
 ) -> FitOutcome:
-    """Train `model` (already compiled) on `data`; evaluate on the test split if there is one.
-
-    `previous_history` holds the epochs an interrupted run finished before; training
-    continues at `initial_epoch` (the weights were restored by the caller).
-    """
-    guard = NanGuard()
-    layout_callbacks = layout.callbacks()
+    """Train `model` (already compiled, restored by the caller when resuming) from
+    `initial_epoch` to `cfg.epochs`."""
     start, wall_start = time.perf_counter(), time.time()
-    history = model.fit(
+    model.fit(
         layout.train(data),
         epochs=cfg.epochs,
         initial_epoch=initial_epoch,
         validation_data=layout.validation(data),
-        callbacks=[*layout_callbacks, guard, *callbacks],
+        callbacks=[*layout.callbacks(), guard, *callbacks],
         shuffle=False,  # the pipeline shuffles
         verbose=0,
         **layout.fit_steps(),
@@ -107,23 +102,19 @@ def fit(
         fit_window=[wall_start, time.time()],
         nan_at=guard.where,
     )
-    # history.epoch holds the real epoch numbers (a resumed fit starts past 0).
-    outcome.history = list(previous_history) + [
-        {"epoch": epoch + 1, **{k: v[i] for k, v in history.history.items() if i < len(v)}}
-        for i, epoch in enumerate(history.epoch)
-    ]
-    outcome.metrics = final_metrics(outcome.history, task)
-
-    if data.x_test is not None and cfg.evaluate_test and outcome.nan_at is None:
-        start = time.perf_counter()
-        scores = model.evaluate(
-            layout.test(data),
-            steps=layout.test_steps(),
-            callbacks=layout_callbacks,
-            return_dict=True,
-            verbose=0,
-        )
-        outcome.eval_s = time.perf_counter() - start
-        for key in ("loss", task.metric):
-            outcome.metrics[f"test_{key}"] = scores.get(key)
     return outcome
+
+
+def evaluate_test(model, data: SequenceData, task: TaskSpec, layout) -> tuple[dict, float]:
+    """The test split's loss and task metric, and the seconds the evaluation took."""
+    start = time.perf_counter()
+    scores = model.evaluate(
+        layout.test(data),
+        steps=layout.test_steps(),
+        callbacks=layout.callbacks(),
+        return_dict=True,
+        verbose=0,
+    )
+    return {f"test_{key}": scores.get(key) for key in ("loss", task.metric)}, (
+        time.perf_counter() - start
+    )

@@ -1,4 +1,10 @@
-"""Build, compile, fit and save the model of a prepared run, with its callbacks and timing."""
+"""Train a prepared run, top to bottom: build, compile, restore, fit, evaluate, save.
+
+A run resumed from a checkpoint with nothing left to train (it was stopped after its
+last epoch's checkpoint, or early stopping had ended it) skips the fit and goes on
+with the evaluation and the saving; its timing figures are those the earlier process
+measured (`timing.measured_by`).
+"""
 
 from __future__ import annotations
 
@@ -11,18 +17,22 @@ import keras
 from rich.console import Console
 
 from seqlab.backends import current
+from seqlab.errors import FolderError
 from seqlab.models.cudnn import detect
+from seqlab.models.numpy_init import initialize
 from seqlab.runs import signals
-from seqlab.runs.best import KeepBest
 from seqlab.runs.checkpoints import Checkpoint, Checkpoints
-from seqlab.runs.files import MODEL_FILE, write_atomic
-from seqlab.runs.history import EpochLog
+from seqlab.runs.epoch_end import EpochEnd, save_best
+from seqlab.runs.files import HISTORY_FILE, MODEL_FILE, write_atomic, write_history_csv
+from seqlab.runs.load_probe import LoadProbe
 from seqlab.runs.record import RunRecord
-from seqlab.runs.resume import SaveCheckpoint, restore
+from seqlab.runs.resume import restore
 from seqlab.runs.schedules import describe
 from seqlab.runs.setup import Prepared
+from seqlab.runs.start_identity import weights_fingerprint
 from seqlab.runs.timing import StepTimer, Timing
-from seqlab.runs.trainer import compile_model, fit
+from seqlab.runs.trainer import FitOutcome, NanGuard, compile_model, evaluate_test, final_metrics
+from seqlab.runs.trainer import fit as fit_model
 
 
 @dataclass
@@ -42,91 +52,157 @@ def train(
     console: Console,
     checkpoint: Checkpoint | None,
     fingerprint: str,
+    probe: LoadProbe | None = None,
 ) -> Trained:
     """Build and fit the model (from `checkpoint` when resuming), save it, fill the record."""
-    cfg = run.cfg
+    cfg, output_dir = run.cfg, Path(output_dir)
     timing = Timing()
+
+    # Build: the same start for every impl and backend with this seed.
     start = time.perf_counter()
-    model = run.build()
+    model, kept = build_start(run)
     timing.build_s = time.perf_counter() - start
     record.params = int(sum(int(w.numpy().size) for w in model.trainable_weights))
+    record.start["weights"] = weights_fingerprint(model)
+    record.start["init"] = "numpy" if not kept else f"numpy, but the backend's for {kept}"
+
+    # Compile
     steps = run.layout.steps_per_epoch(run.data)
     updates = cfg.trainer.epochs * (steps // (run.layout.accumulate() or 1))
     compile_model(model, run.task, cfg.trainer, run.layout, updates)
-    previous = checkpoint.history if checkpoint else []
-    if checkpoint is not None:
-        restore(model, checkpoint)
+    _record_settings(record, model, run, steps, updates)
 
+    # Restore
+    rows: list[dict[str, Any]] = []
+    if checkpoint is not None:
+        _check_same_data(checkpoint, record, run)
+        restore(model, checkpoint)
+        rows = list(checkpoint.history)
+        if _best_epoch_is(checkpoint, run):
+            save_best(model, output_dir)  # a stop between the checkpoint and the best model
+
+    # Fit
     timer = StepTimer(cfg.trainer.warmup_steps)
-    epoch_log = EpochLog(output_dir, timer, previous, record)  # writes history.csv per epoch
-    metric = f"val_{run.task.metric}"  # what the best epoch and early stopping go by
+    guard = NanGuard()
     stopping = cfg.trainer.early_stopping
-    best = KeepBest(
+    epoch_end = EpochEnd(
         output_dir,
-        epoch_log,
-        metric,
-        run.task.higher_is_better,
-        stopping.patience,
-        stopping.min_delta,
-    )
-    callbacks = [
-        InterruptCheck(),
         timer,
-        epoch_log,
-        best,
-        *_optional_callbacks(run, output_dir, steps, console),
-    ]
-    if cfg.trainer.resume:
-        callbacks.append(SaveCheckpoint(Checkpoints(output_dir), epoch_log, fingerprint))
+        rows,
+        record,
+        checkpoints=Checkpoints(output_dir) if cfg.trainer.resume else None,
+        identity={"config": fingerprint, "data": record.start["data"]},
+        metric=f"val_{run.task.metric}",
+        higher_is_better=run.task.higher_is_better,
+        patience=stopping.patience,
+        min_delta=stopping.min_delta,
+        nan_guard=guard,
+        throughput_unit=run.layout.throughput_unit(),
+        probe=probe,
+    )
+    first = checkpoint.epoch if checkpoint else 0
+    left = 0 if checkpoint and checkpoint.finished_training else cfg.trainer.epochs - first
+    outcome = FitOutcome()
+    optional = _optional(run, output_dir, steps, console)
+    if left > 0:
+        callbacks = [InterruptCheck(), timer, epoch_end, *optional]
+        outcome = fit_model(model, run.data, cfg.trainer, run.layout, callbacks, guard, first)
+        detect(model, run.cudnn, run.layout.sample(run.data))  # the kernel that ran
+    else:  # stopped after its last checkpoint: evaluate and save what it trained
+        write_history_csv(output_dir / HISTORY_FILE, rows)
+        console.print(
+            f"seqlab: nothing left to train: the checkpoint of epoch {first} ends the training "
+            "(an earlier process was stopped after it); evaluating and saving that model.",
+            highlight=False,
+        )
+    stopped = epoch_end.stopped_epoch
+    if stopped is None and checkpoint is not None:
+        stopped = checkpoint.state.get("stopped_epoch")
+    record.settings["early_stopping"] = {
+        "patience": stopping.patience,
+        "min_delta": stopping.min_delta,
+        "metric": epoch_end.metric,
+        "stopped_epoch": stopped,
+    }
+    # What ran (Keras may turn XLA off), and what it means on this backend.
+    record.settings["jit_compile"] = bool(model.jit_compile)
+    record.settings["jit"] = current().jit_meaning(bool(model.jit_compile))
+    record.cudnn = run.cudnn.as_dict()
+    metrics = final_metrics(epoch_end.rows, run.task)
+    metrics["best_epoch"] = epoch_end.best_epoch
+
+    # Evaluate
+    if run.data.x_test is not None and cfg.trainer.evaluate_test and outcome.nan_at is None:
+        scores, timing.eval_s = evaluate_test(model, run.data, run.task, run.layout)
+        metrics.update(scores)
+
+    # Save
+    _save_model(model, output_dir, record)
+    for callback in (epoch_end, *optional):
+        record.files.update(getattr(callback, "outputs", {}))
+    if cfg.trainer.tensorboard:
+        record.files["tensorboard"] = "tensorboard"
+
+    # Timing figures: this process's, or those of the process that trained.
+    timer.fill(timing, *run.layout.throughput_unit())
+    if checkpoint is not None:
+        if left <= 0:
+            timing.take_over(checkpoint.state.get("timing") or {})
+        timing.resumed, timing.resumed_from_epoch = True, checkpoint.epoch
+        previous = checkpoint.history
+        timing.epoch_s = [row.get("epoch_s") for row in previous] + timing.epoch_s
+        timing.train_epoch_s = [row.get("train_epoch_s") for row in previous] + timing.train_epoch_s
+    timing.fit_s, timing.fit_window = outcome.fit_s, outcome.fit_window
+    return Trained(timing, metrics, epoch_end.rows, outcome.nan_at)
+
+
+def build_start(run: Prepared, impl: str | None = None) -> tuple[Any, list[str]]:
+    """The run's model with its initial weights, and the weights NumPy did not draw.
+
+    The seed is set right here, so nothing drawn before (a throwaway cell in the cuDNN
+    check) changes the start; every weight of a known initializer is then drawn again
+    in NumPy (`seqlab.models.numpy_init`), so every backend starts from the same ones.
+    """
+    keras.utils.set_random_seed(run.cfg.trainer.seed)
+    model = run.build(impl)
+    return model, initialize(model, run.cfg.trainer.seed)
+
+
+def _record_settings(record: RunRecord, model, run: Prepared, steps: int, updates: int) -> None:
+    cfg = run.cfg
     record.settings = {
         "jit_compile": bool(model.jit_compile),
         "dtype_policy": keras.config.dtype_policy().name,
         "batch_size": cfg.trainer.batch_size,
         "epochs": cfg.trainer.epochs,  # after trainer=smoke's caps
         "steps_per_epoch": steps,
+        "lr_schedule": describe(cfg.trainer, updates),
     }
-    record.settings["lr_schedule"] = describe(cfg.trainer, updates)
     stateful = run.layout.settings(steps)
     if stateful is not None:
         record.settings["stateful"] = stateful
-    outcome = fit(
-        model,
-        run.data,
-        run.task,
-        cfg.trainer,
-        run.layout,
-        callbacks,
-        previous,
-        initial_epoch=checkpoint.epoch if checkpoint else 0,
-    )
-    detect(model, run.cudnn, run.layout.sample(run.data))  # the kernel that ran
-    record.cudnn = run.cudnn.as_dict()
-    # What ran (Keras may turn XLA off), and what it means on this backend.
-    record.settings["jit_compile"] = bool(model.jit_compile)
-    record.settings["jit"] = current().jit_meaning(bool(model.jit_compile))
-    record.settings["early_stopping"] = {
-        "patience": stopping.patience,
-        "min_delta": stopping.min_delta,
-        "metric": metric,
-        "stopped_epoch": best.stopped_epoch,
-    }
-    _save_model(model, output_dir, record)
-    for callback in callbacks:
-        record.files.update(getattr(callback, "outputs", {}))
-    if cfg.trainer.tensorboard:
-        record.files["tensorboard"] = "tensorboard"
 
-    timer.fill(timing, *run.layout.throughput_unit())
-    if checkpoint is not None:
-        # This process ran the epochs after the checkpoint; its first one paid the tracing.
-        timing.resumed = True
-        timing.resumed_from_epoch = checkpoint.epoch
-        timing.epoch_s = [row.get("epoch_s") for row in previous] + timing.epoch_s
-        timing.train_epoch_s = [row.get("train_epoch_s") for row in previous] + timing.train_epoch_s
-    timing.fit_s, timing.eval_s = outcome.fit_s, outcome.eval_s
-    timing.fit_window = outcome.fit_window
-    metrics = {**outcome.metrics, "best_epoch": best.best_epoch}
-    return Trained(timing, metrics, epoch_log.rows, outcome.nan_at)
+
+def _check_same_data(checkpoint: Checkpoint, record: RunRecord, run: Prepared) -> None:
+    """A checkpoint resumes only onto the data it was trained on."""
+    theirs, mine = checkpoint.state.get("data"), record.start["data"]
+    if theirs is None or theirs == mine:
+        return
+    where = run.cfg.dataset.path or f"dataset={run.cfg.dataset.name}'s data"
+    raise FolderError(
+        f"The checkpoint in {checkpoint.weights.parent} was trained on other data than "
+        f"{where} holds now (data fingerprint {theirs} then, {mine} now): the file was "
+        "replaced or changed since. Resuming would mix two datasets in one history. Put "
+        "the original file back, or start over on the new data with trainer.resume=false "
+        "(the earlier files are moved into .attic/), or run in a new folder."
+    )
+
+
+def _best_epoch_is(checkpoint: Checkpoint, run: Prepared) -> bool:
+    from seqlab.runs.best import best_epoch
+
+    metric = f"val_{run.task.metric}"
+    return best_epoch(checkpoint.history, metric, run.task.higher_is_better) == checkpoint.epoch
 
 
 class InterruptCheck(keras.callbacks.Callback):
@@ -139,11 +215,8 @@ class InterruptCheck(keras.callbacks.Callback):
     on_test_batch_end = on_train_batch_end
     on_predict_batch_end = on_train_batch_end
 
-    def on_epoch_end(self, epoch, logs=None):
-        signals.check()
 
-
-def _optional_callbacks(run: Prepared, output_dir: Path, steps: int, console) -> list:
+def _optional(run: Prepared, output_dir: Path, steps: int, console) -> list:
     """TensorBoard, reconstruction pictures and progress, as configured."""
     cfg = run.cfg.trainer
     callbacks: list = []

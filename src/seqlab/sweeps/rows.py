@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -202,37 +203,66 @@ def read_row(run_dir: Path) -> dict[str, Any]:
     return _row(Path(run_dir), results)
 
 
-def planned_jobs(sweep_dir: Path) -> list[list[str]] | None:
-    """The overrides of every job the sweep planned (sweep.json), None if not recorded."""
+def planned_jobs(sweep_dir: Path) -> list[dict[str, Any]] | None:
+    """Every job the sweep planned (sweep.json): its overrides and folder (relative to the
+    sweep folder); None if not recorded. Plans of older seqlab versions list overrides
+    only, the job's folder being its number."""
     try:
         plan = json.loads((Path(sweep_dir) / SWEEP_FILE).read_text())
         jobs = plan["jobs"]
-        return jobs if isinstance(jobs, list) else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    if not isinstance(jobs, list):
+        return None
+    planned = []
+    for number, job in enumerate(jobs):
+        if isinstance(job, list):  # an older plan: overrides only, the folder is the number
+            job = {"overrides": job, "folder": str(number)}
+        if not isinstance(job, dict) or not isinstance(job.get("folder"), str):
+            return None
+        overrides = job.get("overrides")
+        if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+            return None
+        planned.append({"overrides": overrides, "folder": job["folder"]})
+    return planned
+
+
+def _plans(top: Path) -> list[tuple[Path, list[dict[str, Any]]]]:
+    """Every sweep plan at or under `top` (outside .attic): a folder may hold sweeps."""
+    found = []
+    for path in sorted(Path(top).rglob(SWEEP_FILE)):
+        if ATTIC_DIR in path.relative_to(top).parts:
+            continue
+        jobs = planned_jobs(path.parent)
+        if jobs is not None:
+            found.append((path.parent, jobs))
+    return found
 
 
 def collect(sweep_dirs: list[Path]) -> list[dict[str, Any]]:
-    """Every job of every folder; with several folders each row names its `sweep`."""
+    """Every job of every folder, in the order of the sweeps' plans, then the others;
+    with several folders each row names its `sweep`."""
     rows = []
-    for sweep_dir in sweep_dirs:
-        # Keyed by the folder's path inside the sweep: "0", or "a/0" in nested folders.
+    for sweep_dir in map(Path, sweep_dirs):
+        # Keyed by the folder's path inside the given folder: "0", or "a/0" when nested.
         found = {}
         for run_dir in find_runs(sweep_dir):
             row = read_row(run_dir)
-            row["job"] = (
-                str(run_dir.relative_to(sweep_dir)) if run_dir != Path(sweep_dir) else row["job"]
-            )
+            row["job"] = str(run_dir.relative_to(sweep_dir)) if run_dir != sweep_dir else row["job"]
             found[row["job"]] = row
-        for number, overrides in enumerate(planned_jobs(sweep_dir) or []):
-            if str(number) not in found:
-                found[str(number)] = _empty_row(
-                    Path(sweep_dir) / str(number),
+        ordered = []
+        for plan_dir, jobs in _plans(sweep_dir):
+            for job in jobs:
+                key = os.path.normpath(os.path.relpath(plan_dir / job["folder"], sweep_dir))
+                row = found.pop(key, None) or _empty_row(
+                    plan_dir / job["folder"],
                     "not run",
                     "planned by the sweep, never started (the sweep stopped before it)",
-                    overrides,
+                    job["overrides"],
                 )
-        ordered = sorted(found.values(), key=lambda r: (not r["job"].isdigit(), _number(r)))
+                row["job"] = key
+                ordered.append(row)
+        ordered += sorted(found.values(), key=_number)
         for row in ordered:
             row["sweep"] = str(sweep_dir)
         rows += ordered
@@ -240,8 +270,10 @@ def collect(sweep_dirs: list[Path]) -> list[dict[str, Any]]:
     return rows
 
 
-def _number(row: dict[str, Any]) -> int | str:
-    return int(row["job"]) if row["job"].isdigit() else row["job"]
+def _number(row: dict[str, Any]) -> tuple:
+    """Job folders named by a number in numeric order, then the others by name."""
+    job = row["job"]
+    return (0, int(job), "") if job.isdigit() else (1, 0, job)
 
 
 def status_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
