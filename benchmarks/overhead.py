@@ -45,7 +45,7 @@ def load_arrays(imdb: str | None):
 def run_plain(arrays, epochs: int) -> float:
     from plain_seed_script import train
 
-    from seqlab.runs.timing import StepTimer, Timing
+    from seqlab.training.timing import StepTimer, Timing
 
     timer = StepTimer(warmup_steps=5)
     train(*arrays, cell="lstm", vocab=500, epochs=epochs, seed=22, callbacks=[timer])

@@ -87,7 +87,7 @@ def epochs_in_history(run_dir: Path) -> int:
 def checkpointed(run_dir: Path) -> int:
     """The epoch of the newest complete checkpoint (0 when there is none)."""
     from seqlab.errors import FolderError
-    from seqlab.runs.checkpoints import Checkpoints
+    from seqlab.records.checkpoints import Checkpoints
 
     try:
         checkpoint = Checkpoints(run_dir).latest()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from seqlab.runs.files import FINISHED_SECTIONS
+from seqlab.records.record import FINISHED_SECTIONS
 
 
 def seqlab_record(record: dict[str, Any]) -> dict[str, Any]:

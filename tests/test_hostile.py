@@ -14,11 +14,11 @@ import pytest
 
 from seqlab.config import validate
 from seqlab.errors import ConfigError, DataError, FolderError
-from seqlab.runs import signals
-from seqlab.runs.checkpoints import Checkpoints
-from seqlab.runs.files import UnreadableRecord, load_record
-from seqlab.runs.folder import FolderLock
-from seqlab.runs.start import decide
+from seqlab.records import signals
+from seqlab.records.checkpoints import Checkpoints
+from seqlab.records.folder import FolderLock
+from seqlab.records.record import UnreadableRecord, load_record
+from seqlab.runs.decision import decide
 
 from .conftest import run_cli
 from .records import seqlab_record
@@ -44,7 +44,7 @@ def test_a_signal_whose_exception_python_swallowed_still_interrupts():
 
 
 def test_the_interrupt_check_stops_training_at_the_next_batch():
-    from seqlab.runs.training import InterruptCheck
+    from seqlab.training.callbacks import InterruptCheck
 
     check = InterruptCheck()
     with signals.interruptible():

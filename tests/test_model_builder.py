@@ -54,7 +54,7 @@ def test_registry_rejects_duplicates_and_lists_known_names():
     registry.register("a")(1)
     with pytest.raises(ValueError, match="twice"):
         registry.register("a")(2)
-    with pytest.raises(ConfigError, match="Known widgets: a"):
+    with pytest.raises(ConfigError, match=r"widget='b' is not allowed: .* one of a \(the known"):
         registry.get("b")
 
 

@@ -69,3 +69,21 @@ def test_wheel_installs_into_a_fresh_venv_and_runs_from_another_directory(tmp_pa
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads((elsewhere / "out" / "results.json").read_text())
     assert results["status"] == "ok" and results["config"]["dataset"]["name"] == "digits"
+
+
+def test_nothing_generated_is_tracked_in_git():
+    """Run output never lands in the repository (CI checks the clone it runs on)."""
+    root = Path(__file__).resolve().parents[1]
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=root, capture_output=True, text=True, check=False
+    )
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout (an sdist)")
+    generated = [
+        path
+        for path in listed.stdout.splitlines()
+        if path.startswith(("mlruns/", "outputs/"))
+        or (path.startswith("multirun/") and path != "multirun/README.md")
+        or path.endswith((".keras", ".h5", "mlflow.db"))
+    ]
+    assert not generated, generated

@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from seqlab.runs.experiment import run_experiment
-from seqlab.runs.progress import RichProgress
+from seqlab.training.progress import RichProgress
 
 SMOKE = ("trainer=smoke", "model.units=4")
 

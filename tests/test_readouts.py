@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seqlab.config.schema import ModelConfig
 from seqlab.models.builder import InputSpec, build_model
+from seqlab.schema.options import ModelConfig
 
 STEPS, FEATURES, MASK = 7, 3, -1.0
 LENGTHS = [7, 5, 2, 4]

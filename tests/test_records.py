@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from seqlab.errors import FolderError
-from seqlab.runs.checkpoints import Checkpoints
-from seqlab.runs.files import UnreadableRecord, load_record, write_json_atomic
-from seqlab.runs.folder import ATTIC_DIR, FolderLock, fingerprint, lock_is_held
-from seqlab.runs.start import decide
+from seqlab.records.checkpoints import Checkpoints
+from seqlab.records.files import write_json_atomic
+from seqlab.records.folder import ATTIC_DIR, FolderLock, fingerprint, lock_is_held
+from seqlab.records.record import UnreadableRecord, load_record
+from seqlab.runs.decision import decide
 from seqlab.sweeps.rows import collect, headline
 
 from .records import seqlab_record
@@ -208,7 +209,7 @@ def test_a_second_process_is_refused_and_a_dead_ones_lock_is_taken_over(tmp_path
     lock = FolderLock(tmp_path, "run").acquire()
     assert lock_is_held(tmp_path)
     code = (
-        "import sys; from seqlab.runs.folder import FolderLock\n"
+        "import sys; from seqlab.records.folder import FolderLock\n"
         f"FolderLock({str(tmp_path)!r}, 'run').acquire()\n"
     )
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

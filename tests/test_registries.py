@@ -5,17 +5,18 @@ from __future__ import annotations
 import pytest
 
 from seqlab.backends import BACKENDS
+from seqlab.backends.devices import DEVICES
 from seqlab.config import validate
 from seqlab.config.store import conf_dir, group_choices
+from seqlab.config.validate import registries
 from seqlab.data import DATASETS
 from seqlab.errors import ConfigError
 from seqlab.models.builder import ARCHS
 from seqlab.models.cells import CELLS
 from seqlab.models.heads import MERGE_MODES, READOUTS
 from seqlab.models.impls import IMPLEMENTATIONS
-from seqlab.runs.device import DEVICES
-from seqlab.runs.optimizers import OPTIMIZERS
-from seqlab.runs.tracking import TRACKERS
+from seqlab.records.tracking import TRACKERS
+from seqlab.training.optimizers import LR_SCHEDULES, OPTIMIZERS
 
 
 @pytest.mark.parametrize(
@@ -40,24 +41,36 @@ def test_every_model_yaml_names_a_registered_cell_or_a_custom_one(compose_cfg):
         assert cell in [*CELLS.names(), "custom"], path
 
 
+def test_every_registry_backed_option_is_checked_with_its_registry():
+    table = registries()
+    assert {key: registry for key, (registry, _) in table.items()} == {
+        "dataset.name": DATASETS,
+        "model.cell": CELLS,
+        "model.merge_mode": MERGE_MODES,
+        "model.readout": READOUTS,
+        "model.arch": ARCHS,
+        "impl.name": IMPLEMENTATIONS,
+        "device.name": DEVICES,
+        "backend.name": BACKENDS,
+        "trainer.optimizer": OPTIMIZERS,
+        "trainer.lr_schedule": LR_SCHEDULES,
+        "tracking.name": TRACKERS,
+    }
+
+
 @pytest.mark.parametrize(
     ("override", "registry"),
-    [
-        ("impl.name", IMPLEMENTATIONS),
-        ("trainer.optimizer", OPTIMIZERS),
-        ("model.readout", READOUTS),
-        ("model.merge_mode", MERGE_MODES),
-        ("model.arch", ARCHS),
-        ("device.name", DEVICES),
-        ("backend.name", BACKENDS),
-    ],
+    [(key, registry) for key, (registry, _) in registries().items() if key != "dataset.name"],
 )
 def test_validation_reads_the_allowed_names_from_the_registry(compose_cfg, override, registry):
     with pytest.raises(ConfigError) as info:
         validate(compose_cfg(f"{override}=nope"))
-    assert str(info.value).endswith(
-        f"must be one of {', '.join(registry.names())}. Fix it on the command line "
-        f"(for example `{override}=<value>`) or in your preset."
+    also = registries()[override][1]
+    known = ", ".join([*registry.names(), *also])
+    assert str(info.value) == (
+        f"{override}='nope' is not allowed: {override} must be one of {known} (the known "
+        f"{registry.kind}s). Fix it on the command line (for example `{override}=<value>`) "
+        "or in your preset."
     )
     # A name registered at run time is accepted by validation at once.
     registry._entries["extra"] = registry._entries[registry.names()[0]]

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from seqlab.runs.checkpoints import Checkpoints
+from seqlab.records.checkpoints import Checkpoints
 from seqlab.runs.experiment import run_experiment
 
 from .keras_fixtures import write_imdb_npz

@@ -11,11 +11,11 @@ import sys
 import numpy as np
 import pytest
 
+from seqlab.backends.devices import DeviceInfo
 from seqlab.config import validate
-from seqlab.runs.device import DeviceInfo
 from seqlab.runs.setup import prepare
-from seqlab.runs.start_identity import weights_fingerprint
-from seqlab.runs.training import build_start
+from seqlab.training.fingerprints import weights_fingerprint
+from seqlab.training.trainer import build_start
 
 CPU = DeviceInfo("cpu", "cpu", False, None, "default")
 
@@ -53,10 +53,10 @@ def test_tensorflow_and_jax_start_from_the_same_weights(tmp_path):
         "from hydra import compose, initialize_config_dir\n"
         "from seqlab.config import validate\n"
         "from seqlab.config.store import conf_dir, register_schemas\n"
-        "from seqlab.runs.device import DeviceInfo\n"
+        "from seqlab.backends.devices import DeviceInfo\n"
         "from seqlab.runs.setup import prepare\n"
-        "from seqlab.runs.start_identity import weights_fingerprint\n"
-        "from seqlab.runs.training import build_start\n"
+        "from seqlab.training.fingerprints import weights_fingerprint\n"
+        "from seqlab.training.trainer import build_start\n"
         "register_schemas()\n"
         "with initialize_config_dir(str(conf_dir()), version_base='1.3'):\n"
         "    cfg = compose('config', overrides=['model=gru', 'model.units=8', "

@@ -15,8 +15,8 @@ from seqlab.data.chunks import ChunkLayout, arrange
 from seqlab.errors import ConfigError
 from seqlab.models.builder import InputSpec, build_model
 from seqlab.models.tasks import task_spec
-from seqlab.runs.layouts import ChunkedLayout, PlainLayout, StateReset, stateful_layers
-from seqlab.runs.trainer import compile_model
+from seqlab.training.layouts import ChunkedLayout, PlainLayout, StateReset, stateful_layers
+from seqlab.training.steps import compile_model
 
 from .conftest import run_cli
 
@@ -219,7 +219,7 @@ def test_a_chunk_length_that_does_not_divide_the_sequences_is_a_clear_error(tmp_
 
 
 def test_stateful_throughput_counts_whole_groups_with_their_update_step():
-    from seqlab.runs.timing import StepTimer, Timing
+    from seqlab.training.timing import StepTimer, Timing
 
     timer = StepTimer(warmup_steps=1)
     # Two epochs of four groups of 4 chunk steps; the last chunk of a group carries

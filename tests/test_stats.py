@@ -9,10 +9,11 @@ import statistics
 import pytest
 from scipy import stats as scipy_stats
 
-from seqlab.cli.main import expand_repeats
 from seqlab.errors import ConfigError
-from seqlab.sweeps.stats import describe, group_rows, group_table, has_repeats
+from seqlab.sweeps.repeats import expand_repeats
+from seqlab.sweeps.stats import add_group_speedup, describe, group_rows, has_repeats
 from seqlab.sweeps.summary import write_summary
+from seqlab.sweeps.table import table
 
 from .conftest import run_cli
 from .test_summary import write_job
@@ -64,7 +65,8 @@ def test_the_speed_up_has_an_interval_and_says_whether_it_beats_the_noise(seeded
     from seqlab.sweeps.rows import collect
 
     groups = group_rows(collect([seeded_sweep]))
-    header, cells = group_table(groups, "model=lstm")
+    add_group_speedup(groups, "model=lstm")
+    header, cells = table(groups, "model=lstm", grouped=True)
     rows = {c[header.index("model")]: dict(zip(header, c, strict=True)) for c in cells}
     gru = rows["gru"]
     assert gru["speedup"] == pytest.approx(100.25 / 50.125)

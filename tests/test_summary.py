@@ -56,9 +56,11 @@ def test_speedup_is_the_baselines_step_time_over_the_jobs_with_the_other_keys_eq
 def test_a_job_without_its_baseline_or_a_failed_one_has_no_speedup(impl_sweep):
     write_job(impl_sweep, 4, ["model=simple_rnn", "impl=layer", "trainer=smoke"], 10.0)
     write_job(impl_sweep, 5, ["model=gru", "impl=manual", "trainer=smoke"], None, status="failed")
+    from seqlab.sweeps.compare import derive
     from seqlab.sweeps.rows import collect
 
     rows = collect([impl_sweep])
+    derive(rows, "impl=cell_loop")
     header, cells = table(rows, "impl=cell_loop")
     by_job = {c[0]: c[header.index("speedup")] for c in cells}
     assert by_job["4"] is None and by_job["5"] is None and by_job["1"] == pytest.approx(1.0)
@@ -119,9 +121,9 @@ SUBMITIT = "hydra_plugins.hydra_submitit_launcher.submitit_launcher"
     ],
 )
 def test_the_launcher_and_its_workers_per_node_come_from_hydras_launcher_config(launcher, workers):
-    from seqlab.runs.launcher import describe_launcher
+    from seqlab.sweeps.launchers import describe
 
-    info = describe_launcher(launcher)
+    info = describe(launcher)
     assert info["workers_per_node"] == workers
     assert info["name"] in ("basic", "joblib", "submitit_slurm")
 

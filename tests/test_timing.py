@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from seqlab.runs.timing import MIN_STEADY_STEPS, StepTimer, Timing
+from seqlab.training.timing import MIN_STEADY_STEPS, StepTimer, Timing
 
 
 def _filled(steps: list[list[float]], warmup: int = 1) -> Timing:

@@ -57,7 +57,7 @@ def test_an_unreachable_store_is_a_warning_not_a_lost_run(compose_cfg, tmp_path,
 
 
 def test_tracking_does_not_change_the_experiments_fingerprint():
-    from seqlab.runs.folder import fingerprint
+    from seqlab.records.folder import fingerprint
 
     base = {"model": {"units": 4}, "tracking": {"name": "none", "experiment": "seqlab"}}
     assert fingerprint(base) == fingerprint({**base, "tracking": {"name": "mlflow"}})

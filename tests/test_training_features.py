@@ -9,9 +9,9 @@ import pytest
 
 from seqlab.config import TrainerConfig, validate
 from seqlab.errors import ConfigError
-from seqlab.runs.best import best_epoch
 from seqlab.runs.experiment import run_experiment
-from seqlab.runs.optimizers import make_optimizer
+from seqlab.training.callbacks import best_epoch
+from seqlab.training.optimizers import make_optimizer
 
 from .conftest import run_cli
 

@@ -56,6 +56,16 @@ class LauncherError(SeqlabError):
 USER_ERRORS = (ConfigError, DataError, DeviceError, FolderError, LauncherError)
 
 
+def not_allowed(key: str, value: object, allowed: str) -> ConfigError:
+    """The one message for a value an option cannot take: what was received, what is
+    allowed, how to fix it."""
+    shown = list(value) if isinstance(value, list | tuple) else value
+    return ConfigError(
+        f"{key}={shown!r} is not allowed: {key} must be {allowed}. "
+        f"Fix it on the command line (for example `{key}=<value>`) or in your preset."
+    )
+
+
 def say(prog: str, message: str) -> None:
     """Print one paragraph to stderr as it is (no markup, no highlighting)."""
     from rich.console import Console

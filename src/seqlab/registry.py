@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
-from seqlab.errors import ConfigError
+from seqlab.errors import ConfigError, not_allowed
 
 T = TypeVar("T")
 
@@ -19,11 +19,13 @@ class Registry(Generic[T]):
     """A plain mapping from a name (a YAML file's `name`) to a registered object.
 
     Registering a name twice is an error; looking up an unknown name raises a
-    `ConfigError` that lists the known names.
+    `ConfigError` that names the option (`key`) and lists the known names, in the same
+    words as every other refused value (`seqlab.errors.not_allowed`).
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, key: str | None = None) -> None:
         self.kind = kind
+        self.key = key or kind  # the option that names an entry, e.g. "model.cell"
         self._entries: dict[str, T] = {}
 
     def register(self, name: str) -> Callable[[T], T]:
@@ -42,11 +44,18 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T:
         try:
             return self._entries[name]
-        except KeyError:
-            raise ConfigError(
-                f"Unknown {self.kind} {name!r}. Known {self.kind}s: {', '.join(self.names())}. "
-                f"Pick one of them."
-            ) from None
+        except (KeyError, TypeError):
+            raise self.unknown(name) from None
+
+    def check(self, name: object, *also: str, key: str | None = None) -> None:
+        """Refuse `name` unless it is registered (or one of `also`); `key` is the option
+        as the user wrote it (e.g. `impl.name`)."""
+        if not (isinstance(name, str) and (name in self._entries or name in also)):
+            raise self.unknown(name, *also, key=key)
+
+    def unknown(self, name: object, *also: str, key: str | None = None) -> ConfigError:
+        known = ", ".join([*self.names(), *also])
+        return not_allowed(key or self.key, name, f"one of {known} (the known {self.kind}s)")
 
     def names(self) -> list[str]:
         """The registered names in registration order (the order the docs list them)."""

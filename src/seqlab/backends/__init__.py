@@ -3,7 +3,7 @@
 `backend=tensorflow|jax|torch` picks which framework Keras runs on. Keras reads
 `KERAS_BACKEND` once, at its first import, so a process has one backend for its
 life: `activate` sets it before Keras is imported, and a sweep job whose backend
-differs from its process's runs in a child process (`seqlab.runs.child`). Nothing
+differs from its process's runs in a child process (`seqlab.runs.job`). Nothing
 outside this package imports tensorflow, jax or torch.
 
 Each backend module provides the same functions: `prepare` (environment before the
@@ -25,7 +25,7 @@ from types import ModuleType
 from seqlab.registry import Registry
 
 # backend name -> the seqlab module that speaks to it
-BACKENDS: Registry[str] = Registry("backend")
+BACKENDS: Registry[str] = Registry("backend", key="backend")
 BACKENDS.add("tensorflow", "seqlab.backends.tensorflow")
 BACKENDS.add("jax", "seqlab.backends.jax")
 BACKENDS.add("torch", "seqlab.backends.torch")

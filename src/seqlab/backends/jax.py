@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from seqlab.config.schema import DeviceConfig
 from seqlab.errors import DeviceError
+from seqlab.schema.options import DeviceConfig
 
 NAME = "jax"
 PIPELINE = "numpy"  # what serves the batches (see `pipeline`)
@@ -31,7 +31,7 @@ def prepare(device: DeviceConfig) -> None:
 def select_device(cfg: DeviceConfig):
     import jax
 
-    from seqlab.runs.device import DeviceInfo
+    from seqlab.backends.devices import DeviceInfo
 
     try:
         gpus = jax.devices("gpu")

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from seqlab.backends import native_stderr
-from seqlab.config.schema import DeviceConfig
 from seqlab.errors import DeviceError
+from seqlab.schema.options import DeviceConfig
 
 NAME = "tensorflow"
 PIPELINE = "tf.data"  # what serves the batches (see `pipeline`)
@@ -30,7 +30,7 @@ def prepare(device: DeviceConfig) -> None:
 
 def select_device(cfg: DeviceConfig):
     """(what was used, a placement scope); device=gpu without a GPU raises DeviceError."""
-    from seqlab.runs.device import DeviceInfo
+    from seqlab.backends.devices import DeviceInfo
 
     # TensorFlow 2.21 loads two native libraries that each print the same absl lines
     # (oneDNN, CUDA probing) before logging is configured, and TF_CPP_MIN_LOG_LEVEL

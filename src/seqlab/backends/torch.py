@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from seqlab.backends import native_stderr
-from seqlab.config.schema import DeviceConfig
 from seqlab.errors import DeviceError
+from seqlab.schema.options import DeviceConfig
 
 NAME = "torch"
 PIPELINE = "numpy"  # what serves the batches (see `pipeline`)
@@ -33,7 +33,7 @@ def prepare(device: DeviceConfig) -> None:
 def select_device(cfg: DeviceConfig):
     import torch
 
-    from seqlab.runs.device import DeviceInfo
+    from seqlab.backends.devices import DeviceInfo
 
     gpu = torch.cuda.is_available()
     placement, scope = "default", contextlib.nullcontext()

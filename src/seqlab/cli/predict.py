@@ -95,12 +95,13 @@ def evaluate_run(
     trust: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Evaluate the saved model of `run_dir`; returns a dict of what was measured."""
+    from seqlab.backends.devices import select_device
     from seqlab.config import DeviceConfig, register_schemas, validate
     from seqlab.config.store import config_from_record
     from seqlab.errors import ConfigError
-    from seqlab.runs.best import BEST_MODEL_FILE
-    from seqlab.runs.device import select_device
-    from seqlab.runs.files import MODEL_FILE, read_results
+    from seqlab.records.files import MODEL_FILE
+    from seqlab.records.record import read_results
+    from seqlab.training.callbacks import BEST_MODEL_FILE
 
     run_dir = Path(run_dir)
     model_file = BEST_MODEL_FILE if best else MODEL_FILE
@@ -139,10 +140,10 @@ def evaluate_run(
 
     import seqlab.models.manual_rnn
     import seqlab.models.tasks
-    import seqlab.runs.warmup  # noqa: F401  (registers the custom metric and schedule)
-    from seqlab.runs.files import write_atomic
+    import seqlab.training.warmup  # noqa: F401  (registers the custom metric and schedule)
+    from seqlab.records.files import write_atomic
     from seqlab.runs.setup import prepare
-    from seqlab.runs.trainer import compile_model
+    from seqlab.training.steps import compile_model
 
     with scope:
         run = prepare(run_cfg, info)  # imports a custom cell's module, so it loads

@@ -10,11 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from seqlab.sweeps.rows import COLUMNS
+from seqlab.sweeps.columns import COLUMNS
 
 EPILOG = f"""\
-columns: {", ".join(COLUMNS)}, speedup (with --baseline), error; merged folders add
-sweep, and jobs with different task metrics add metric.
+columns: {", ".join(c.name for c in COLUMNS)}, speedup (with --baseline), error; merged
+folders add sweep, and jobs with different task metrics add metric.
 exit status: 0 every job ok, 1 some job failed, was interrupted, is incomplete,
 unreadable or not run, 2 bad arguments or nothing to summarise.
 examples:
@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
     from seqlab.errors import SeqlabError
-    from seqlab.sweeps.rows import headline, sharing_note
+    from seqlab.sweeps.compare import notes
+    from seqlab.sweeps.rows import headline
     from seqlab.sweeps.summary import write_summary
     from seqlab.sweeps.table import print_table
 
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(f"seqlab report: {len(rows)} jobs", header, cells)
     files = f"summary.csv, summary.md{'' if args.no_chart else ', summary.png'} in {out}"
     Console().print(f"{headline(rows)}; {files}", highlight=False)
-    if note := sharing_note(rows):
+    for note in notes(rows):
         Console().print(note, highlight=False)
     # Like the sweep itself: a table with a job that is not ok is not a clean result.
     return 0 if all(row["status"] == "ok" for row in rows) else 1

@@ -1,7 +1,8 @@
 """Configuration: the schema of every group, its rules, the checks, and the Hydra store."""
 
-from seqlab.config.checks import check_data, validate
-from seqlab.config.schema import (
+from seqlab.config.store import conf_dir, register_schemas
+from seqlab.config.validate import check_data, validate
+from seqlab.schema.options import (
     DatasetConfig,
     DeviceConfig,
     ImplConfig,
@@ -10,7 +11,6 @@ from seqlab.config.schema import (
     SeqlabConfig,
     TrainerConfig,
 )
-from seqlab.config.store import conf_dir, register_schemas
 
 __all__ = [
     "DatasetConfig",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hydra.core.config_store import ConfigStore
 
-from seqlab.config.schema import SeqlabConfig
+from seqlab.schema.options import SeqlabConfig
 
 # The groups a user chooses from, in the order `seqlab --help` lists them.
 USER_GROUPS = (
@@ -53,10 +53,10 @@ def group_choices() -> dict[str, list[str]]:
     """What a user can pick in each group: the registry's names where a registry owns
     the group (a test checks that each has its YAML file), else the YAML files."""
     from seqlab.backends import BACKENDS
+    from seqlab.backends.devices import DEVICES
     from seqlab.data import DATASETS
     from seqlab.models.impls import IMPLEMENTATIONS
-    from seqlab.runs.device import DEVICES
-    from seqlab.runs.tracking import TRACKERS
+    from seqlab.records.tracking import TRACKERS
 
     registries = {
         "tracking": TRACKERS,
@@ -72,7 +72,7 @@ def help_template() -> str:
     """seqlab's `--help` page: the user's groups with their options, then the config."""
     import textwrap
 
-    from seqlab.runs.optimizers import OPTIMIZERS
+    from seqlab.training.optimizers import OPTIMIZERS
 
     groups = "\n".join(
         textwrap.fill(

@@ -4,7 +4,7 @@ A long sequence of T steps is cut into T / C chunks of C steps. The sequences ar
 grouped `batch_size` at a time, and each group becomes T / C consecutive batches of
 shape (batch_size, C, ...): sample i of batch k+1 is the chunk right after sample i
 of batch k, so the recurrent layers (built with `stateful=True`) carry their final
-states from one batch into the next. `seqlab.runs.layouts.StateReset` zeroes the
+states from one batch into the next. `seqlab.training.layouts.StateReset` zeroes the
 states before the first chunk of every group, which covers the start of every epoch,
 every evaluation and every prediction (Keras counts batches from 0 in each of them).
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqlab.config.schema import DatasetConfig
 from seqlab.data.registry import DATASETS, TASKS
 from seqlab.data.splits import holdout
+from seqlab.schema.options import DatasetConfig
 
 
 def digest(arrays: list[np.ndarray], *, size: int = 8) -> str:
@@ -91,7 +91,7 @@ class SequenceData:
 def load_dataset(cfg: DatasetConfig) -> SequenceData:
     """Load the dataset `cfg.name`, apply `limit`, and carve out the validation split.
 
-    No check happens here: `seqlab.config.checks.check_data` judges the result.
+    No check happens here: `seqlab.config.validate.check_data` judges the result.
 
     Loaders may apply `limit` themselves before costly processing (IMDB pads only
     what is kept); cutting again here is then a no-op.
@@ -112,7 +112,7 @@ def load_dataset(cfg: DatasetConfig) -> SequenceData:
 
     if cfg.validation == "test":
         # The test split is the validation split; a dataset without one validates on
-        # nothing, which seqlab.config.checks.check_data refuses.
+        # nothing, which seqlab.config.validate.check_data refuses.
         x_val, y_val = (x_test, y_test) if x_test is not None else (x_train[:0], y_train[:0])
         x_test = y_test = None
     else:

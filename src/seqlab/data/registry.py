@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from hydra.core.config_store import ConfigStore
 
-from seqlab.config.schema import DatasetConfig
 from seqlab.registry import Registry
+from seqlab.schema.options import DatasetConfig
 
 TASKS = ("binary", "multiclass", "regression", "reconstruction")
 
@@ -43,7 +43,7 @@ class DatasetSpec:
     reads_files: bool = False
 
 
-DATASETS: Registry[DatasetSpec] = Registry("dataset")
+DATASETS: Registry[DatasetSpec] = Registry("dataset", key="dataset")
 
 
 def register_dataset(

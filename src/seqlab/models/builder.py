@@ -1,6 +1,6 @@
 """Turn (input description, model config, impl) into a Keras model. Pure: no I/O, no timing.
 
-The config is validated before it gets here (`seqlab.config.checks`), so the builder
+The config is validated before it gets here (`seqlab.config.validate`), so the builder
 does not check anything; what it needs to decide (cuDNN or not) it is told.
 """
 
@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from seqlab.config.schema import ModelConfig
 from seqlab.models.cells import CellFamily, cell_kwargs, family_for
 from seqlab.models.heads import READOUTS, needs_sequences
 from seqlab.models.impls import IMPLEMENTATIONS, Implementation
 from seqlab.registry import Registry
+from seqlab.schema.options import ModelConfig
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Parts:
 
 
 # arch name -> (parts) -> keras.Model
-ARCHS: Registry[Callable[[Parts], Any]] = Registry("arch")
+ARCHS: Registry[Callable[[Parts], Any]] = Registry("arch", key="model.arch")
 
 
 def build_model(

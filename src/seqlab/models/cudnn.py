@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from seqlab.config.schema import ModelConfig
 from seqlab.models.cells import CellFamily, cell_kwargs
 from seqlab.models.impls import IMPLEMENTATIONS
+from seqlab.schema.options import ModelConfig
 
 
 @dataclass

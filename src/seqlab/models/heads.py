@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from seqlab.config.schema import ModelConfig
 from seqlab.registry import Registry
+from seqlab.schema.options import ModelConfig
 
 # merge_mode -> the Keras layer that merges two tensors the same way Bidirectional does
-MERGE_MODES: Registry[str] = Registry("merge mode")
+MERGE_MODES: Registry[str] = Registry("merge mode", key="model.merge_mode")
 for _mode, _layer in (("concat", "Concatenate"), ("sum", "Add"), ("mul", "Multiply")):
     MERGE_MODES.add(_mode, _layer)
 MERGE_MODES.add("ave", "Average")
 
 # (keras, output of the last recurrent layer, model config, states per direction) -> vector
 Readout = Callable[[Any, Any, ModelConfig, int], Any]
-READOUTS: Registry[Readout] = Registry("readout")
+READOUTS: Registry[Readout] = Registry("readout", key="model.readout")
 
 
 @READOUTS.register("output")

@@ -44,7 +44,7 @@ class Implementation:
     stacks_cells: bool = False
 
 
-IMPLEMENTATIONS: Registry[Implementation] = Registry("impl")
+IMPLEMENTATIONS: Registry[Implementation] = Registry("impl", key="impl")
 
 
 def _fused(family: CellFamily, cell_kw: dict, rnn_kw: dict, use_cudnn: Any, **extra):

@@ -16,24 +16,26 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 
-from seqlab.config.checks import validate
-from seqlab.config.schema import SeqlabConfig
+from seqlab.config.validate import validate
 from seqlab.errors import FolderError, SeqlabError
-from seqlab.runs import signals
-from seqlab.runs.checkpoints import Checkpoints
-from seqlab.runs.files import (
+from seqlab.records import signals
+from seqlab.records.checkpoints import Checkpoints
+from seqlab.records.files import (
     CURVES_FILE,
     HISTORY_FILE,
     RESULTS_FILE,
     write_atomic,
     write_json_atomic,
 )
-from seqlab.runs.folder import fingerprint, hold
-from seqlab.runs.launcher import describe_launcher
-from seqlab.runs.record import RunRecord
-from seqlab.runs.start import Start, decide
+from seqlab.records.folder import fingerprint, hold
+from seqlab.records.record import RunRecord
+from seqlab.runs.decision import Start, decide
+from seqlab.schema.options import SeqlabConfig
 
 log = logging.getLogger(__name__)
+# How a run called without a launcher's description runs: alone, in this process (the
+# launchers' own descriptions come from seqlab.sweeps.launchers, through the CLI).
+ALONE = {"name": "basic", "workers_per_node": 1, "node": None}
 
 
 def run_title(cfg: DictConfig | SeqlabConfig) -> str:
@@ -51,7 +53,7 @@ def run_experiment(
     """Run one experiment in `output_dir` and return its record (also in results.json).
 
     `run_cfg` is the validated config when the caller already validated `cfg`;
-    `launcher` describes the Hydra launcher running the job (`seqlab.runs.launcher`;
+    `launcher` describes the Hydra launcher running the job (`seqlab.sweeps.launchers`;
     None: this process alone, as the basic launcher runs it). An
     earlier finished run of the same experiment is returned as it is (with
     `skip_finished`). Raises FolderError when the folder holds another experiment or
@@ -71,7 +73,7 @@ def run_experiment(
         if start.action == "skip":
             return {**start.previous, "skipped": True}
         record = RunRecord(run_title(cfg), str(output_dir), list(overrides), config)
-        record.env["launcher"] = launcher or describe_launcher(None)
+        record.env["launcher"] = launcher or ALONE
         if start.checkpoint is not None:  # how far the run got: its checkpoint, never more
             record.epochs_finished = start.checkpoint.epoch
         try:
@@ -113,7 +115,7 @@ def _track(cfg: DictConfig, record: RunRecord, output_dir: Path) -> None:
     tracking = cfg.get("tracking")
     if tracking is None or tracking.get("name", "none") == "none":
         return
-    from seqlab.runs.tracking import track
+    from seqlab.records.tracking import track
 
     warning = track(tracking, record.as_dict(), output_dir)
     if warning:
@@ -175,21 +177,20 @@ def _save_config_record(output_dir: Path, cfg: DictConfig, overrides: list[str])
 def _run(
     cfg: SeqlabConfig, output_dir: Path, record: RunRecord, console: Console, start: Start
 ) -> None:
-    from seqlab.runs import memory
-    from seqlab.runs.device import select_device
+    from seqlab.backends.devices import select_device
+    from seqlab.runs import machine
 
     # Before any data: device=gpu fails fast, and the backend starts on its device.
     device, scope = select_device(cfg.device, cfg.backend.name)
     record.device = device.as_dict()
 
     from seqlab.backends import current
-    from seqlab.runs.curves import curves_chart
-    from seqlab.runs.environment import environment
-    from seqlab.runs.load_probe import LoadProbe
-    from seqlab.runs.progress import print_summary
+    from seqlab.runs.machine import LoadProbe, environment
     from seqlab.runs.setup import fresh_keras, prepare
-    from seqlab.runs.start_identity import order_fingerprint
-    from seqlab.runs.training import train
+    from seqlab.training.figures import curves_chart
+    from seqlab.training.fingerprints import order_fingerprint
+    from seqlab.training.progress import print_summary
+    from seqlab.training.trainer import train
 
     record.env.update(environment(device.gpu_name))  # beside the launcher, set at the start
     if cfg.backend.name == "jax" and cfg.impl.name == "manual":
@@ -200,7 +201,7 @@ def _run(
             highlight=False,
         )
     fresh_keras(cfg.trainer.seed)
-    memory.reset_peaks()
+    machine.reset_peaks()
     with scope:
         run = prepare(cfg, device)  # load the data and check it
         record.data = run.data.summary()
@@ -219,7 +220,7 @@ def _run(
         record.load_probe = probe.as_dict()
     record.timing = outcome.timing.as_dict()
     record.metrics = {"metric": run.task.metric, **outcome.metrics}
-    record.memory = memory.peaks()
+    record.memory = machine.peaks()
     record.files["history"] = HISTORY_FILE
     if curves_chart(outcome.history, run.task.metric, output_dir / CURVES_FILE):
         record.files["curves"] = CURVES_FILE

@@ -6,36 +6,15 @@ data, split and layout it was trained with.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from seqlab.config.checks import check_data
-from seqlab.config.schema import SeqlabConfig
-from seqlab.data.loading import SequenceData, load_dataset
-from seqlab.models.builder import InputSpec, build_model
+from seqlab.backends.devices import DeviceInfo
+from seqlab.config.validate import check_data
+from seqlab.data.loading import load_dataset
+from seqlab.models.builder import InputSpec
 from seqlab.models.cells import family_for
-from seqlab.models.cudnn import CudnnReport, cudnn_eligibility
-from seqlab.runs.device import DeviceInfo
-from seqlab.runs.layouts import layout_for
-
-
-@dataclass
-class Prepared:
-    """What a run needs before it builds its model."""
-
-    cfg: SeqlabConfig
-    data: SequenceData
-    layout: Any  # PlainLayout | ChunkedLayout
-    task: Any  # TaskSpec
-    spec: InputSpec
-    cudnn: CudnnReport
-
-    def build(self, impl: str | None = None):
-        """The run's model (or the same model with another implementation)."""
-        impl = impl or self.cfg.impl.name
-        return build_model(
-            self.spec, self.cfg.model, impl, self.task.output_units, self.cudnn.use_cudnn
-        )
+from seqlab.models.cudnn import cudnn_eligibility
+from seqlab.schema.options import SeqlabConfig
+from seqlab.training.layouts import layout_for
+from seqlab.training.trainer import Prepared
 
 
 def fresh_keras(seed: int) -> None:

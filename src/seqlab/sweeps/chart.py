@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from seqlab.runs.curves import pyplot
-from seqlab.runs.files import write_atomic
+from seqlab.records.files import write_atomic
+from seqlab.training.figures import pyplot
 
 
 def job_label(row: dict[str, Any], keys: list[str]) -> str:

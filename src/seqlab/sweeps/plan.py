@@ -125,7 +125,7 @@ def task_config(job: DictConfig) -> DictConfig:
 def plan(config: DictConfig) -> list[PlannedJob] | None:
     """Every job of the sweep, composed, placed and validated; None when the sweeper
     chooses its jobs as it goes. Raises ConfigError naming the first bad job."""
-    from seqlab.config.checks import validate
+    from seqlab.config.validate import validate
 
     if not plannable(config):
         return None

@@ -26,13 +26,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from seqlab.errors import LauncherError
-from seqlab.sweeps.driver import stop_on_signals
 
 PLUGIN_OBJECT_STORE_DEFAULT = "object_store_memory"
-
-
-def uses_ray(config: DictConfig) -> bool:
-    return str(config.hydra.launcher.get("_target_", "")).endswith(".RayLauncher")
 
 
 def pin_sweep_dir(config: DictConfig) -> None:
@@ -46,9 +41,24 @@ def pin_sweep_dir(config: DictConfig) -> None:
         config.hydra.overrides.hydra.append(f"hydra.sweep.dir='{quoted}'")
 
 
-def start_ray(config: DictConfig, sweep_dir: Path, baseline: str | None) -> None:
+def start_ray(config: DictConfig) -> None:
     """Start a local Ray cluster, or join the one at hydra.launcher.ray.init.address;
-    refuse a job size no node has; then SIGINT/SIGTERM stop the sweep (sweeps.driver)."""
+    refuse a job size no node has. A failure is one paragraph (LauncherError), no job ran.
+
+    ray.init makes SIGTERM exit the driver at once: the sweep's driver installs its own
+    handler again after this (seqlab.sweeps.driver)."""
+    try:
+        _start_and_check(config)
+    except LauncherError:
+        raise
+    except Exception as exc:
+        raise LauncherError(
+            f"hydra/launcher=ray could not be set up: {type(exc).__name__}: {exc}. No job "
+            "ran. Check the hydra.launcher.ray options."
+        ) from None
+
+
+def _start_and_check(config: DictConfig) -> None:
     with read_write(config), open_dict(config):
         init = config.hydra.launcher.ray.init
         if init.get("address") and PLUGIN_OBJECT_STORE_DEFAULT not in init:
@@ -56,8 +66,40 @@ def start_ray(config: DictConfig, sweep_dir: Path, baseline: str | None) -> None
     _start(OmegaConf.to_container(config.hydra.launcher.ray.init, resolve=True))
     remote = config.hydra.launcher.ray.get("remote")
     _check_fits(OmegaConf.to_container(remote, resolve=True) if remote is not None else {})
-    # ray.init makes SIGTERM exit the driver at once; seqlab's own stop comes back.
-    stop_on_signals(sweep_dir, baseline)
+
+
+def worker_node() -> dict[str, Any]:
+    """The node this Ray task runs on and how many tasks like it fit there at once
+    (`env.launcher` of a job's record); empty outside a Ray worker."""
+    try:
+        import ray
+    except ImportError:
+        return {}
+    if not ray.is_initialized():  # not inside a Ray worker (a child process of one)
+        return {}
+    context = ray.get_runtime_context()
+    node_id = context.get_node_id()
+    node = next((n for n in ray.nodes() if n.get("NodeID") == node_id), {})
+    node_cpus = (node.get("Resources") or {}).get("CPU")
+    task_cpus = (context.get_assigned_resources() or {}).get("CPU") or 1.0
+    workers = int(node_cpus // task_cpus) if node_cpus else None
+    return {
+        "workers_per_node": workers,
+        "node": node.get("NodeManagerAddress"),
+        "node_cpus": node_cpus,
+        "task_cpus": task_cpus,
+    }
+
+
+def shutdown() -> None:
+    """Stop the local cluster this driver started (its agents outlived a SIGTERM'd
+    driver by 1-2 minutes), or leave the one it joined; at most a few seconds."""
+    try:
+        import ray
+    except ImportError:
+        return
+    if ray.is_initialized():
+        ray.shutdown()
 
 
 def _check_fits(remote: dict[str, Any]) -> None:

@@ -9,37 +9,18 @@ at all (sweep.json lists the plan) is `not run`.
 
 from __future__ import annotations
 
-import bisect
 import json
 import math
 import os
 from pathlib import Path
 from typing import Any
 
-from seqlab.runs.files import RESULTS_FILE, UnreadableRecord, load_record
-from seqlab.runs.folder import ATTIC_DIR, lock_is_held
+from seqlab.records.files import RESULTS_FILE
+from seqlab.records.folder import ATTIC_DIR, lock_is_held
+from seqlab.records.record import UnreadableRecord, load_record
+from seqlab.sweeps.columns import COLUMNS, valid
 
-SWEEP_FILE = "sweep.json"  # the planned jobs' overrides, written when a sweep starts
-COLUMNS = [
-    "status",
-    "backend",
-    "val_metric",
-    "test_metric",
-    "step_ms_median",
-    "step_ms_p90",
-    "samples_per_s",
-    "first_epoch_s",
-    "total_s",
-    "params",
-    "peak_rss_mb",
-    "device",
-    "jit_compile",
-    "cudnn_eligible",
-    "kernel",
-    "launcher",
-    "workers_per_node",
-    "jobs_at_once",
-]
+SWEEP_FILE = "sweep.json"  # the planned jobs, written when a sweep starts
 # Statuses in the order a headline counts them.
 STATUS_ORDER = ("ok", "failed", "interrupted", "incomplete", "running", "unreadable", "not run")
 
@@ -65,60 +46,52 @@ def override_dict(overrides: list[str]) -> dict[str, str]:
 
 
 def _empty_row(run_dir: Path, status: str, error: str | None, overrides: list[str]) -> dict:
-    row = {column: None for column in COLUMNS}
+    row: dict[str, Any] = {column.name: None for column in COLUMNS}
     row.update(
         job=run_dir.name,
         overrides=override_dict(overrides),
         metric=None,
         status=status,
         error=error,
+        host=None,
+        fit_window=None,
+        start=None,
     )
     return row
 
 
-def _row(run_dir: Path, results: dict[str, Any]) -> dict[str, Any]:
-    metrics = results.get("metrics") or {}
-    timing = results.get("timing") or {}
-    metric = metrics.get("metric")
-    cudnn = results.get("cudnn") or {}
-    launcher = (results.get("env") or {}).get("launcher") or {}
-    status, error = results.get("status"), results.get("error")
-    if status == "running" and not lock_is_held(run_dir):
-        status = "incomplete"
-        error = (
-            f"the process (pid {results.get('pid')} on {results.get('host')}, started "
-            f"{results.get('started_at')}) ended without finishing its record: killed, out "
+def _row(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """A job's row: every column read from its record (see `seqlab.sweeps.columns`).
+
+    Raises UnreadableRecord when a column's value has a type seqlab never writes."""
+    row = _empty_row(run_dir, record.get("status"), record.get("error"), [])
+    row["overrides"] = override_dict(record.get("overrides") or [])
+    metric = (record.get("metrics") or {}).get("metric")
+    row["metric"] = metric if isinstance(metric, str) else None
+    for column in COLUMNS:
+        if column.read is None:
+            continue  # derived from every job's row (seqlab.sweeps.compare)
+        value = column.read(record)
+        if not valid(column, value):
+            raise UnreadableRecord(
+                f"has {value!r} where seqlab writes the {column.name} column's value"
+            )
+        row[column.name] = value
+    if row["status"] == "running" and not lock_is_held(run_dir):
+        row["status"] = "incomplete"
+        row["error"] = (
+            f"the process (pid {record.get('pid')} on {record.get('host')}, started "
+            f"{record.get('started_at')}) ended without finishing its record: killed, out "
             "of memory or crashed. Re-running the sweep runs this job again (it resumes "
             "from its last checkpoint)."
         )
-    return {
-        "job": run_dir.name,
-        "overrides": override_dict(results.get("overrides") or []),
-        "metric": metric,
-        "status": status,
-        "val_metric": metrics.get(f"val_{metric}") if metric else None,
-        "test_metric": metrics.get(f"test_{metric}") if metric else None,
-        "step_ms_median": timing.get("step_ms_median"),
-        "step_ms_p90": timing.get("step_ms_p90"),
-        "samples_per_s": timing.get("samples_per_s"),
-        "first_epoch_s": timing.get("first_epoch_s"),
-        "total_s": timing.get("total_s"),
-        "params": results.get("params"),
-        "peak_rss_mb": (results.get("memory") or {}).get("peak_rss_mb"),
-        "device": (results.get("device") or {}).get("used"),
-        "backend": (results.get("env") or {}).get("backend"),
-        "jit_compile": (results.get("settings") or {}).get("jit_compile"),
-        "cudnn_eligible": cudnn.get("eligible"),
-        "kernel": cudnn.get("kernel"),
-        "launcher": launcher.get("name"),
-        "workers_per_node": launcher.get("workers_per_node"),
-        "jobs_at_once": None,  # mark_shared() fills it in from every job's fit window
-        # Keyed by host name and, on Ray, the node's address (hosts may share a name).
-        "fit_window": _window(
-            f"{results.get('host')} {launcher.get('node') or ''}", timing.get("fit_window")
-        ),
-        "error": error,
-    }
+    launcher = (record.get("env") or {}).get("launcher") or {}
+    # Keyed by host name and, on Ray, the node's address (hosts may share a name).
+    row["host"] = f"{record.get('host')} {launcher.get('node') or ''}"
+    row["fit_window"] = _window(row["host"], (record.get("timing") or {}).get("fit_window"))
+    start = record.get("start")
+    row["start"] = start if isinstance(start, dict) else None
+    return row
 
 
 MAX_FIT_S = 366 * 24 * 3600.0  # a longer fit window is a damaged record, not a fit
@@ -137,70 +110,13 @@ def _window(host: Any, window: Any) -> tuple[str, float, float] | None:
     return (str(host), start, end)
 
 
-def mark_shared(rows: list[dict[str, Any]]) -> None:
-    """Set `jobs_at_once`: the most jobs, this one included, that ran model.fit on this
-    job's host at the same moment during its own fit (1: it trained alone).
-
-    Measured from the records' fit windows, so it holds for every launcher; a job
-    without a window (not run, failed before training) gets None.
-    """
-    by_host: dict[str, set[tuple[float, float]]] = {}
-    for row in rows:
-        if row.get("fit_window") is not None:
-            host, start, end = row["fit_window"]
-            # A set: the same job listed twice (a folder merged twice, or a copy of it)
-            # is one fit, not two that ran side by side.
-            by_host.setdefault(host, set()).add((start, end))
-    timelines = {
-        host: (sorted(w[0] for w in spans), sorted(w[1] for w in spans))
-        for host, spans in by_host.items()
-    }
-    for row in rows:
-        if row.get("fit_window") is None:
-            row["jobs_at_once"] = None
-            continue
-        host, start, end = row["fit_window"]
-        starts, ends = timelines[host]
-        # The number of running fits only rises when one starts, so the most during my
-        # fit is at my start or at another start inside my window [start, end).
-        first, last = bisect.bisect_left(starts, start), bisect.bisect_left(starts, end)
-        running = [_running(starts, ends, m) for m in starts[first:last]]
-        # A fit of zero length is not among the running ones at its own start.
-        row["jobs_at_once"] = max(running) if running else 1 + _running(starts, ends, start)
-
-
-def _running(starts: list[float], ends: list[float], moment: float) -> int:
-    """How many fits [start, end) were running at `moment` (both lists sorted)."""
-    return bisect.bisect_right(starts, moment) - bisect.bisect_right(ends, moment)
-
-
-def sharing_note(rows: list[dict[str, Any]]) -> str | None:
-    """A sentence for the headline when some jobs trained on one host at the same time."""
-    shared = [row for row in rows if (row.get("jobs_at_once") or 0) > 1]
-    if not shared:
-        return None
-    most = max(row["jobs_at_once"] for row in shared)
-    launchers = sorted({str(row.get("launcher")) for row in shared})
-    workers = sorted({str(row.get("workers_per_node")) for row in shared} - {"None"})
-    per_node = f", {'/'.join(map(str, workers))} workers per node" if workers else ""
-    return (
-        f"timing: {len(shared)} of {len(rows)} jobs trained while other jobs trained on the "
-        f"same host (up to {most} at once; launcher {', '.join(launchers)}{per_node}), so "
-        "their step times include the others' load (column jobs_at_once). Compare step "
-        "times only between jobs with the same jobs_at_once, or run one job per node for "
-        "timing (the basic launcher, hydra.launcher.n_jobs=1, or Ray tasks that ask for a "
-        "whole node's CPUs)."
-    )
-
-
 def read_row(run_dir: Path) -> dict[str, Any]:
     """The row of one job folder, whatever state its record is in."""
     path = Path(run_dir) / RESULTS_FILE
     try:
-        results = load_record(path)
+        return _row(Path(run_dir), load_record(path) or {})
     except UnreadableRecord as exc:
         return _empty_row(Path(run_dir), "unreadable", f"{path} {exc}", [])
-    return _row(Path(run_dir), results)
 
 
 def planned_jobs(sweep_dir: Path) -> list[dict[str, Any]] | None:
@@ -241,7 +157,8 @@ def _plans(top: Path) -> list[tuple[Path, list[dict[str, Any]]]]:
 
 def collect(sweep_dirs: list[Path]) -> list[dict[str, Any]]:
     """Every job of every folder, in the order of the sweeps' plans, then the others;
-    with several folders each row names its `sweep`."""
+    with several folders each row names its `sweep`. The columns derived from all the
+    rows together are filled in by `seqlab.sweeps.compare.derive`."""
     rows = []
     for sweep_dir in map(Path, sweep_dirs):
         # Keyed by the folder's path inside the given folder: "0", or "a/0" when nested.
@@ -266,7 +183,6 @@ def collect(sweep_dirs: list[Path]) -> list[dict[str, Any]]:
         for row in ordered:
             row["sweep"] = str(sweep_dir)
         rows += ordered
-    mark_shared(rows)  # merged folders too: their jobs may have shared a host
     return rows
 
 
@@ -318,22 +234,3 @@ def check_baseline(baseline: str, overrides: list[dict[str, str]]) -> None:
             + " Give an override of the jobs, e.g. impl=cell_loop (report.baseline=... or "
             "seqlab-report --baseline ...)."
         )
-
-
-def add_speedup(rows: list[dict[str, Any]], baseline: str) -> None:
-    """Add `speedup` = baseline step time / job step time, matching all other swept keys.
-
-    `baseline` is an override, "impl=cell_loop" or "impl:cell_loop" (Hydra's command
-    line needs the first form quoted: 'report.baseline="impl=cell_loop"').
-    """
-    key, _, value = baseline.replace(":", "=", 1).partition("=")
-    others = [k for k in swept_keys(rows) if k != key]
-    reference = {
-        (row.get("sweep"), *(row["overrides"].get(k) for k in others)): row["step_ms_median"]
-        for row in rows
-        if row["overrides"].get(key) == value and row["step_ms_median"]
-    }
-    for row in rows:
-        base = reference.get((row.get("sweep"), *(row["overrides"].get(k) for k in others)))
-        mine = row["step_ms_median"]
-        row["speedup"] = base / mine if base and mine else None

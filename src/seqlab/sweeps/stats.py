@@ -18,10 +18,9 @@ import math
 from collections import OrderedDict
 from typing import Any
 
+from seqlab.sweeps.columns import COLUMNS
+
 SEED_KEY = "trainer.seed"
-STATISTICS = ("val_metric", "test_metric", "step_ms_median", "samples_per_s", "first_epoch_s")
-# How the group's jobs shared their hosts (jobs_at_once: the most of any member).
-SHARING = ("launcher", "workers_per_node", "jobs_at_once")
 
 
 def t_quantile(dof: float) -> float:
@@ -88,8 +87,28 @@ def _identity(row: dict[str, Any]) -> tuple:
     return (row.get("sweep"), row["metric"], others)
 
 
+def _summarise(kind: str, members: list[dict[str, Any]], ok: list[dict[str, Any]], name: str):
+    """A group's value of one column, as the column table's `group` says."""
+    values = [m.get(name) for m in members if m.get(name) is not None]
+    if kind == "first":
+        firsts = [m.get(name) for m in (ok or members) if m.get(name) is not None]
+        return firsts[0] if firsts else None
+    if kind == "max":
+        return max(values) if values else None
+    if kind == "count":
+        return sum(bool(v) for v in values) if values else None
+    if kind == "all":
+        return all(values) if values else None
+    if kind == "worst":  # the first that is not "yes" (same_start), else "yes"
+        return next((v for v in values if v != "yes"), values[0] if values else None)
+    raise ValueError(f"unknown group kind {kind!r}")
+
+
 def group_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per group of jobs that differ only in the seed, in the order of first jobs."""
+    """One row per group of jobs that differ only in the seed, in the order of first jobs.
+
+    Every column is summarised as the column table says (`seqlab.sweeps.columns`);
+    statistics come from the group's ok jobs."""
     groups: OrderedDict[tuple, list[dict[str, Any]]] = OrderedDict()
     for row in rows:
         groups.setdefault(_identity(row), []).append(row)
@@ -107,75 +126,47 @@ def group_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "job": ",".join(m["job"] for m in members),
             "seeds": ",".join(str(m["overrides"].get(SEED_KEY, "")) for m in members),
             "n": len(ok),
-            "n_timed": len(usable([m["step_ms_median"] for m in ok])),
-            "step_values": usable([m["step_ms_median"] for m in ok]),
+            "n_timed": len(usable([m.get("step_ms_median") for m in ok])),
+            "step_values": usable([m.get("step_ms_median") for m in ok]),
             "status": "ok"
             if len(ok) == len(members)
             else ", ".join(f"{n} {s}" for s, n in statuses.items()),
             "error": "; ".join(m["error"] for m in members if m.get("error")) or None,
-            "backend": first.get("backend"),
-            "kernel": first.get("kernel"),
-            "jit_compile": first.get("jit_compile"),
-            "launcher": first.get("launcher"),
-            "workers_per_node": first.get("workers_per_node"),
-            "jobs_at_once": max((m.get("jobs_at_once") or 0 for m in members), default=0) or None,
         }
-        for column in STATISTICS:
-            mean, std, half = describe([m[column] for m in ok])
-            group[column], group[f"{column}_std"], group[f"{column}_ci95"] = mean, std, half
+        for column in COLUMNS:
+            if column.group == "stats":
+                mean, std, half = describe([m.get(column.name) for m in ok])
+                group[column.name] = mean
+                group[f"{column.name}_std"], group[f"{column.name}_ci95"] = std, half
+            else:
+                kind = "worst" if column.name == "same_start" else column.group
+                group[column.name] = _summarise(kind, members, ok, column.name)
         out.append(group)
     return out
 
 
 def add_group_speedup(groups: list[dict[str, Any]], baseline: str) -> None:
     """`speedup` (baseline mean step time / the group's), its 95 % interval, beyond_noise."""
-    from seqlab.sweeps.rows import add_speedup
+    from seqlab.sweeps.compare import split_baseline
+    from seqlab.sweeps.rows import swept_keys
 
-    add_speedup(groups, baseline)  # the ratio of the means, matched like single jobs
-    key, _, value = baseline.replace(":", "=", 1).partition("=")
-    others = [k for k in _keys(groups) if k != key]
-    reference = {
-        (g.get("sweep"), *(g["overrides"].get(k) for k in others)): g
-        for g in groups
-        if g["overrides"].get(key) == value
-    }
+    key, value = split_baseline(baseline)
+    others = [k for k in swept_keys(groups) if k != key]
+
+    def match(group: dict[str, Any]) -> tuple:
+        return (group.get("sweep"), *(group["overrides"].get(k) for k in others))
+
+    reference = {match(g): g for g in groups if g["overrides"].get(key) == value}
     for group in groups:
-        base = reference.get((group.get("sweep"), *(group["overrides"].get(k) for k in others)))
-        group["speedup_low"] = group["speedup_high"] = group["beyond_noise"] = None
-        if not base or not group.get("speedup") or base is group:
+        base = reference.get(match(group))
+        group["speedup"] = group["speedup_low"] = group["speedup_high"] = None
+        group["beyond_noise"] = None
+        if base is None or not base.get("step_ms_median") or not group.get("step_ms_median"):
+            continue
+        group["speedup"] = base["step_ms_median"] / group["step_ms_median"]
+        if base is group:
             continue
         interval = ratio_interval(base["step_values"], group["step_values"])
         if interval is not None:
             _, group["speedup_low"], group["speedup_high"] = interval
             group["beyond_noise"] = not group["speedup_low"] <= 1.0 <= group["speedup_high"]
-
-
-def _keys(groups: list[dict[str, Any]]) -> list[str]:
-    from seqlab.sweeps.rows import swept_keys
-
-    return swept_keys(groups)
-
-
-def group_table(groups: list[dict[str, Any]], baseline: str | None) -> tuple[list[str], list[list]]:
-    """Header and cells of the grouped table: swept keys (not the seed), n, statistics."""
-    from seqlab.sweeps.table import leading_columns
-
-    keys = _keys(groups)
-    if baseline:
-        add_group_speedup(groups, baseline)
-    leading, shared = leading_columns(groups)
-    stats = [f"{c}{s}" for c in STATISTICS for s in ("", "_std", "_ci95")]
-    named = [c.replace("metric", shared) if shared and "_metric" in c else c for c in stats]
-    tail = ["speedup", "speedup_low", "speedup_high", "beyond_noise"] if baseline else []
-    header = [*leading, "job", *keys, "n", "n_timed", "seeds", "status", "backend",
-              "jit_compile", "kernel", *named, *tail, *SHARING, "error"]  # fmt: skip
-    cells = []
-    for g in groups:
-        values = [g.get(c) for c in leading] + [g["job"]]
-        values += [g["overrides"].get(k, "") for k in keys]
-        values += [g["n"], g["n_timed"], g["seeds"], g["status"], g["backend"]]
-        values += [g["jit_compile"], g["kernel"]]
-        values += [g[c] for c in stats] + [g.get(c) for c in tail]
-        values += [g.get(c) for c in SHARING] + [g["error"] or ""]
-        cells.append(values)
-    return header, cells

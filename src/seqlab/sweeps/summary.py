@@ -1,4 +1,6 @@
-"""A sweep's summary files: summary.csv, summary.md and summary.png in one folder."""
+"""A sweep's summary: its files (summary.csv, summary.md, summary.png) and what the
+terminal shows when the sweep ends or is stopped. Only the process driving the sweep
+writes it (`seqlab.sweeps.driver`)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from seqlab.errors import ConfigError
-from seqlab.runs.files import write_text_atomic
-from seqlab.sweeps.rows import check_baseline, collect, sharing_note, swept_keys
-from seqlab.sweeps.stats import group_rows, group_table, has_repeats
+from seqlab.records.files import write_text_atomic
+from seqlab.sweeps.compare import derive, notes
+from seqlab.sweeps.rows import check_baseline, collect, headline, swept_keys
+from seqlab.sweeps.stats import add_group_speedup, group_rows, has_repeats
 from seqlab.sweeps.table import sort_rows, table, to_csv, to_markdown
 
 SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png")
@@ -41,6 +44,7 @@ def write_summary(
         )
     if baseline:
         check_baseline(baseline, [row["overrides"] for row in rows])
+    derive(rows, baseline)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     shown = rows
@@ -50,7 +54,9 @@ def write_summary(
         write_text_atomic(out_dir / "summary_jobs.csv", to_csv(header, cells))
         write_text_atomic(out_dir / "summary_jobs.md", to_markdown(header, cells))
         shown = group_rows(rows)
-        header, cells = group_table(shown, baseline)
+        if baseline:
+            add_group_speedup(shown, baseline)
+        header, cells = table(shown, baseline, grouped=True)
     else:
         header, cells = table(rows, baseline)
     keys = swept_keys(shown)
@@ -71,8 +77,46 @@ def write_summary(
         cells = [[row[i] for i in keep] for row in cells]
     csv_file, md_file, png_file = (out_dir / name for name in SUMMARY_FILES)
     write_text_atomic(csv_file, to_csv(header, cells))
-    note = sharing_note(rows)  # under the table, where a reader of the numbers looks
-    write_text_atomic(md_file, to_markdown(header, cells) + (f"\n{note}\n" if note else ""))
+    below = "".join(f"\n{note}\n" for note in notes(rows))  # where a reader of numbers looks
+    write_text_atomic(md_file, to_markdown(header, cells) + below)
     if chart:
         summary_chart(shown, keys, png_file)
     return rows, header, cells
+
+
+def finish(sweep_dir: Path, baseline: str | None) -> list[dict[str, Any]]:
+    """Write and print the summary of what the sweep folder holds; return its rows."""
+    from rich.console import Console
+
+    from seqlab.sweeps.table import print_table
+
+    rows, header, cells = write_summary([sweep_dir], sweep_dir, baseline=baseline)
+    print_table(f"seqlab sweep: {sweep_dir}", header, cells)
+    Console().print(
+        f"{headline(rows)}; summary.csv, summary.md, summary.png in {sweep_dir}",
+        highlight=False,
+    )
+    for note in notes(rows):
+        Console().print(note, highlight=False)
+    return rows
+
+
+def summarise_interrupted(name: str, sweep_dir: Path, baseline: str | None) -> None:
+    """Say that a signal stops the sweep, and write the summary of what its folder holds.
+
+    Jobs still running are listed as `running`; once their processes are gone their
+    records read `incomplete`, and the same command resumes them.
+    """
+    from seqlab.errors import say
+
+    say(
+        "seqlab",
+        f"interrupted by {name}; the sweep stops, and with it its jobs that are still "
+        f"running (their records then read interrupted or incomplete). {sweep_dir} keeps "
+        "what finished; the same command runs the rest again (a job resumes from its "
+        "last checkpoint).",
+    )
+    try:
+        finish(sweep_dir, baseline)
+    except Exception as exc:  # the summary is a courtesy here; the exit status is not
+        say("seqlab", f"no summary written: {exc}")

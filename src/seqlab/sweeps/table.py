@@ -1,4 +1,10 @@
-"""A sweep's table: header and cells from the rows, as CSV, Markdown or a terminal table."""
+"""A sweep's table: header and cells from the rows, as CSV, Markdown or a terminal table.
+
+The header is derived from the column table (`seqlab.sweeps.columns`): the sweep (when
+several are merged) and the task's metric (when jobs have different ones) first, then
+the job, the swept overrides, and every column; a grouped table (repeated seeds) has a
+column's mean, standard deviation and 95 % half-width where the column says "stats".
+"""
 
 from __future__ import annotations
 
@@ -7,19 +13,14 @@ import io
 from typing import Any
 
 from seqlab.errors import ConfigError
-from seqlab.sweeps.rows import COLUMNS, add_speedup, swept_keys
+from seqlab.sweeps.columns import BY_NAME, COLUMNS
+from seqlab.sweeps.rows import swept_keys
 
-# Left out of the terminal table (the files have every column).
-HIDDEN_IN_TERMINAL = {
-    "step_ms_p90",
-    "total_s",
-    "params",
-    "peak_rss_mb",
-    "device",
-    "launcher",
-    "workers_per_node",
-    "error",
-}
+GROUP_FIELDS = ("n", "n_timed", "seeds")  # a grouped row's own columns, after the overrides
+SPEEDUP = ("speedup",)
+GROUP_SPEEDUP = ("speedup", "speedup_low", "speedup_high", "beyond_noise")
+# Columns the terminal shows only when some row says something there.
+ONLY_WHEN_SET = ("jobs_at_once", "busy", "smoke")
 
 
 def leading_columns(rows: list[dict[str, Any]]) -> tuple[list[str], str | None]:
@@ -33,29 +34,45 @@ def leading_columns(rows: list[dict[str, Any]]) -> tuple[list[str], str | None]:
     return leading, shared
 
 
-def table(rows: list[dict[str, Any]], baseline: str | None = None) -> tuple[list[str], list[list]]:
-    """Header and cells: the sweep (when several are merged) and swept overrides first.
+def fields(rows: list[dict[str, Any]], baseline: str | None, grouped: bool) -> list[str]:
+    """The row keys of the table, in order (before the metric's name is filled in)."""
+    keys = swept_keys(rows)
+    leading, _ = leading_columns(rows)
+    out = [*leading, "job", *keys, *(GROUP_FIELDS if grouped else ()), "status"]
+    for column in COLUMNS:
+        if column.name in keys or column.name == "status" or (column.baseline and not baseline):
+            continue  # a swept key has its column already
+        out.append(column.name)
+        if grouped and column.group == "stats":
+            out += [f"{column.name}_std", f"{column.name}_ci95"]
+    if baseline:
+        out += GROUP_SPEEDUP if grouped else SPEEDUP
+    return [*out, "error"]
+
+
+def table(
+    rows: list[dict[str, Any]], baseline: str | None = None, grouped: bool = False
+) -> tuple[list[str], list[list]]:
+    """Header and cells; the rows' derived columns are already filled in.
 
     When every job has the same task metric, the metric columns carry its name
     (`val_accuracy`); when they differ, a `metric` column names each job's own.
     """
-    keys = swept_keys(rows)
-    if baseline:
-        add_speedup(rows, baseline)
-    leading, shared = leading_columns(rows)
-    measured = [c for c in COLUMNS if c not in keys]  # a swept key has its column already
-    columns = [
-        c.replace("metric", shared) if shared and c.endswith("_metric") else c for c in measured
-    ]
-    header = [*leading, "job", *keys, *columns] + (["speedup"] if baseline else []) + ["error"]
+    keys = set(swept_keys(rows))
+    names = fields(rows, baseline, grouped)
+    _, shared = leading_columns(rows)
+    header = [name.replace("metric", shared, 1) if shared and "_metric" in name else name
+              for name in names]  # fmt: skip
     cells = []
     for row in rows:
-        values = [row.get(c) for c in leading] + [row["job"]]
-        values += [row["overrides"].get(k, "") for k in keys]
-        values += [row[c] for c in measured]
-        if baseline:
-            values.append(row.get("speedup"))
-        values.append(row["error"] or "")
+        values = []
+        for name in names:
+            if name in keys:
+                values.append(row["overrides"].get(name, ""))
+            elif name == "error":
+                values.append(row.get("error") or "")
+            else:
+                values.append(row.get(name))
         cells.append(values)
     return header, cells
 
@@ -91,8 +108,8 @@ def sort_rows(rows: list[dict[str, Any]], key: str | None) -> list[dict[str, Any
     """Rows ordered by a column (or swept override); missing values last. None keeps job order."""
     if not key:
         return rows
-    known = {*COLUMNS, "speedup", "job", "sweep", "metric"}
-    known |= {k for row in rows for k in row} - {"overrides"}
+    known = {*BY_NAME, "speedup", "job", "sweep", "metric"}
+    known |= {k for row in rows for k in row} - {"overrides", "start", "fit_window", "host"}
     known |= {k for row in rows for k in row["overrides"]}
     if key not in known:
         raise ConfigError(
@@ -110,9 +127,21 @@ def sort_rows(rows: list[dict[str, Any]], key: str | None) -> list[dict[str, Any
 def _hidden(name: str) -> bool:
     """Columns the terminal leaves to the files (a grouped table shows means and 95 %
     intervals of the validation metric and step time, and the speed-up's interval)."""
-    if name in HIDDEN_IN_TERMINAL or name.endswith("_std") or name == "seeds":
+    base = name[:-5] if name.endswith("_ci95") else name
+    column = BY_NAME.get(base) or BY_NAME.get(_unnamed(base))
+    if name == "error" or name.endswith("_std") or name == "seeds" or name == "n_timed":
         return True
-    return name.startswith(("test_", "first_epoch_s_", "samples_per_s_"))
+    if column is not None and not column.terminal:
+        return True
+    return name.endswith("_ci95") and base.startswith(("first_epoch_s", "samples_per_s"))
+
+
+def _unnamed(name: str) -> str:
+    """`val_accuracy` -> `val_metric`: the column a metric-named header comes from."""
+    for prefix in ("val_", "test_"):
+        if name.startswith(prefix):
+            return f"{prefix}metric"
+    return name
 
 
 def print_table(title: str, header: list[str], cells: list[list]) -> None:
@@ -121,10 +150,12 @@ def print_table(title: str, header: list[str], cells: list[list]) -> None:
     from rich.table import Table
 
     shown = [i for i, name in enumerate(header) if not _hidden(name)]
-    if "jobs_at_once" in header:  # shown only when some job shared its host
-        at_once = header.index("jobs_at_once")
-        if all((row[at_once] or 1) <= 1 for row in cells):
-            shown.remove(at_once)
+    for name in ONLY_WHEN_SET:  # shown only when some job says something there
+        if name in header:
+            at = header.index(name)
+            quiet = all(not row[at] or (name == "jobs_at_once" and row[at] <= 1) for row in cells)
+            if quiet and at in shown:
+                shown.remove(at)
     view = Table(title=title)
     for i in shown:
         view.add_column(header[i], overflow="fold")

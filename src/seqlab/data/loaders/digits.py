@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from seqlab.config.rules import fraction
-from seqlab.config.schema import DatasetConfig
 from seqlab.data.registry import LoadedSplits, register_dataset
 from seqlab.data.splits import holdout
+from seqlab.schema.options import DatasetConfig
+from seqlab.schema.rules import fraction
 
 
 @dataclass

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqlab.config.schema import DatasetConfig
 from seqlab.data.keras_files import locate
 from seqlab.data.registry import LoadedSplits, register_dataset
 from seqlab.data.safe_npz import read_npz
 from seqlab.errors import DataError
+from seqlab.schema.options import DatasetConfig
 
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 FASHION_FILES = [

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from seqlab.config.rules import at_least, one_of
-from seqlab.config.schema import DatasetConfig
 from seqlab.data.keras_files import locate
 from seqlab.data.registry import LoadedSplits, register_dataset
 from seqlab.data.safe_npz import read_npz
 from seqlab.errors import DataError
+from seqlab.schema.options import DatasetConfig
+from seqlab.schema.rules import at_least, one_of
 
 IMDB_SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
 START, OOV, INDEX_FROM, SHUFFLE_SEED = 1, 2, 3, 113

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from seqlab.config.rules import at_least, greater_than, outside_unit_interval
-from seqlab.config.schema import DatasetConfig
 from seqlab.data.registry import LoadedSplits, register_dataset
+from seqlab.schema.options import DatasetConfig
+from seqlab.schema.rules import at_least, greater_than, outside_unit_interval
 
 
 @dataclass

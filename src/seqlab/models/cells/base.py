@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from seqlab.config.schema import ModelConfig
 from seqlab.registry import Registry
+from seqlab.schema.options import ModelConfig
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class CellFamily:
     options: frozenset[str] = frozenset()
 
 
-CELLS: Registry[CellFamily] = Registry("cell")
+CELLS: Registry[CellFamily] = Registry("cell", key="model.cell")
 
 # Options that only some cells have; None in ModelConfig means "cell default".
 OPTIONAL_OPTIONS = ("recurrent_activation", "reset_after")
@@ -60,6 +60,6 @@ def cell_kwargs(model: ModelConfig) -> dict[str, Any]:
         "dropout": model.dropout,
         "recurrent_dropout": model.recurrent_dropout,
     }
-    # Only set where given: seqlab.config.checks refuses them for cells without them.
+    # Only set where given: seqlab.config.validate refuses them for cells without them.
     kwargs.update({k: getattr(model, k) for k in OPTIONAL_OPTIONS if getattr(model, k) is not None})
     return kwargs

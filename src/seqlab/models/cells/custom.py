@@ -22,9 +22,9 @@ import os
 from functools import partial
 from typing import Any
 
-from seqlab.config.schema import ModelConfig
 from seqlab.errors import ConfigError
 from seqlab.models.cells.base import CELLS, CellFamily
+from seqlab.schema.options import ModelConfig
 
 # Modules every seqlab command trusts: seqlab's own (the shipped example cells).
 BUILT_IN_TRUST = ("seqlab",)

@@ -1,0 +1,131 @@
+"""seqlab's Hydra callbacks: thin hooks that hand a run or a sweep to seqlab's own code.
+
+Hydra creates a job's output folder before it calls the job, so a config refused there
+would leave a folder behind: `RunGate.on_run_start` validates a single run's config
+(no data, no TensorFlow) and claims its folder first. `SweepHooks.on_multirun_start`
+checks a sweep before its first job (`seqlab.sweeps.guard`), `on_multirun_end` writes
+its summary. Hydra turns an exception raised in a callback into a warning and goes on
+(a sweep whose summary failed exited 0); here any failure is one paragraph and a
+non-zero exit: 2 when the user must change something, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, open_dict
+
+from seqlab.errors import Exit, SeqlabError, refuse
+from seqlab.schema.options import SeqlabConfig
+
+# The config `on_run_start` validated, handed to the job it precedes (same process).
+_validated: SeqlabConfig | None = None
+
+
+def task_config(config: DictConfig) -> DictConfig:
+    """The job's config as the job will see it: everything but the `hydra` node."""
+    task = copy.deepcopy(config)
+    with open_dict(task):
+        del task["hydra"]
+    return task
+
+
+def take_validated() -> SeqlabConfig | None:
+    """The config validated for this run, once (a sweep's jobs validate their own)."""
+    global _validated
+    validated, _validated = _validated, None
+    return validated
+
+
+def never_a_warning(what: str) -> Callable:
+    """A failure in a hook is one paragraph and exit 2 (the user's to fix) or 1."""
+
+    def decorate(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def guarded(self, config: DictConfig, **kwargs: Any) -> None:
+            try:
+                method(self, config, **kwargs)
+            except SeqlabError as exc:
+                refuse("seqlab", exc)
+            except Exception as exc:
+                detail = " ".join(str(exc).split())[:500]
+                where = config.hydra.sweep.dir
+                refuse(
+                    "seqlab",
+                    f"{what} failed ({type(exc).__name__}: {detail}). The jobs' own records "
+                    f"are in their folders under {where}; fix the cause, then write the "
+                    f"summary with `seqlab-report {where}`.",
+                    Exit.FAILED,
+                )
+
+        return guarded
+
+    return decorate
+
+
+class RunGate(Callback):
+    """Validates a single run's config before its folder exists, then claims the folder.
+
+    The folder is created and locked here only once the config passed (the lock is
+    held until the process ends), so a refused config leaves nothing behind, and a
+    folder that is a file or cannot be written is refused with its path.
+    """
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        global _validated
+        from seqlab.config.validate import validate
+        from seqlab.records.folder import hold_lock
+
+        try:
+            _validated = validate(task_config(config))
+            hold_lock(config.hydra.run.dir, "run")
+        except SeqlabError as exc:
+            refuse("seqlab", exc)
+
+
+class SweepHooks(Callback):
+    """Checks a sweep before its first job; writes and prints its summary at the end.
+
+    Exits non-zero after writing when any job is not ok (failed, interrupted,
+    incomplete, unreadable, not run), so scripts notice; the finished jobs' results
+    stay where they are.
+    """
+
+    @never_a_warning("Setting up the sweep")
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from seqlab.sweeps.guard import begin
+
+        begin(config)
+
+    @never_a_warning("Writing the sweep's summary")
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        import json
+
+        from seqlab.errors import FolderError
+        from seqlab.records.tracking import PARENT_KEY, end_parent
+        from seqlab.sweeps.rows import SWEEP_FILE
+        from seqlab.sweeps.summary import finish
+
+        sweep_dir = Path(config.hydra.sweep.dir)
+        try:
+            rows = finish(sweep_dir, config.get("report", {}).get("baseline"))
+        except OSError as exc:
+            raise FolderError(
+                f"The sweep's summary could not be written into {sweep_dir}: "
+                f"{exc.strerror} ({exc.filename}). The jobs' own records are in their "
+                f"folders; free space, then rebuild it with `seqlab-report {sweep_dir}`."
+            ) from None
+        ok = all(row["status"] == "ok" for row in rows)
+        try:
+            parent = json.loads((sweep_dir / SWEEP_FILE).read_text()).get(PARENT_KEY)
+        except (OSError, ValueError):
+            parent = None
+        end_parent(parent, sweep_dir, ok)
+        if not ok:
+            sys.exit(Exit.FAILED)

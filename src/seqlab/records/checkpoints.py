@@ -1,0 +1,163 @@
+"""Checkpoints that survive a kill at any instant, so an interrupted run resumes.
+
+After every finished epoch the run writes `checkpoint/epoch_NNNN.weights.h5` (the
+model's and the optimizer's variables) and then `checkpoint/epoch_NNNN.json` (the
+epoch, the sha256 of the weights file, the experiment's fingerprint, the history so
+far and the run's state: the early-stopping decision, the timing figures so far, the
+data's fingerprint). Each file is written under a temporary name, synced and renamed
+(`seqlab.records.files.write_atomic`), and the JSON file is written last: it is the
+commit mark, so a checkpoint whose JSON exists and whose weights match its hash is
+complete. The two newest checkpoints are kept; a resumed run takes the newest one
+that passes the check and says so when none does. The folder is removed when the
+run finishes ok (the trained model is model.keras).
+
+Keras's own BackupAndRestore is not used: it writes its files in place (a kill
+mid-write leaves a half-written HDF5 file that fails every later start) and does not
+check that the config is the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seqlab.errors import FolderError
+from seqlab.records.files import write_atomic, write_json_atomic
+
+CHECKPOINT_DIR = "checkpoint"
+KEEP = 2
+_NAME = re.compile(r"^epoch_(\d{4,})\.json$")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A complete checkpoint: verified weights and the history up to its epoch."""
+
+    epoch: int
+    weights: Path
+    history: list[dict[str, Any]]
+    fingerprint: str
+    # What else the run needs to go on as if uninterrupted: the early-stopping
+    # decision, the timing figures so far, the data's fingerprint.
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def finished_training(self) -> bool:
+        """Whether early stopping ended the training at this checkpoint's epoch."""
+        return self.state.get("stopped_epoch") is not None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Checkpoints:
+    """The checkpoints of one run folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.dir = Path(folder) / CHECKPOINT_DIR
+
+    def _marks(self) -> list[tuple[int, Path]]:
+        """(epoch, json path) of every commit mark, newest first."""
+        if not self.dir.is_dir():
+            return []
+        marks = [(int(m.group(1)), p) for p in self.dir.iterdir() if (m := _NAME.match(p.name))]
+        return sorted(marks, reverse=True)
+
+    def present(self) -> bool:
+        return self.dir.is_dir() and any(self.dir.iterdir())
+
+    def _verified(self, epoch: int, mark: Path) -> Checkpoint | None:
+        try:
+            meta = json.loads(mark.read_text())
+            weights = self.dir / meta["weights"]
+            history = meta["history"]
+            # Every field of the shape seqlab writes: a mark edited by hand or by another
+            # tool counts as damaged, and the older checkpoint is used instead.
+            shaped = (
+                isinstance(history, list)
+                and len(history) == epoch
+                and all(isinstance(row, dict) and row.get("epoch") == i + 1
+                        for i, row in enumerate(history))
+                and isinstance(meta["fingerprint"], str)
+                and weights.parent == self.dir
+            )  # fmt: skip
+            if not shaped or int(meta["epoch"]) != epoch or _sha256(weights) != meta["sha256"]:
+                return None
+            state = meta.get("state") or {}
+            if not isinstance(state, dict):
+                return None
+            return Checkpoint(epoch, weights, history, meta["fingerprint"], state)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def latest(self) -> Checkpoint | None:
+        """The newest complete checkpoint; None when there is none at all.
+
+        Raises FolderError when checkpoint files exist but none is complete.
+        """
+        for epoch, mark in self._marks():
+            checkpoint = self._verified(epoch, mark)
+            if checkpoint is not None:
+                return checkpoint
+        if self.present():
+            raise FolderError(
+                f"{self.dir} holds checkpoint files, but none is complete (each was cut "
+                "short or its weights do not match their recorded hash), so this run cannot "
+                "resume. Start it over with trainer.resume=false (the earlier files are moved "
+                "into .attic/ in the run folder), or run it in a new folder."
+            )
+        return None
+
+    def fingerprint(self) -> str | None:
+        """The experiment the checkpoints belong to, from the newest readable mark."""
+        for _, mark in self._marks():
+            try:
+                return str(json.loads(mark.read_text())["fingerprint"])
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return None
+
+    def save(
+        self,
+        model,
+        epoch: int,
+        history: list[dict[str, Any]],
+        fingerprint: str,
+        state: dict[str, Any] | None = None,
+    ) -> None:
+        """Write the checkpoint of `epoch` (weights, then its commit mark); prune old ones."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        weights = self.dir / f"epoch_{epoch:04d}.weights.h5"
+        write_atomic(weights, lambda tmp: model.save_weights(tmp), staged=True)
+        write_json_atomic(
+            self.dir / f"epoch_{epoch:04d}.json",
+            {
+                "epoch": epoch,
+                "weights": weights.name,
+                "sha256": _sha256(weights),
+                "fingerprint": fingerprint,
+                "history": history,
+                "state": state or {},
+            },
+        )
+        # Keep the newest complete checkpoints; drop older ones and whatever a kill
+        # cut short (temporary files, weights without their mark).
+        keep = set()
+        for kept, _ in self._marks()[:KEEP]:
+            keep |= {f"epoch_{kept:04d}.json", f"epoch_{kept:04d}.weights.h5"}
+        for path in self.dir.iterdir():
+            if path.name not in keep and not path.is_dir():  # leave what seqlab did not write
+                path.unlink(missing_ok=True)
+
+    def clear(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,124 @@
+"""A run folder's file names, and writing them so that a crash leaves the old or the new file.
+
+Every file seqlab writes goes to a temporary name in the same folder, is flushed to
+disk, and is renamed over the old one (an atomic step on POSIX file systems); the
+folder is synced after the rename, so a kill or a power cut at any instant leaves
+either the complete old file or the complete new one. Reading a record checks its
+shape as well as its syntax: a results.json that is not what seqlab writes is
+reported as unreadable, never half-trusted.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+RESULTS_FILE = "results.json"
+HISTORY_FILE = "history.csv"
+CURVES_FILE = "curves.png"
+MODEL_FILE = "model.keras"
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON: NumPy scalars to Python numbers, NaN/inf to null (JSON has none)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (where the platform allows opening folders)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, write: Callable[[Path], None], *, staged: bool = False) -> None:
+    """Let `write` create a temporary file beside `path`, sync it, rename it into place.
+
+    The temporary name keeps the real suffixes (Keras wants `.keras` or `.weights.h5`,
+    matplotlib `.png`). `staged`: `write` works in the system's temporary folder and
+    Python copies the result over. Native writers are kept away from the run's file
+    system that way: HDF5 crashed the process (a segfault) when the disk filled up under
+    it, where a copy by Python fails with a plain "No space left on device".
+    """
+    path = Path(path)
+    base, dot, suffixes = path.name.partition(".")
+    tmp = path.with_name(f".{base}.{os.getpid()}.tmp{dot}{suffixes}")
+    try:
+        if staged:
+            with tempfile.TemporaryDirectory(prefix="seqlab-") as scratch:
+                staging = Path(scratch) / tmp.name
+                _write_reporting_full_disk(write, staging, staging)
+                try:
+                    shutil.copyfile(staging, tmp)
+                except OSError as exc:  # name the run's file, not the scratch copy
+                    raise OSError(exc.errno, exc.strerror, str(path)) from None
+        else:
+            _write_reporting_full_disk(write, tmp, path)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    _sync_folder(path.parent)
+
+
+def _write_reporting_full_disk(write: Callable[[Path], None], to: Path, final: Path) -> None:
+    try:
+        write(to)
+    except OSError:
+        raise
+    except Exception as exc:
+        # Libraries report a full disk in their own words (h5py: a RuntimeError quoting
+        # "errno = 28"); say it as the OSError it is.
+        if "errno = 28" in str(exc) or "No space left" in str(exc):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(final)) from exc
+        raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_atomic(path, lambda tmp: tmp.write_text(text))
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write `data` to `path` so that a crash leaves either the old file or the new one."""
+    write_text_atomic(path, json.dumps(_jsonable(data), indent=2) + "\n")
+
+
+def write_history_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    """One row per epoch: metrics from Keras's history plus epoch times."""
+    columns: list[str] = []
+    for row in rows:
+        columns += [key for key in row if key not in columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(_jsonable(rows))
+    write_text_atomic(path, out.getvalue())

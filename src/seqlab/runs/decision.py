@@ -1,0 +1,83 @@
+"""What a run does with the folder it is given: skip it, resume it, start fresh, or refuse.
+
+The rules (README, "What seqlab guarantees"):
+- the same experiment, finished ok: skipped (`skip_finished=false` runs it again);
+- the same experiment with a checkpoint: resumed from it (`trainer.resume=false`
+  starts over);
+- another experiment with a checkpoint or an ok result: refused, naming the keys
+  that differ (`trainer.resume=false` starts over);
+- anything else (a failed run, an unreadable record, leftovers): started fresh.
+Starting fresh in a folder that holds files first moves them into `.attic/<time>/`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seqlab.errors import FolderError
+from seqlab.records.checkpoints import Checkpoint, Checkpoints
+from seqlab.records.files import RESULTS_FILE
+from seqlab.records.folder import differing_keys, fingerprint, move_aside
+from seqlab.records.record import UnreadableRecord, load_record
+
+
+@dataclass(frozen=True)
+class Start:
+    """The decision: "skip" (with the finished record), "resume" (from a checkpoint), "fresh"."""
+
+    action: str
+    previous: dict[str, Any] | None = None
+    checkpoint: Checkpoint | None = None
+    moved_to: Path | None = None
+
+
+def decide(folder: Path, config: dict[str, Any], *, resume: bool, skip_finished: bool) -> Start:
+    """Decide how to start `config` in `folder`, moving earlier files aside where needed."""
+    folder = Path(folder)
+    if (folder / "sweep.json").exists() or any(
+        (child / RESULTS_FILE).exists() for child in folder.iterdir() if child.name.isdigit()
+    ):
+        raise FolderError(
+            f"{folder} holds a sweep (its sweep.json or numbered job folders), and a single "
+            "run there would move the sweep's jobs aside and mix its summary. Run in another "
+            "folder (hydra.run.dir=...), or sweep into it with -m."
+        )
+    mine = fingerprint(config)
+    try:
+        record, problem = load_record(folder / RESULTS_FILE), None
+    except UnreadableRecord as exc:
+        record, problem = None, f"its results.json {exc}"
+    checkpoints = Checkpoints(folder)
+    theirs = checkpoints.fingerprint()
+    if theirs is None and record is not None and isinstance(record.get("config"), dict):
+        theirs = fingerprint(record["config"])
+    guarded = checkpoints.present() or (record is not None and record.get("status") == "ok")
+
+    if guarded and theirs is not None and theirs != mine:
+        if not resume:
+            return Start("fresh", moved_to=move_aside(folder, "trainer.resume=false"))
+        before = (record or {}).get("config")
+        keys = differing_keys(before, config) if isinstance(before, dict) else []
+        raise FolderError(
+            f"{folder} holds another experiment"
+            + (f" ({'; '.join(keys[:8])}{' ...' if len(keys) > 8 else ''})" if keys else "")
+            + ", and a folder holds one experiment: continuing would mix the two runs' "
+            "weights and history. Run this config in a new folder (hydra.run.dir=... or "
+            "hydra.sweep.dir=...), or start over here with trainer.resume=false (the earlier "
+            "run's files are moved into .attic/ in that folder, not deleted)."
+        )
+    if record is not None and record.get("status") == "ok":
+        checkpoints.clear()  # a kill between writing the record and clearing them
+        if skip_finished:
+            return Start("skip", previous=record)
+        return Start("fresh", moved_to=move_aside(folder, "skip_finished=false ran it again"))
+    if checkpoints.present():
+        if not resume:
+            return Start("fresh", moved_to=move_aside(folder, "trainer.resume=false"))
+        return Start("resume", checkpoint=checkpoints.latest())
+    reason = problem or (
+        f"the run there ended {record.get('status')!r}" if record else "it held other files"
+    )
+    return Start("fresh", moved_to=move_aside(folder, f"a new run started ({reason})"))

@@ -1,0 +1,199 @@
+"""The summary's columns, in one table: where each value comes from and how it is shown.
+
+Every column of summary.csv/md, of the terminal table, of the grouped (repeated-seed)
+table and of the page is a row here. A row says how a job's value is read from its
+results.json (or that it is derived from all the jobs together), what type a record
+may hold there (the reader reports a record with anything else as unreadable), how a
+group of seeds summarises it, and whether the terminal shows it. Adding a column is
+one line here, plus where the value is measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+NUMBER = (int, float)
+TEXT = (str,)
+FLAG = (bool,)
+
+
+def _at(*path: str) -> Callable[[dict[str, Any]], Any]:
+    """Read results.json's value at `path` (None where any part is missing)."""
+
+    def read(record: dict[str, Any]) -> Any:
+        value: Any = record
+        for key in path:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value
+
+    return read
+
+
+def _metric(split: str) -> Callable[[dict[str, Any]], Any]:
+    """The task metric's value on `split` (val or test), whatever the metric is called."""
+
+    def read(record: dict[str, Any]) -> Any:
+        metrics = record.get("metrics") or {}
+        name = metrics.get("metric")
+        return metrics.get(f"{split}_{name}") if isinstance(name, str) else None
+
+    return read
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the summary.
+
+    Attributes:
+        name: its header (a `_metric` column is named after the task's metric when every
+            job shares it: val_accuracy).
+        read: the job's value from its record; None for a column derived from every
+            job's row (`seqlab.sweeps.compare`).
+        kind: the types a record may hold there (null is always allowed).
+        group: how a group of seeds shows it: "stats" (mean, std and 95 % half-width
+            over its ok jobs), "first" (the same for every seed), "max", "count" (how
+            many are true), "all" (true when every member's is).
+        terminal: whether the terminal table shows it (the files show every column).
+        baseline: shown only when the summary compares with a baseline.
+        doc: what it is, for the docs and the page.
+    """
+
+    name: str
+    read: Callable[[dict[str, Any]], Any] | None
+    kind: tuple[type, ...]
+    group: str = "first"
+    terminal: bool = True
+    baseline: bool = False
+    doc: str = ""
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("backend", _at("env", "backend"), TEXT, doc="the framework Keras ran on"),
+    Column("precision", _at("settings", "precision"), TEXT, doc="float32 or mixed precision"),
+    Column("val_metric", _metric("val"), NUMBER, "stats", doc="final validation metric"),
+    Column("test_metric", _metric("test"), NUMBER, "stats", False, doc="test metric"),
+    Column(
+        "step_ms_median",
+        _at("timing", "step_ms_median"),
+        NUMBER,
+        "stats",
+        doc="median steady-state training step (ms)",
+    ),
+    Column(
+        "step_ms_p90",
+        _at("timing", "step_ms_p90"),
+        NUMBER,
+        "stats",
+        False,
+        doc="90th percentile steady-state step (ms)",
+    ),
+    Column(
+        "step_ms_iqr",
+        _at("timing", "step_ms_iqr"),
+        NUMBER,
+        "stats",
+        False,
+        doc="spread of the steady-state steps: 75th minus 25th percentile (ms)",
+    ),
+    Column(
+        "samples_per_s",
+        _at("timing", "samples_per_s"),
+        NUMBER,
+        "stats",
+        doc="training samples per second at steady state",
+    ),
+    Column(
+        "first_epoch_s",
+        _at("timing", "first_epoch_s"),
+        NUMBER,
+        "stats",
+        doc="epoch 1 with tracing and compilation (s)",
+    ),
+    Column("total_s", _at("timing", "total_s"), NUMBER, "stats", False, doc="the whole run (s)"),
+    Column("params", _at("params"), (int,), "first", False, doc="trainable parameters"),
+    Column(
+        "peak_rss_mb",
+        _at("memory", "peak_rss_mb"),
+        NUMBER,
+        "max",
+        False,
+        doc="peak resident memory of the process (MiB)",
+    ),
+    Column("device", _at("device", "used"), TEXT, "first", False, doc="cpu or gpu"),
+    Column("jit_compile", _at("settings", "jit_compile"), FLAG, doc="whether XLA/jit ran"),
+    Column(
+        "cudnn_eligible",
+        _at("cudnn", "eligible"),
+        FLAG,
+        doc="whether Keras would take the cuDNN kernel on a GPU",
+    ),
+    Column("kernel", _at("cudnn", "kernel"), TEXT, doc="the recurrent kernel that ran"),
+    Column(
+        "launcher",
+        _at("env", "launcher", "name"),
+        TEXT,
+        "first",
+        False,
+        doc="the Hydra launcher that ran the job",
+    ),
+    Column(
+        "workers_per_node",
+        _at("env", "launcher", "workers_per_node"),
+        (int,),
+        "first",
+        False,
+        doc="how many jobs the launcher may run at once on one node",
+    ),
+    Column(
+        "jobs_at_once",
+        None,
+        (int,),
+        "max",
+        doc="the most jobs that trained on the job's host at the same time (measured)",
+    ),
+    Column(
+        "probe_ms",
+        _at("load_probe", "median_ms"),
+        NUMBER,
+        "max",
+        False,
+        doc="the machine-load probe's median (ms): a fixed computation on every core",
+    ),
+    Column(
+        "busy",
+        None,
+        FLAG,
+        "count",
+        doc="measured on a busy machine: its probe was clearly slower than the quietest",
+    ),
+    Column(
+        "smoke",
+        _at("config", "trainer", "smoke"),
+        FLAG,
+        "all",
+        doc="a smoke run (trainer=smoke): a few steps, not a measurement",
+    ),
+    Column(
+        "same_start",
+        None,
+        TEXT,
+        "first",
+        baseline=True,
+        doc="whether the job started from its baseline's weights, data and data order",
+    ),
+)
+
+BY_NAME = {column.name: column for column in COLUMNS}
+
+
+def valid(column: Column, value: Any) -> bool:
+    """Whether `value` is what a record may hold for `column` (null always is)."""
+    if value is None:
+        return True
+    if isinstance(value, bool) and bool not in column.kind:
+        return False  # True is an int to Python, never a number to seqlab
+    return isinstance(value, column.kind)

@@ -1,0 +1,198 @@
+"""What a sweep's rows say only together: shared hosts, busy machines, speed-ups and
+whether the rows compared started alike.
+
+- `jobs_at_once`: the most jobs that trained on a job's host at the same time
+  (measured from every record's fit window, for every launcher).
+- `busy`: a job whose machine-load probe was clearly slower than the quietest job's on
+  the same host (`BUSY_RATIO`) was measured on a busy machine.
+- `speedup` and `same_start` (with a baseline): the baseline job's step time over the
+  job's, matched on every other swept key; and, where the two should share a start
+  (they differ in how the same model runs: impl, backend, jit, device, precision),
+  whether their initial weights, data and data order were the same.
+
+Each has a note for under the table (`notes`), where a reader of the numbers looks.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+from seqlab.sweeps.rows import swept_keys
+
+# A probe this much slower than the quietest job's on the same host: a busy machine.
+# Repeated probes of an idle machine here spread by a few percent; a second process
+# on one of two cores made it about 2x (measured: tests/test_busy_machine.py).
+BUSY_RATIO = 1.15
+# Swept keys that change how the same model runs, not which model or data: rows that
+# differ only in one of them should start from the same weights, data and order.
+SAME_FUNCTION_KEYS = ("impl", "impl.name", "backend", "backend.name", "device", "device.name",
+                      "trainer.jit_compile", "trainer.precision")  # fmt: skip
+START_PARTS = (("weights", "weights"), ("data", "data"), ("data_order", "data order"))
+
+
+def derive(rows: list[dict[str, Any]], baseline: str | None = None) -> None:
+    """Fill the derived columns of the jobs' rows (and the speed-up with a baseline)."""
+    mark_shared(rows)
+    mark_busy(rows)
+    if baseline:
+        add_speedup(rows, baseline)
+
+
+def mark_shared(rows: list[dict[str, Any]]) -> None:
+    """Set `jobs_at_once`: the most jobs, this one included, that ran model.fit on this
+    job's host at the same moment during its own fit (1: it trained alone).
+
+    Measured from the records' fit windows, so it holds for every launcher; a job
+    without a window (not run, failed before training) gets None.
+    """
+    by_host: dict[str, set[tuple[float, float]]] = {}
+    for row in rows:
+        if row.get("fit_window") is not None:
+            host, start, end = row["fit_window"]
+            # A set: the same job listed twice (a folder merged twice, or a copy of it)
+            # is one fit, not two that ran side by side.
+            by_host.setdefault(host, set()).add((start, end))
+    timelines = {
+        host: (sorted(w[0] for w in spans), sorted(w[1] for w in spans))
+        for host, spans in by_host.items()
+    }
+    for row in rows:
+        if row.get("fit_window") is None:
+            row["jobs_at_once"] = None
+            continue
+        host, start, end = row["fit_window"]
+        starts, ends = timelines[host]
+        # The number of running fits only rises when one starts, so the most during my
+        # fit is at my start or at another start inside my window [start, end).
+        first, last = bisect.bisect_left(starts, start), bisect.bisect_left(starts, end)
+        running = [_running(starts, ends, m) for m in starts[first:last]]
+        # A fit of zero length is not among the running ones at its own start.
+        row["jobs_at_once"] = max(running) if running else 1 + _running(starts, ends, start)
+
+
+def _running(starts: list[float], ends: list[float], moment: float) -> int:
+    """How many fits [start, end) were running at `moment` (both lists sorted)."""
+    return bisect.bisect_right(starts, moment) - bisect.bisect_right(ends, moment)
+
+
+def sharing_note(rows: list[dict[str, Any]]) -> str | None:
+    """A sentence for the headline when some jobs trained on one host at the same time."""
+    shared = [row for row in rows if (row.get("jobs_at_once") or 0) > 1]
+    if not shared:
+        return None
+    most = max(row["jobs_at_once"] for row in shared)
+    launchers = sorted({str(row.get("launcher")) for row in shared})
+    workers = sorted({str(row.get("workers_per_node")) for row in shared} - {"None"})
+    per_node = f", {'/'.join(map(str, workers))} workers per node" if workers else ""
+    return (
+        f"timing: {len(shared)} of {len(rows)} jobs trained while other jobs trained on the "
+        f"same host (up to {most} at once; launcher {', '.join(launchers)}{per_node}), so "
+        "their step times include the others' load (column jobs_at_once). Compare step "
+        "times only between jobs with the same jobs_at_once, or run one job per node for "
+        "timing (the basic launcher, hydra.launcher.n_jobs=1, or Ray tasks that ask for a "
+        "whole node's CPUs)."
+    )
+
+
+def mark_busy(rows: list[dict[str, Any]]) -> None:
+    """Set `busy` from the probes: slower than BUSY_RATIO x the quietest on the host."""
+    quietest: dict[str, float] = {}
+    for row in rows:
+        if row.get("probe_ms"):
+            host = row.get("host") or ""
+            quietest[host] = min(quietest.get(host, row["probe_ms"]), row["probe_ms"])
+    for row in rows:
+        probe = row.get("probe_ms")
+        calm = quietest.get(row.get("host") or "")
+        row["busy"] = None if not probe or not calm else probe > BUSY_RATIO * calm
+
+
+def busy_note(rows: list[dict[str, Any]]) -> str | None:
+    """A sentence under the table when some jobs were measured on a busy machine."""
+    busy = [row for row in rows if row.get("busy")]
+    if not busy:
+        return None
+    jobs = ", ".join(str(row["job"]) for row in busy[:12]) + (" ..." if len(busy) > 12 else "")
+    return (
+        f"load: {len(busy)} of {len(rows)} jobs were measured on a busy machine (their "
+        f"load probe was more than {BUSY_RATIO:.2f}x the quietest job's on the same host; "
+        f"column busy): {jobs}. Something else used the cores while they trained, so their "
+        "step times are slower than the job's own. Run them again on a quiet machine "
+        "(the same command, after moving their folders away) before comparing."
+    )
+
+
+def smoke_note(rows: list[dict[str, Any]]) -> str | None:
+    smoke = [row for row in rows if row.get("smoke")]
+    if not smoke:
+        return None
+    return (
+        f"smoke: {len(smoke)} of {len(rows)} jobs are smoke runs (trainer=smoke): a few "
+        "steps to check that a configuration runs. Their times are not measurements (too "
+        "few steps for a step time), and their metrics are not results."
+    )
+
+
+def split_baseline(baseline: str) -> tuple[str, str]:
+    """(key, value) of a baseline override, \"impl=cell_loop\" or \"impl:cell_loop\"."""
+    key, _, value = baseline.replace(":", "=", 1).partition("=")
+    return key, value
+
+
+def add_speedup(rows: list[dict[str, Any]], baseline: str) -> None:
+    """Add `speedup` = baseline step time / job step time, matching all other swept keys,
+    and `same_start` where the two should have started alike.
+
+    `baseline` is an override, "impl=cell_loop" or "impl:cell_loop" (Hydra's command
+    line needs the first form quoted: 'report.baseline="impl=cell_loop"').
+    """
+    key, value = split_baseline(baseline)
+    others = [k for k in swept_keys(rows) if k != key]
+
+    def match(row: dict[str, Any]) -> tuple:
+        return (row.get("sweep"), *(row["overrides"].get(k) for k in others))
+
+    reference = {match(row): row for row in rows if row["overrides"].get(key) == value}
+    for row in rows:
+        base = reference.get(match(row))
+        mine = row.get("step_ms_median")
+        theirs = base.get("step_ms_median") if base else None
+        row["speedup"] = theirs / mine if theirs and mine else None
+        row["same_start"] = same_start(row, base) if key in SAME_FUNCTION_KEYS else None
+
+
+def same_start(row: dict[str, Any], base: dict[str, Any] | None) -> str | None:
+    """ "yes", or "no: <what differs>", comparing a job's start with its baseline job's;
+    None when either has no record of its start (a run from before seqlab kept one)."""
+    if base is None or row is base:
+        return None if base is None else "yes"
+    mine, theirs = row.get("start"), base.get("start")
+    if not mine or not theirs:
+        return None
+    differ = [label for part, label in START_PARTS if mine.get(part) != theirs.get(part)]
+    if "data order" in differ and mine.get("pipeline") != theirs.get("pipeline"):
+        differ[differ.index("data order")] = (
+            f"data order ({theirs.get('pipeline')} vs {mine.get('pipeline')} pipelines)"
+        )
+    return "yes" if not differ else "no: " + ", ".join(differ)
+
+
+def start_note(rows: list[dict[str, Any]]) -> str | None:
+    """A sentence under the table naming the rows that did not start like their baseline."""
+    apart = [row for row in rows if str(row.get("same_start") or "").startswith("no")]
+    if not apart:
+        return None
+    named = "; ".join(f"{row['job']}: {row['same_start'][4:]}" for row in apart[:8])
+    return (
+        f"start: {len(apart)} row(s) did not start from their baseline's weights, data or "
+        f"data order ({named}{' ...' if len(apart) > 8 else ''}), so their metrics differ "
+        "for that reason too. TensorFlow shuffles with tf.data and the other backends with "
+        "NumPy: across backends the batch order differs (the weights and data do not)."
+    )
+
+
+def notes(rows: list[dict[str, Any]]) -> list[str]:
+    """Every note that belongs under the table, in this order."""
+    found = (sharing_note(rows), busy_note(rows), smoke_note(rows), start_note(rows))
+    return [note for note in found if note]

@@ -1,0 +1,109 @@
+"""A sweep's start: everything checked before the first job runs, in this order.
+
+1. The launcher's preparation (Ray: an absolute sweep folder, which workers elsewhere
+   write to).
+2. The plan (`seqlab.sweeps.plan`): every job composed, placed and validated; a bad job
+   stops the sweep before its folder exists.
+3. The sweep folder: created and locked (a second sweep into it is refused).
+4. The report's baseline names a value some job has.
+5. The folder holds nothing of another experiment (`conflicts`).
+6. The launcher's set-up (Ray: start or join its cluster, refuse a job size no node
+   has), then the driver's signal handler (`seqlab.sweeps.driver`).
+7. sweep.json: the plan, so that the summary can list a job that never started.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from seqlab.errors import FolderError
+from seqlab.sweeps.plan import PlannedJob, plan
+from seqlab.sweeps.rows import SWEEP_FILE, check_baseline, find_runs, override_dict
+
+
+def begin(config: DictConfig) -> list[PlannedJob] | None:
+    """Check and claim the sweep folder, install the driver; returns the plan (None when
+    the sweeper chooses its jobs as it goes)."""
+    from seqlab.records.files import write_json_atomic
+    from seqlab.records.folder import hold_lock
+    from seqlab.sweeps.driver import Driver
+    from seqlab.sweeps.launchers import launcher_of
+
+    launcher = launcher_of(config.hydra.launcher)
+    if launcher is not None and launcher.prepare is not None:
+        launcher.prepare(config)
+    jobs = plan(config)
+    sweep_dir = Path(config.hydra.sweep.dir)
+    hold_lock(sweep_dir, "sweep")  # until this process ends
+    baseline = config.get("report", {}).get("baseline")
+    if jobs is not None and baseline:  # a typo found now, not after every job ran
+        check_baseline(baseline, [override_dict(job.overrides) for job in jobs])
+    found = conflicts(sweep_dir, jobs) if jobs is not None else []
+    if found:
+        raise FolderError(
+            f"{sweep_dir} holds another sweep's jobs, and the summary would mix the two: "
+            f"{'; '.join(found[:6])}{' ...' if len(found) > 6 else ''}. Sweep into a new "
+            "folder (hydra.sweep.dir=...) and merge the tables with `seqlab-report OLD NEW`, "
+            "or move the old folder away."
+        )
+    if launcher is not None and launcher.setup is not None:
+        launcher.setup(config, sweep_dir)
+    Driver(sweep_dir, baseline, launcher.stop if launcher else None).install()
+    planned: dict[str, Any] = {"jobs": None if jobs is None else [j.as_dict() for j in jobs]}
+    if "tracking" in config:
+        from seqlab.errors import say
+        from seqlab.records.tracking import PARENT_KEY, start_parent
+
+        planned[PARENT_KEY], warning = start_parent(config.tracking, sweep_dir)
+        if warning:
+            say("seqlab", warning)
+    write_json_atomic(sweep_dir / SWEEP_FILE, planned)
+    return jobs
+
+
+def conflicts(sweep_dir: Path, jobs: list[PlannedJob]) -> list[str]:
+    """What in `sweep_dir` belongs to another experiment than this sweep's jobs: a job
+    folder holding a run of other overrides or another config, a run this sweep does
+    not plan, a single run at the top, a job folder that is a file."""
+    from seqlab.records.checkpoints import Checkpoints
+    from seqlab.records.files import RESULTS_FILE
+    from seqlab.records.folder import differing_keys, fingerprint
+    from seqlab.records.record import UnreadableRecord, load_record
+
+    found = []
+    if (sweep_dir / RESULTS_FILE).exists() or Checkpoints(sweep_dir).present():
+        found.append("the folder itself holds a single run (seqlab without -m)")
+    planned = {os.path.normpath(job.folder): job for job in jobs}
+    for job in jobs:
+        place = sweep_dir / job.folder
+        if place.exists() and not place.is_dir():
+            found.append(f"job {job.number}'s folder {place} is a file")
+    for run_dir in find_runs(sweep_dir) if sweep_dir.is_dir() else []:
+        if run_dir == sweep_dir:
+            continue
+        folder = os.path.normpath(os.path.relpath(run_dir, sweep_dir))
+        try:
+            record = load_record(run_dir / RESULTS_FILE)
+        except UnreadableRecord:
+            continue  # unreadable: the job runs again, its file moved aside
+        if record is None:
+            continue
+        job = planned.get(folder)
+        theirs = " ".join(record.get("overrides") or []) or "?"
+        if job is None:
+            found.append(f"job {folder} holds a run ({theirs}) that this sweep does not plan")
+            continue
+        recorded = Checkpoints(run_dir).fingerprint() or fingerprint(record.get("config") or {})
+        if recorded != fingerprint(job.config):
+            before = record.get("config")
+            keys = differing_keys(before, job.config) if isinstance(before, dict) else []
+            what = "; ".join(keys[:4]) or "its checkpoint is of another config"
+            found.append(
+                f"job {folder}: holds {theirs}, this sweep's job {job.number} there is "
+                f"{' '.join(job.overrides) or '(no overrides)'} ({what})"
+            )
+    return found

@@ -1,0 +1,143 @@
+"""The launchers seqlab knows, in one table: everything a launcher changes about a sweep.
+
+Each row says what the launcher is called on the command line (`hydra/launcher=...`),
+which Hydra class it is, whether its jobs run in other processes than the one driving
+the sweep (then a signal to the driver is passed on to them), how many jobs it may
+run at once on one node (every record says so: a step time measured beside other jobs
+is not the job's alone), how it sets `hydra.job.id` (so the plan can place the jobs),
+what must happen before the first job and after a stop, and which extra installs it.
+Supporting a new launcher is one row here, plus its extra in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from seqlab.registry import Registry
+
+
+def _one(cfg: Any) -> int:
+    return 1
+
+
+def _joblib_workers(cfg: Any) -> int:
+    n_jobs = int(cfg.get("n_jobs", -1) or 1)
+    return n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+
+
+def _ray_setup(config: Any, sweep_dir: Any) -> None:
+    from seqlab.sweeps import ray_cluster
+
+    ray_cluster.start_ray(config)
+
+
+def _ray_node() -> dict[str, Any]:
+    from seqlab.sweeps import ray_cluster
+
+    return ray_cluster.worker_node()
+
+
+def _ray_stop() -> None:
+    from seqlab.sweeps import ray_cluster
+
+    ray_cluster.shutdown()
+
+
+def _ray_prepare(config: Any) -> None:
+    from seqlab.sweeps import ray_cluster
+
+    ray_cluster.pin_sweep_dir(config)
+
+
+@dataclass(frozen=True)
+class Launcher:
+    """One Hydra launcher, as seqlab uses it.
+
+    Attributes:
+        name: what users write: `hydra/launcher=<name>`.
+        target: the class name that ends Hydra's `hydra.launcher._target_`.
+        out_of_process: its jobs run in processes other than the sweep's driver.
+        workers: how many jobs it may run at once on one node, from `hydra.launcher`
+            (None: a scheduler decides).
+        job_id: `hydra.job.id` as it sets it for job `num` of job name `name`; None when
+            only the job itself knows it.
+        prepare: changes the sweep's config before anything else (Ray: an absolute
+            sweep folder, which workers elsewhere write to).
+        setup: runs after the plan, before the first job (Ray: start or join a cluster).
+        node: facts about the node a job runs on, read inside the job (Ray).
+        stop: runs after a signal, before the driver exits (Ray: shut the cluster down).
+        extra: the seqlab extra that installs its plugin.
+    """
+
+    name: str
+    target: str
+    out_of_process: bool
+    workers: Callable[[Any], int | None]
+    job_id: Callable[[str, int], Any] | None = None
+    prepare: Callable[[Any], None] | None = None
+    setup: Callable[[Any, Any], None] | None = None
+    node: Callable[[], dict[str, Any]] | None = None
+    stop: Callable[[], None] | None = None
+    extra: str | None = None
+
+
+LAUNCHERS: Registry[Launcher] = Registry("launcher", key="hydra/launcher")
+for _row in (
+    Launcher("basic", "BasicLauncher", False, _one, job_id=lambda name, num: num),
+    Launcher(
+        "joblib",
+        "JoblibLauncher",
+        True,
+        _joblib_workers,
+        job_id=lambda name, num: f"{name}_{num}",
+        extra="joblib",
+    ),
+    Launcher(
+        "submitit_local",
+        "LocalLauncher",
+        True,
+        lambda cfg: cfg.get("array_parallelism"),
+        extra="submitit",
+    ),
+    Launcher("submitit_slurm", "SlurmLauncher", True, lambda cfg: None, extra="submitit"),
+    Launcher(
+        "ray",
+        "RayLauncher",
+        True,
+        lambda cfg: None,  # known inside the job only: its node's CPUs over the task's
+        job_id=lambda name, num: f"job_id_for_{num}",
+        prepare=_ray_prepare,
+        setup=_ray_setup,
+        node=_ray_node,
+        stop=_ray_stop,
+        extra="ray",
+    ),
+):
+    LAUNCHERS.add(_row.name, _row)
+
+
+def launcher_of(launcher_cfg: Any) -> Launcher | None:
+    """The row of the launcher `hydra.launcher` configures; None for one seqlab does not
+    know (it runs, but seqlab cannot say how it shares a machine)."""
+    target = str((launcher_cfg or {}).get("_target_", "BasicLauncher")).rsplit(".", 1)[-1]
+    return next((row for row in map(LAUNCHERS.get, LAUNCHERS) if row.target == target), None)
+
+
+def describe(launcher_cfg: Any) -> dict[str, Any]:
+    """What results.json records under `env.launcher`: its name, how many jobs it may run
+    at once on the job's node (`workers_per_node`), and, on Ray, the node."""
+    row = launcher_of(launcher_cfg)
+    if row is None:
+        target = str((launcher_cfg or {}).get("_target_", "?"))
+        return {"name": target, "workers_per_node": None, "node": None}
+    info: dict[str, Any] = {
+        "name": row.name,
+        "workers_per_node": row.workers(launcher_cfg or {}),
+        "node": None,
+    }
+    if row.node is not None:
+        info.update(row.node())
+    return info

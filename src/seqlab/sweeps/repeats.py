@@ -1,0 +1,40 @@
+"""`repeats=N` on the command line: every job of a sweep N times, one seed each."""
+
+from __future__ import annotations
+
+
+def expand_repeats(argv: list[str]) -> list[str]:
+    """`seqlab -m ... repeats=N` is `trainer.seed=1,...,N`: every job N times, one seed each,
+    in alternated rounds (the seed varies slowest).
+
+    The summary then groups the jobs that differ only in the seed (mean, standard
+    deviation, 95 % interval, n; see seqlab.sweeps.stats).
+    """
+    from seqlab.errors import ConfigError
+
+    found = [arg for arg in argv if arg.startswith("repeats=")]
+    if not found:
+        return argv
+    value = found[-1].split("=", 1)[1]
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(
+            f"repeats={value!r} is not allowed: repeats must be an integer >= 1 (the number "
+            "of seeds to run each job with). Fix it on the command line."
+        )
+    if not {"-m", "--multirun"} & set(argv):
+        raise ConfigError(
+            f"repeats={value} repeats the jobs of a sweep, and this command is not one. Add "
+            "-m (for example `seqlab -m model=lstm repeats=3`)."
+        )
+    if any(arg.lstrip("+").startswith("trainer.seed=") for arg in argv):
+        raise ConfigError(
+            f"repeats={value} sets trainer.seed=1..{value}, and the command sets trainer.seed "
+            "too. Keep one of them."
+        )
+    seeds = ",".join(str(seed) for seed in range(1, int(value) + 1))
+    rest = [arg for arg in argv if not arg.startswith("repeats=")]
+    # Before the first override: Hydra's basic sweeper varies the first key slowest, so
+    # each round runs every job once and the rounds alternate (a drift of the machine
+    # then spreads over all jobs). Presets list trainer.seed first for the same reason.
+    first = next((i for i, arg in enumerate(rest) if "=" in arg and not arg.startswith("-")), 0)
+    return [*rest[:first], f"trainer.seed={seeds}", *rest[first:]]

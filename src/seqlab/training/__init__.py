@@ -1,0 +1,4 @@
+"""Training a prepared run with Keras.
+
+The trainer, the epoch-end step, timing, optimizers, layouts, progress and figures.
+"""

@@ -1,0 +1,190 @@
+"""The end of an epoch: one Keras callback that does everything, in the order written here.
+
+1. The epoch's timing ends, before anything is written (so no write is in a figure).
+2. Its history row is kept.
+3. Early stopping decides from the rows (the decision goes into the checkpoint).
+4. The checkpoint is committed: weights, rows, the stop decision, the timing figures
+   so far, the data's fingerprint. Not after a non-finite loss: a resumed run must not
+   start from those weights.
+5. history.csv and the running record say the epoch finished; they are never ahead
+   of the checkpoint a restart resumes from.
+6. The best model is saved when this epoch is the best so far: after the checkpoint
+   that names it, so no kill leaves a best model newer than any checkpoint.
+7. The machine-load probe runs when it is due (`seqlab.runs.machine`).
+8. A signal whose exception Python swallowed stops the run here (`seqlab.records.signals`).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from seqlab.records import signals
+from seqlab.records.checkpoints import Checkpoints
+from seqlab.records.files import (
+    HISTORY_FILE,
+    RESULTS_FILE,
+    write_atomic,
+    write_history_csv,
+    write_json_atomic,
+)
+from seqlab.training.timing import StepTimer, Timing
+
+
+class EpochEnd(keras.callbacks.Callback):
+    """Runs the eight steps above when an epoch ends; see the module docstring."""
+
+    def __init__(
+        self,
+        folder: Path,
+        timer: StepTimer,
+        rows: list[dict[str, Any]],
+        record: Any,
+        *,
+        checkpoints: Checkpoints | None,
+        identity: dict[str, str],
+        metric: str,
+        higher_is_better: bool,
+        patience: int | None,
+        min_delta: float,
+        nan_guard: Any,
+        throughput_unit: tuple[int, int],
+        probe: Any = None,
+    ) -> None:
+        super().__init__()
+        self.folder = Path(folder)
+        self.timer = timer
+        self.rows = list(rows)
+        self.record = record
+        self.checkpoints = checkpoints
+        self.identity = identity
+        self.metric = metric
+        self.higher_is_better = higher_is_better
+        self.patience = patience
+        self.min_delta = min_delta
+        self.nan_guard = nan_guard
+        self.throughput_unit = throughput_unit
+        self.probe = probe
+        self.stopped_epoch: int | None = None
+
+    @property
+    def best_epoch(self) -> int | None:
+        return best_epoch(self.rows, self.metric, self.higher_is_better)
+
+    def on_train_begin(self, logs=None):
+        if self.rows:  # resumed: history.csv holds exactly the checkpoint's epochs
+            write_history_csv(self.folder / HISTORY_FILE, self.rows)
+
+    def on_epoch_end(self, epoch, logs=None):
+        number = epoch + 1
+        # 1. timing
+        seconds = self.timer.close_epoch()
+        # 2. history row
+        row = {"epoch": number, **{k: float(v) for k, v in (logs or {}).items()}}
+        row["epoch_s"] = seconds
+        row["train_epoch_s"] = self.timer.train_epoch_s[-1]
+        self.rows.append(row)
+        # 3. early stopping
+        stop = self.patience is not None and should_stop(
+            self.rows, self.metric, self.higher_is_better, self.patience, self.min_delta
+        )
+        if stop:
+            self.stopped_epoch = number
+            self.model.stop_training = True
+        # 4. checkpoint
+        if self.checkpoints is not None and self.nan_guard.where is None:
+            figures = Timing()
+            self.timer.fill(figures, *self.throughput_unit)
+            self.checkpoints.save(
+                self.model,
+                number,
+                self.rows,
+                self.identity["config"],
+                state={
+                    "stopped_epoch": self.stopped_epoch,
+                    "timing": figures.carried(),
+                    "data": self.identity.get("data"),
+                },
+            )
+        # 5. history.csv and the running record
+        write_history_csv(self.folder / HISTORY_FILE, self.rows)
+        self.record.epochs_finished = number
+        write_json_atomic(self.folder / RESULTS_FILE, self.record.as_dict())
+        # 6. best model
+        if self.best_epoch == number and self.nan_guard.where is None:
+            save_best(self.model, self.folder)
+        # 7. machine-load probe
+        if self.probe is not None:
+            self.probe.maybe_sample()
+        # 8. a swallowed signal
+        signals.check()
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        """What results.json lists under `files`."""
+        return {"model_best": BEST_MODEL_FILE} if (self.folder / BEST_MODEL_FILE).exists() else {}
+
+
+def save_best(model, folder: Path) -> None:
+    """Write model_best.keras (atomically; staged away from the run's file system)."""
+    write_atomic(Path(folder) / BEST_MODEL_FILE, lambda tmp: model.save(tmp), staged=True)
+
+
+BEST_MODEL_FILE = "model_best.keras"
+
+
+def best_epoch(
+    rows: list[dict[str, Any]], key: str, higher_is_better: bool, min_delta: float = 0.0
+) -> int | None:
+    """The epoch whose `key` beat every earlier one by more than `min_delta` last."""
+    best, where = None, None
+    for row in rows:
+        value = row.get(key)
+        if value is None or not math.isfinite(value):
+            continue
+        better = best is None or (
+            value > best + min_delta if higher_is_better else value < best - min_delta
+        )
+        if better:
+            best, where = value, int(row["epoch"])
+    return where
+
+
+def should_stop(
+    rows: list[dict[str, Any]], key: str, higher_is_better: bool, patience: int, min_delta: float
+) -> bool:
+    """Whether `patience` epochs have passed without an improvement larger than `min_delta`."""
+    improved = best_epoch(rows, key, higher_is_better, min_delta)
+    return bool(rows) and improved is not None and int(rows[-1]["epoch"]) - improved >= patience
+
+
+class NanGuard(keras.callbacks.Callback):
+    """Stops training at the first non-finite loss and remembers where it happened."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epoch = 0
+        self.where: tuple[int, int] | None = None  # (epoch, step), 1-based
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)) and self.where is None:
+            self.where = (self.epoch + 1, batch + 1)
+            self.model.stop_training = True
+
+
+class InterruptCheck(keras.callbacks.Callback):
+    """Stops at the next batch when a SIGINT/SIGTERM arrived whose exception Python
+    swallowed (raised inside a garbage-collector callback, see seqlab.records.signals)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        signals.check()
+
+    on_test_batch_end = on_train_batch_end
+    on_predict_batch_end = on_train_batch_end

@@ -1,0 +1,113 @@
+"""What the rows say only together: a busy machine, the same start, smoke runs."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from seqlab.sweeps.compare import BUSY_RATIO, derive, notes
+from seqlab.sweeps.rows import collect
+
+from .conftest import start_cli, wait_for
+from .records import seqlab_record
+
+
+def _job(sweep, number, overrides, start=None, probe=None, host="h", smoke=False, step=10.0):
+    folder = sweep / str(number)
+    folder.mkdir(parents=True)
+    record = seqlab_record(
+        {
+            "status": "ok",
+            "overrides": overrides,
+            "host": host,
+            "config": {"trainer": {"smoke": smoke}},
+            "metrics": {"metric": "accuracy", "val_accuracy": 0.5},
+            "timing": {"step_ms_median": step},
+            "start": start or {},
+            "load_probe": {"median_ms": probe},
+        }
+    )
+    (folder / "results.json").write_text(json.dumps(record))
+
+
+START = {"weights": "w1", "data": "d1", "data_order": "o1", "pipeline": "tf.data"}
+
+
+def test_same_start_compares_weights_data_and_order_with_the_baseline(tmp_path):
+    _job(tmp_path, 0, ["impl=cell_loop"], START)
+    _job(tmp_path, 1, ["impl=layer"], START)
+    _job(tmp_path, 2, ["impl=manual"], {**START, "weights": "w2"})
+    rows = collect([tmp_path])
+    derive(rows, "impl=cell_loop")
+    assert [r["same_start"] for r in rows] == ["yes", "yes", "no: weights"]
+    assert any("2: weights" in note for note in notes(rows))
+
+
+def test_backends_differ_only_in_their_pipelines_order_and_say_so(tmp_path):
+    _job(tmp_path, 0, ["backend=tensorflow"], START)
+    _job(tmp_path, 1, ["backend=jax"], {**START, "data_order": "o2", "pipeline": "numpy"})
+    rows = collect([tmp_path])
+    derive(rows, "backend=tensorflow")
+    assert rows[1]["same_start"] == "no: data order (tf.data vs numpy pipelines)"
+
+
+def test_rows_of_different_models_are_not_expected_to_share_a_start(tmp_path):
+    _job(tmp_path, 0, ["model=lstm"], START)
+    _job(tmp_path, 1, ["model=gru"], {**START, "weights": "w2"})
+    rows = collect([tmp_path])
+    derive(rows, "model=lstm")
+    assert [r["same_start"] for r in rows] == [None, None] and not notes(rows)
+
+
+def test_a_probe_clearly_slower_than_the_quietest_marks_a_busy_machine(tmp_path):
+    probes = [40.0, 41.0, 40.0 * BUSY_RATIO * 1.05, 80.0]
+    for number, probe in enumerate(probes):
+        _job(tmp_path, number, [f"model.units={number + 1}"], probe=probe)
+    _job(tmp_path, 4, ["model.units=9"], probe=200.0, host="other")  # its own quietest
+    rows = collect([tmp_path])
+    derive(rows)
+    assert [r["busy"] for r in rows] == [False, False, True, True, False]
+    (note,) = [n for n in notes(rows) if n.startswith("load:")]
+    assert "2 of 5 jobs" in note and "2, 3" in note
+
+
+def test_smoke_runs_are_said_to_be_no_measurement(tmp_path):
+    _job(tmp_path, 0, ["model=lstm"], smoke=True)
+    rows = collect([tmp_path])
+    derive(rows)
+    assert rows[0]["smoke"] is True
+    assert any(note.startswith("smoke: 1 of 1 jobs") for note in notes(rows))
+
+
+@pytest.mark.e2e
+def test_a_cpu_hog_beside_one_job_marks_that_job_busy(tmp_path):
+    quick = ["dataset.limit=300", "model.layers=1", "trainer.progress=false", "trainer.epochs=4"]
+    sweep = tmp_path / "s"
+    process = start_cli("-m", "model.units=4,5,6", *quick, "hydra.sweep.dir=s", cwd=tmp_path)
+
+    def status(job):
+        return json.loads((sweep / job / "results.json").read_text())["status"]
+
+    assert wait_for(lambda: status("1") == "running", 300, process)
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)
+    ]  # every core of this 2-core machine
+    try:
+        assert wait_for(lambda: status("1") != "running", 300, process)
+    finally:
+        for hog in hogs:
+            hog.send_signal(signal.SIGKILL)
+            hog.wait()
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err[-3000:]
+    rows = collect([sweep])
+    derive(rows)
+    probes = [r["probe_ms"] for r in rows]
+    assert rows[1]["busy"] is True, probes
+    assert rows[1]["probe_ms"] > 1.5 * min(probes), probes
+    assert "load: " in out and "busy machine" in out
+    print(f"probe medians (ms): {probes}")
