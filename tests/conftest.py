@@ -94,3 +94,38 @@ def checkpointed(run_dir: Path) -> int:
     except FolderError:
         return 0
     return checkpoint.epoch if checkpoint else 0
+
+
+def filtered_venv(
+    tmp_path: Path, left_out: tuple[str, ...], plugins_left_out: tuple[str, ...] = ()
+):
+    """The python of a venv that sees every package of this one but those whose names
+    start with `left_out` (and Hydra plugins named in `plugins_left_out`): a real absence
+    for the import machinery, made of symbolic links in seconds."""
+    import sysconfig
+
+    site = Path(sysconfig.get_paths()["purelib"])
+    seen = tmp_path / "site"
+    seen.mkdir()
+    for entry in site.iterdir():
+        if entry.name.lower().startswith(tuple(n.lower() for n in left_out)):
+            continue
+        if entry.name == "hydra_plugins" and plugins_left_out:
+            (seen / "hydra_plugins").mkdir()
+            for plugin in entry.iterdir():
+                if plugin.name not in plugins_left_out:
+                    (seen / "hydra_plugins" / plugin.name).symlink_to(plugin)
+            continue
+        (seen / entry.name).symlink_to(entry)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    inside = next((venv / "lib").glob("python3*")) / "site-packages"
+    # The folders that .pth files of the real site add (an editable install's source).
+    added = [
+        line
+        for pth in site.glob("*.pth")
+        for line in pth.read_text().splitlines()
+        if line and not line.startswith(("import", "#")) and Path(line).is_dir()
+    ]
+    (inside / "seen.pth").write_text("\n".join([str(seen), *added]) + "\n")
+    return venv / "bin" / "python"

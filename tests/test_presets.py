@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from seqlab.config.store import conf_dir
 from seqlab.runs.experiment import run_experiment
 
+from .conftest import filtered_venv
 from .keras_fixtures import write_fashion_dir, write_imdb_npz, write_mnist_npz
 
 pytestmark = pytest.mark.e2e
@@ -30,36 +36,47 @@ def test_every_seed_row_has_a_preset():
     assert set(PRESETS) >= SEED_ROWS
 
 
-@pytest.mark.parametrize("preset", PRESETS)
-def test_preset_runs_with_smoke_trainer(preset, compose_cfg, tmp_path):
-    # Enough examples for the presets' batch sizes (128 with drop_remainder for IMDB).
-    files = {
-        "imdb": write_imdb_npz(tmp_path / "imdb.npz", n_train=400, n_test=260),
-        "mnist": write_mnist_npz(tmp_path / "mnist.npz", n_train=200, n_test=130),
-        # batch 512 in the fashion preset: enough images for the smoke steps
-        "fashion_mnist": write_fashion_dir(tmp_path / "fashion", n_train=600, n_test=120),
-    }
-    cfg = compose_cfg(f"+experiment={preset}", "trainer=smoke", "trainer.progress=false")
-    overrides = [f"+experiment={preset}", "trainer=smoke", "trainer.progress=false"]
-    if cfg.dataset.name in files:
-        overrides.append(f"dataset.path={files[cfg.dataset.name]}")
-    if cfg.dataset.name == "imdb":
-        overrides.append("dataset.maxlen=12")  # keeps tracing of the manual loop short
-    if cfg.dataset.name in ("random_tokens", "toy_sequences", "random_features"):
-        overrides += ["dataset.n_train=300", "dataset.n_test=64"]
-    if cfg.dataset.name in ("random_tokens", "random_features"):
-        overrides.append("dataset.length=12")  # the shape, not the length, is the preset's
-    if cfg.device.name == "gpu":
-        overrides.append("device=auto")  # CI has no GPU; the preset's data and model still run
-    results = run_experiment(compose_cfg(*overrides), tmp_path / "run", overrides)
-    assert results["status"] == "ok", results["error"]
-    # A smoke run has too few steps for a step time; its steps were timed all the same.
-    assert results["timing"]["steady_steps"] >= 1 and min(results["timing"]["epoch_s"]) > 0
-    updates = results["settings"]["steps_per_epoch"]
-    if "stateful" in results["settings"]:  # there a step is one chunk batch
-        updates = results["settings"]["stateful"]["optimizer_updates_per_epoch"]
-    assert updates <= 3  # smoke wins over the preset
-    assert results["config"]["notes"] == dict(cfg.notes)
+def test_every_preset_smoke_checks_with_the_ci_recipe_and_no_optuna(tmp_path):
+    """The README's CI recipe: `seqlab -m '+experiment=glob(*)' trainer=smoke`, offline,
+    the data files in $KERAS_HOME/datasets; here in a venv without the Optuna plugin, so
+    the preset that names it composes (it runs as one plain job) and, run as a sweep, says
+    which extra to install."""
+    cache = Path(os.environ["KERAS_HOME"]) / "datasets"
+    cache.mkdir(parents=True, exist_ok=True)
+    write_imdb_npz(cache / "imdb.npz", n_train=400, n_test=260)  # batch 128, drop_remainder
+    write_mnist_npz(cache / "mnist.npz", n_train=200, n_test=130)
+    write_fashion_dir(cache / "fashion-mnist", n_train=600, n_test=120)  # batch 512
+    python = filtered_venv(tmp_path, (), plugins_left_out=("hydra_optuna_sweeper",))
+    done = subprocess.run(
+        [python, "-m", "seqlab", "-m", "+experiment=glob(*)", "trainer=smoke", "hydra.sweep.dir=s"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    assert f"{len(PRESETS)} ok, 0 failed" in done.stdout
+    plan = json.loads((tmp_path / "s" / "sweep.json").read_text())["jobs"]
+    for job in plan:
+        preset = job["overrides"][0].split("=", 1)[1]
+        record = json.loads((tmp_path / "s" / job["folder"] / "results.json").read_text())
+        assert record["status"] == "ok", (preset, record["error"])
+        # Smoke wins over the preset: at most 3 optimizer updates per epoch.
+        settings = record["settings"]
+        updates = settings.get("stateful", {}).get("optimizer_updates_per_epoch")
+        assert (updates or settings["steps_per_epoch"]) <= 3, preset
+        assert record["timing"]["steady_steps"] >= 1 and min(record["timing"]["epoch_s"]) > 0
+        if record["device"]["requested"] == "gpu":  # on this CPU machine: said, not hidden
+            assert "smoke run ran on the cpu" in record["device"]["note"], preset
+    sweep = subprocess.run(
+        [python, "-m", "seqlab", "-m", "+experiment=search_digits", "hydra.sweep.dir=o"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert sweep.returncode == 2 and "seqlab[optuna]" in sweep.stderr
+    assert "Traceback" not in sweep.stderr
 
 
 def test_autoencoder_presets_write_reconstruction_grids(compose_cfg, tmp_path):

@@ -106,7 +106,7 @@ def test_merged_sweeps_keep_each_jobs_metric_and_name_the_sweep(tmp_path):
     a, b = tmp_path / "digits", tmp_path / "adding"
     _job(a, 0, {"status": "ok", "metrics": {"metric": "accuracy", "val_accuracy": 0.9}})
     _job(b, 0, {"status": "ok", "metrics": {"metric": "mse", "val_mse": 0.1}})
-    _, header, cells = write_summary([a, b], tmp_path / "out", chart=False)
+    _, header, cells, _ = write_summary([a, b], tmp_path / "out", chart=False)
     assert header[:3] == ["sweep", "metric", "job"] and "val_metric" in header
     by_sweep = {c[0]: c for c in cells}
     assert by_sweep[str(a)][1] == "accuracy" and by_sweep[str(b)][1] == "mse"

@@ -49,7 +49,7 @@ def seeded_sweep(tmp_path):
 
 
 def test_jobs_that_differ_only_in_the_seed_become_one_row_each(seeded_sweep, tmp_path):
-    _, header, cells = write_summary([seeded_sweep], tmp_path / "out", chart=False)
+    _, header, cells, _ = write_summary([seeded_sweep], tmp_path / "out", chart=False)
     assert [c[header.index("model")] for c in cells] == ["lstm", "gru", "simple_rnn"]
     assert "trainer.seed" not in header
     lstm = dict(zip(header, cells[0], strict=True))
@@ -84,7 +84,7 @@ def test_without_seed_repeats_the_table_stays_one_row_per_job(tmp_path):
     from seqlab.sweeps.rows import collect
 
     assert not has_repeats(collect([sweep]))
-    _, header, _ = write_summary([sweep], tmp_path / "out", chart=False)
+    _, header, _, _ = write_summary([sweep], tmp_path / "out", chart=False)
     assert "n" not in header and not (tmp_path / "out" / "summary_jobs.csv").exists()
 
 

@@ -42,7 +42,7 @@ def impl_sweep(tmp_path):
 def test_speedup_is_the_baselines_step_time_over_the_jobs_with_the_other_keys_equal(
     impl_sweep, tmp_path, baseline
 ):
-    _, header, cells = write_summary([impl_sweep], tmp_path, baseline=baseline, chart=False)
+    _, header, cells, _ = write_summary([impl_sweep], tmp_path, baseline=baseline, chart=False)
     assert header[:3] == ["job", "model", "impl"]  # trainer=smoke is not swept
     speedup = {(c[1], c[2]): c[header.index("speedup")] for c in cells}
     assert speedup[("lstm", "layer")] == pytest.approx(2.0)
@@ -84,7 +84,7 @@ def test_jobs_at_once_counts_the_fits_that_overlapped_on_the_same_host(tmp_path)
     _timed_job(sweep, 3, "b", [0.0, 10.0])  # another host: alone
     _timed_job(sweep, 4, "a", [12.0, 13.0])  # starts as job 2 ends: alone
     write_job(sweep, 5, ["model.units=9"], None, status="failed")  # never trained
-    _, header, cells = write_summary([sweep], sweep, chart=False)
+    _, header, cells, _ = write_summary([sweep], sweep, chart=False)
     at_once = {c[0]: c[header.index("jobs_at_once")] for c in cells}
     assert at_once == {"0": 2, "1": 2, "2": 2, "3": 1, "4": 1, "5": None}
     assert {c[header.index("workers_per_node")] for c in cells[:5]} == {2}
@@ -93,7 +93,7 @@ def test_jobs_at_once_counts_the_fits_that_overlapped_on_the_same_host(tmp_path)
     assert "up to 2 at once; launcher ray, 2 workers per node" in note
 
     _timed_job(sweep, 6, "a", [3.0, 3.5])  # inside jobs 0 and 1: three at once
-    _, header, cells = write_summary([sweep], sweep, chart=False)
+    _, header, cells, _ = write_summary([sweep], sweep, chart=False)
     at_once = {c[0]: c[header.index("jobs_at_once")] for c in cells}
     assert (at_once["0"], at_once["1"], at_once["2"], at_once["6"]) == (3, 3, 2, 3)
 
@@ -102,7 +102,7 @@ def test_jobs_run_one_after_another_get_no_sharing_note(tmp_path):
     sweep = tmp_path / "sweep"
     for job in range(3):
         _timed_job(sweep, job, "a", [job * 10.0, job * 10.0 + 9.0], {"name": "basic"})
-    _, header, cells = write_summary([sweep], sweep, chart=False)
+    _, header, cells, _ = write_summary([sweep], sweep, chart=False)
     assert [c[header.index("jobs_at_once")] for c in cells] == [1, 1, 1]
     assert "timing:" not in (sweep / "summary.md").read_text()
 
@@ -135,7 +135,7 @@ def test_an_implausible_fit_window_counts_as_none(tmp_path, window):
     sweep = tmp_path / "sweep"
     _timed_job(sweep, 0, "a", window)
     _timed_job(sweep, 1, "a", [0.0, 10.0])
-    _, header, cells = write_summary([sweep], sweep, chart=False)
+    _, header, cells, _ = write_summary([sweep], sweep, chart=False)
     assert [c[header.index("jobs_at_once")] for c in cells] == [None, 1]
 
 
@@ -146,7 +146,7 @@ def test_the_same_job_listed_twice_is_not_two_jobs_sharing_a_host(tmp_path):
     _timed_job(sweep, 0, "a", [0.0, 10.0])
     _timed_job(sweep, 1, "a", [20.0, 30.0])
     shutil.copytree(sweep, tmp_path / "copy")
-    _, header, cells = write_summary([sweep, tmp_path / "copy"], tmp_path, chart=False)
+    _, header, cells, _ = write_summary([sweep, tmp_path / "copy"], tmp_path, chart=False)
     assert [c[header.index("jobs_at_once")] for c in cells] == [1, 1, 1, 1]
     assert "timing:" not in (tmp_path / "summary.md").read_text()
 

@@ -51,9 +51,43 @@ class LauncherError(SeqlabError):
     """The launcher cannot start: e.g. Ray cannot start or join its cluster."""
 
 
+class MissingExtra(ConfigError):
+    """A package seqlab imports only where it is needed is not installed."""
+
+
+def require(module: str, extra: str, purpose: str) -> None:
+    """Raise MissingExtra, naming the extra that installs `module`, when it is missing.
+
+    seqlab imports scikit-learn, scipy, matplotlib, Pillow and plotly only where a run
+    uses them, so a timing run needs none of them."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        package = {"PIL": "pillow", "sklearn": "scikit-learn"}.get(module, module)
+        raise MissingExtra(
+            f"{purpose} need(s) the {package} package, which is not installed in this "
+            f"Python environment. Install it with `pip install 'seqlab[{extra}]'` (or `pip "
+            f"install {package}`)."
+        )
+
+
 # Errors that say the user must change something before running again (exit status 2);
 # any other failure of a run exits with status 1.
 USER_ERRORS = (ConfigError, DataError, DeviceError, FolderError, LauncherError)
+
+
+def is_user_error(type_name: str | None) -> bool:
+    """Whether a record's `error_type` names a user error (or a subclass of one)."""
+    found, seen = list(USER_ERRORS), set()
+    while found:
+        cls = found.pop()
+        seen.add(cls.__name__)
+        found += cls.__subclasses__()
+    return type_name in seen
 
 
 def not_allowed(key: str, value: object, allowed: str) -> ConfigError:

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from seqlab.errors import DeviceError
 from seqlab.schema.options import DeviceConfig
 
 NAME = "jax"
@@ -31,7 +30,7 @@ def prepare(device: DeviceConfig) -> None:
 def select_device(cfg: DeviceConfig):
     import jax
 
-    from seqlab.backends.devices import DeviceInfo
+    from seqlab.backends.devices import DeviceInfo, NoGpu
 
     try:
         gpus = jax.devices("gpu")
@@ -44,12 +43,8 @@ def select_device(cfg: DeviceConfig):
             placement, scope = "cpu-scope", jax.default_device(jax.devices("cpu")[0])
             gpus = []
     elif cfg.name == "gpu" and not gpus:
-        raise DeviceError(
-            "device=gpu, but JAX sees no GPU on this machine"
-            + (" (JAX_PLATFORMS=cpu hides them)" if os.environ.get("JAX_PLATFORMS") else "")
-            + ". Install JAX with CUDA (pip install 'jax[cuda12]' or 'jax[cuda13]') and "
-            "check `nvidia-smi`, or run with device=cpu or device=auto."
-        )
+        hidden = os.environ.get("JAX_PLATFORMS")
+        raise NoGpu("jax", f" (JAX_PLATFORMS={hidden} hides them)" if hidden else "")
     name = gpus[0].device_kind if gpus else None
     return DeviceInfo(cfg.name, "gpu" if gpus else "cpu", bool(gpus), name, placement), scope
 
@@ -101,9 +96,15 @@ def cudnn_argument_check(cell: str):
     return check
 
 
-def cudnn_refusals(model: Any, impl: str, masked: bool) -> list[str]:
+def cudnn_refusals(model: Any, impl: str, masked: bool, precision: str = "float32") -> list[str]:
     """What rules out cuDNN on JAX beyond the cell's arguments (Keras 3.15)."""
     reasons = []
+    if precision != "float32" and model.cell == "lstm":
+        # jaxlib's cuDNN RNN lowering (gpu_rnn) takes float32 and float64 and raises for
+        # other dtypes, after Keras's try block (read in the source, not run on a GPU).
+        reasons.append(
+            f"trainer.precision={precision} (JAX's cuDNN LSTM is lowered for float32 only)"
+        )
     if model.cell == "gru":
         reasons.append("backend=jax has no cuDNN GRU in Keras (its GRU is a lax.scan)")
     sequences = model.layers > 1 or model.readout.startswith("sequence")

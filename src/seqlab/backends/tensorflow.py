@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from seqlab.backends import native_stderr
-from seqlab.errors import DeviceError
 from seqlab.schema.options import DeviceConfig
 
 NAME = "tensorflow"
@@ -30,7 +29,7 @@ def prepare(device: DeviceConfig) -> None:
 
 def select_device(cfg: DeviceConfig):
     """(what was used, a placement scope); device=gpu without a GPU raises DeviceError."""
-    from seqlab.backends.devices import DeviceInfo
+    from seqlab.backends.devices import DeviceInfo, NoGpu
 
     # TensorFlow 2.21 loads two native libraries that each print the same absl lines
     # (oneDNN, CUDA probing) before logging is configured, and TF_CPP_MIN_LOG_LEVEL
@@ -52,12 +51,7 @@ def select_device(cfg: DeviceConfig):
         gpus = [] if placement == "hidden" else gpus
     elif cfg.name == "gpu" and not gpus:
         hidden = os.environ.get("CUDA_VISIBLE_DEVICES") == "-1"
-        raise DeviceError(
-            "device=gpu, but TensorFlow sees no GPU on this machine"
-            + (" (CUDA_VISIBLE_DEVICES=-1 hides them)" if hidden else "")
-            + ". Check `nvidia-smi` and that the installed TensorFlow has CUDA support "
-            "(pip install 'tensorflow[and-cuda]'), or run with device=cpu or device=auto."
-        )
+        raise NoGpu("tensorflow", " (CUDA_VISIBLE_DEVICES=-1 hides them)" if hidden else "")
     if gpus and cfg.memory_growth:
         for gpu in gpus:
             with contextlib.suppress(RuntimeError):  # already initialised: keep its setting
@@ -112,8 +106,13 @@ def cudnn_argument_check(cell: str):
     }.get(cell)
 
 
-def cudnn_refusals(model: Any, impl: str, masked: bool) -> list[str]:
+def cudnn_refusals(model: Any, impl: str, masked: bool, precision: str = "float32") -> list[str]:
     """What rules out cuDNN on TensorFlow beyond the cell's arguments and the masks."""
+    if precision == "mixed_bfloat16":
+        # TensorFlow registers its CudnnRNN GPU kernels for float16, float32 and float64
+        # only; Keras's own rules say nothing about the dtype (read, not run on a GPU).
+        return ["trainer.precision=mixed_bfloat16 (TensorFlow's cuDNN RNN kernels take "
+                "float16, float32 and float64, not bfloat16)"]  # fmt: skip
     return []
 
 

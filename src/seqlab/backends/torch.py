@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from seqlab.backends import native_stderr
-from seqlab.errors import DeviceError
 from seqlab.schema.options import DeviceConfig
 
 NAME = "torch"
@@ -33,7 +32,7 @@ def prepare(device: DeviceConfig) -> None:
 def select_device(cfg: DeviceConfig):
     import torch
 
-    from seqlab.backends.devices import DeviceInfo
+    from seqlab.backends.devices import DeviceInfo, NoGpu
 
     gpu = torch.cuda.is_available()
     placement, scope = "default", contextlib.nullcontext()
@@ -46,10 +45,7 @@ def select_device(cfg: DeviceConfig):
                 placement, scope = "cpu-scope", device_scope("cpu")
             gpu = False
     elif cfg.name == "gpu" and not gpu:
-        raise DeviceError(
-            "device=gpu, but PyTorch sees no CUDA GPU on this machine. Install a CUDA "
-            "build of torch and check `nvidia-smi`, or run with device=cpu or device=auto."
-        )
+        raise NoGpu("torch")
     name = torch.cuda.get_device_name(0) if gpu else None
     return DeviceInfo(cfg.name, "gpu" if gpu else "cpu", gpu, name, placement), scope
 
@@ -95,7 +91,9 @@ def cudnn_argument_check(cell: str):
     return check if cell in ("lstm", "gru") else None
 
 
-def cudnn_refusals(model: Any, impl: str, masked: bool) -> list[str]:
+def cudnn_refusals(model: Any, impl: str, masked: bool, precision: str = "float32") -> list[str]:
+    """Nothing beyond the masks: Keras casts the input to the kernel's dtype and falls
+    back to its torch loop when cuDNN refuses (the kernel detection says what ran)."""
     return []
 
 

@@ -19,14 +19,13 @@ from omegaconf import DictConfig
 
 from seqlab.cli.hooks import take_validated
 from seqlab.config.store import conf_dir, register_schemas
-from seqlab.errors import USER_ERRORS, Exit, SeqlabError, refuse, say
+from seqlab.errors import Exit, SeqlabError, is_user_error, refuse, say
 from seqlab.records.signals import SIGNALS, Interrupted
 
 register_schemas()
 
 # Errors Hydra raises for a command line it cannot compose or parse.
 HYDRA_USAGE_ERRORS = (ConfigCompositionException, OverrideParseException)
-USER_ERROR_TYPES = {error.__name__ for error in USER_ERRORS}
 
 
 class RunResults(dict):
@@ -81,7 +80,7 @@ def _job(cfg: DictConfig) -> RunResults:
     elif results["status"] != "ok":
         say("seqlab", f"run failed ({results['output_dir']})\n{results['error']}")
         if not sweeping:  # a sweep goes on with its other jobs; its summary says it failed
-            user_error = results.get("error_type") in USER_ERROR_TYPES
+            user_error = is_user_error(results.get("error_type"))
             sys.exit(Exit.USER_ERROR if user_error else Exit.FAILED)
     return RunResults(results)
 

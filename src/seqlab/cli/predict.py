@@ -272,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{out['split']} {out['metric']} {out['value']:.4f}{recorded}; impl={out['impl']} on "
         f"{out['device']} (trained on {out['trained_on']}); predictions in {out['predictions']}",
         highlight=False,
+        markup=False,
         soft_wrap=True,
     )
     return 0

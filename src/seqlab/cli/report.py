@@ -50,9 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
     from seqlab.errors import SeqlabError
-    from seqlab.sweeps.compare import notes
     from seqlab.sweeps.rows import headline
-    from seqlab.sweeps.summary import write_summary
+    from seqlab.sweeps.summary import files_line, write_summary
     from seqlab.sweeps.table import print_table
 
     err = Console(stderr=True)
@@ -77,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = args.out or (args.dirs[0] if len(args.dirs) == 1 else Path.cwd())
     try:
-        rows, header, cells = write_summary(
+        rows, header, cells, said = write_summary(
             args.dirs,
             out,
             baseline=args.baseline,
@@ -97,10 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     print_table(f"seqlab report: {len(rows)} jobs", header, cells)
-    files = f"summary.csv, summary.md{'' if args.no_chart else ', summary.png'} in {out}"
-    Console().print(f"{headline(rows)}; {files}", highlight=False)
-    for note in notes(rows):
-        Console().print(note, highlight=False)
+    files = files_line(out)
+    Console().print(f"{headline(rows)}; {files}", highlight=False, markup=False)
+    for note in said:
+        Console().print(note, highlight=False, markup=False)
     # Like the sweep itself: a table with a job that is not ok is not a clean result.
     return 0 if all(row["status"] == "ok" for row in rows) else 1
 

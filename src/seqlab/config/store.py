@@ -8,7 +8,9 @@ ConfigStore.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
@@ -113,13 +115,46 @@ def config_from_record(config: dict):
     return OmegaConf.merge(OmegaConf.structured(SeqlabConfig), config)
 
 
+@dataclass
+class AutoRepeatSweeperConf:
+    """`hydra/sweeper=seqlab_auto` (what `repeats=auto` selects): rounds of one seed per
+    configuration until every comparison with report.baseline is decided."""
+
+    _target_: str = "hydra_plugins.seqlab_sweepers.AutoRepeatSweeper"
+    max_rounds: int = 10  # the cap: at most this many seeds per configuration
+    min_rounds: int = 3  # no decision from fewer seeds
+    # A speed-up whose 95 % interval lies within 1 +- resolution is decided: "no
+    # difference larger than that".
+    resolution: float = 0.05
+    # The axes to sweep, as the basic sweeper's hydra.sweeper.params (presets set them).
+    params: dict[str, Any] | None = None
+
+
+# Sweepers a preset may name whose plugin comes with an extra.
+SWEEPER_EXTRAS = {"optuna": ("hydra_plugins.hydra_optuna_sweeper", "optuna")}
+
+
 def register_schemas() -> None:
     """Store the schemas and the help page; importing the registries stores the rest."""
+    import importlib.util
+
     import seqlab.data
     import seqlab.models.cells  # noqa: F401
 
     store = ConfigStore.instance()
     store.store(name="seqlab_schema", node=SeqlabConfig)
+    store.store(group="hydra/sweeper", name="seqlab_auto", node=AutoRepeatSweeperConf)
+    for name, (module, extra) in SWEEPER_EXTRAS.items():
+        if importlib.util.find_spec(module) is None:  # composes; refuses to sweep
+            store.store(
+                group="hydra/sweeper",
+                name=name,
+                node={
+                    "_target_": "hydra_plugins.seqlab_sweepers.MissingPluginSweeper",
+                    "plugin": name,
+                    "extra": extra,
+                },
+            )
     store.store(
         group="hydra/help",
         name="seqlab",

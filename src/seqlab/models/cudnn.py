@@ -105,7 +105,11 @@ def mask_reasons(
 
 
 def cudnn_eligibility(
-    family: CellFamily, model: ModelConfig, impl: str, masks: list[np.ndarray] | None = None
+    family: CellFamily,
+    model: ModelConfig,
+    impl: str,
+    masks: list[np.ndarray] | None = None,
+    precision: str = "float32",
 ) -> CudnnReport:
     """Whether this config would take the cuDNN kernel on a GPU, and why not."""
     from seqlab.backends import current
@@ -123,7 +127,7 @@ def cudnn_eligibility(
         if model.recurrent_dropout > 0:
             # LSTM/GRU.inner_loop try the backend's kernel only without recurrent dropout.
             reasons.append("recurrent_dropout > 0")
-        reasons += backend.cudnn_refusals(model, impl, bool(masks))
+        reasons += backend.cudnn_refusals(model, impl, bool(masks), precision)
         reasons += argument_reasons(family, model, backend)
         chunk = model.chunk_length if model.stateful else None
         reasons += mask_reasons(masks or [], chunk, backend)

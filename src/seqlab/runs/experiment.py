@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 
 from seqlab.config.validate import validate
-from seqlab.errors import FolderError, SeqlabError
+from seqlab.errors import FolderError, MissingExtra, SeqlabError
 from seqlab.records import signals
 from seqlab.records.checkpoints import Checkpoints
 from seqlab.records.files import (
@@ -181,7 +181,7 @@ def _run(
     from seqlab.runs import machine
 
     # Before any data: device=gpu fails fast, and the backend starts on its device.
-    device, scope = select_device(cfg.device, cfg.backend.name)
+    device, scope = select_device(cfg.device, cfg.backend.name, cfg.trainer.smoke)
     record.device = device.as_dict()
 
     from seqlab.backends import current
@@ -222,8 +222,11 @@ def _run(
     record.metrics = {"metric": run.task.metric, **outcome.metrics}
     record.memory = machine.peaks()
     record.files["history"] = HISTORY_FILE
-    if curves_chart(outcome.history, run.task.metric, output_dir / CURVES_FILE):
-        record.files["curves"] = CURVES_FILE
+    try:
+        if curves_chart(outcome.history, run.task.metric, output_dir / CURVES_FILE):
+            record.files["curves"] = CURVES_FILE
+    except MissingExtra as exc:  # a picture of the history: the history itself is there
+        record.warnings.append(f"curves.png was not drawn: {exc}")
     if outcome.nan_at is not None:
         epoch, step = outcome.nan_at
         raise SeqlabError(

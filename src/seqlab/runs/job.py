@@ -23,7 +23,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from seqlab.errors import USER_ERRORS, Exit, FolderError
+from seqlab.errors import Exit, FolderError, is_user_error
 
 SIGNAL_EXITS = {int(Exit.SIGINT): "SIGINT", int(Exit.SIGTERM): "SIGTERM"}
 
@@ -101,7 +101,7 @@ def main(argv: list[str]) -> int:
         return Exit.USER_ERROR
     if record["status"] == "ok":
         return Exit.OK
-    user = record.get("error_type") in {error.__name__ for error in USER_ERRORS}
+    user = is_user_error(record.get("error_type"))
     return Exit.USER_ERROR if user else Exit.FAILED
 
 

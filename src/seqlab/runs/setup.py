@@ -35,6 +35,7 @@ def prepare(cfg: SeqlabConfig, device: DeviceInfo) -> Prepared:
         cfg.model,
         cfg.impl.name,
         data.masks(),
+        cfg.trainer.precision,
     )
     cudnn.gpu_present = device.gpu_present and device.used == "gpu"
     check_data(cfg, data, cudnn)

@@ -15,6 +15,7 @@ from typing import Any
 from omegaconf import MISSING
 
 from seqlab.schema.rules import (
+    PRECISIONS,
     TRISTATE,
     above,
     at_least,
@@ -156,6 +157,9 @@ class TrainerConfig:
     drop_remainder: bool = False
     # XLA: "auto" lets Keras decide (on for GPUs when every layer supports it).
     jit_compile: str = field(default="auto", metadata=one_of(TRISTATE))
+    # Keras's dtype policy: "float32", or mixed precision ("mixed_float16",
+    # "mixed_bfloat16": float16/bfloat16 computations, float32 variables).
+    precision: str = field(default="float32", metadata=one_of(PRECISIONS))
     # Rich progress bars in a terminal; false prints one plain line per epoch.
     progress: bool = True
     evaluate_test: bool = True

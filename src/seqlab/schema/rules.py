@@ -18,6 +18,8 @@ from seqlab.errors import not_allowed
 
 # Options that are "auto" or an explicit on/off (model.use_cudnn, trainer.jit_compile).
 TRISTATE = ("auto", "true", "false")
+# trainer.precision: Keras's dtype policies.
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,31 @@ def job_label(row: dict[str, Any], keys: list[str]) -> str:
     )
 
 
+MAX_BARS = 40  # a readable chart: past this, the fastest and the slowest half each
+
+
+def readable(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
+    """At most MAX_BARS rows, the fastest and the slowest by step time (in the table's
+    order), and a sentence saying what was left out; all rows when they fit."""
+    if len(rows) <= MAX_BARS:
+        return rows, None
+    timed = sorted(
+        (r for r in rows if r.get("step_ms_median") is not None), key=lambda r: r["step_ms_median"]
+    )
+    half = MAX_BARS // 2
+    chosen = {id(r) for r in timed[:half] + timed[-half:]} if len(timed) > MAX_BARS else None
+    kept = [r for r in rows if chosen is None or id(r) in chosen][:MAX_BARS]
+    return kept, (
+        f"the {half} fastest and the {half} slowest of {len(rows)}: "
+        f"{len(rows) - len(kept)} not drawn (summary.csv and summary.html list them all)"
+    )
+
+
 def summary_chart(rows: list[dict[str, Any]], keys: list[str], path: Path) -> Path:
     """Per job (or group of seeds, with 95 % error bars), steady step time and the task
-    metric side by side (jobs that are not ok marked)."""
+    metric side by side (jobs that are not ok marked); never more than MAX_BARS bars."""
+    total = len(rows)
+    rows, left_out = readable(rows)
     plt = pyplot()
     labels = [job_label(row, keys) for row in rows]
     metrics = {row["metric"] for row in rows if row["metric"]}
@@ -68,7 +90,8 @@ def summary_chart(rows: list[dict[str, Any]], keys: list[str], path: Path) -> Pa
         ax.margins(x=0.25)
         ax.grid(axis="x", alpha=0.3)
     what = "groups of seeds" if any("n" in row for row in rows) else "jobs"
-    fig.suptitle(f"{len(rows)} {what}: " + (", ".join(keys) if keys else "one configuration"))
+    title = f"{total} {what}: " + (", ".join(keys) if keys else "one configuration")
+    fig.suptitle(title + (f"\n{left_out}" if left_out else ""))
     fig.tight_layout()
     write_atomic(Path(path), lambda tmp: fig.savefig(tmp, dpi=110), staged=True)
     plt.close(fig)

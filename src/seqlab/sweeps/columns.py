@@ -44,6 +44,15 @@ def _metric(split: str) -> Callable[[dict[str, Any]], Any]:
     return read
 
 
+def _device(record: dict[str, Any]) -> Any:
+    """The device that ran, and the one asked for when they differ (a smoke run)."""
+    device = record.get("device") or {}
+    used, asked = device.get("used"), device.get("requested")
+    if isinstance(used, str) and asked not in (None, "auto", used):
+        return f"{used} ({asked} asked)"
+    return used
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of the summary.
@@ -71,121 +80,51 @@ class Column:
     doc: str = ""
 
 
+# One line per column: name, where it is read from, what a record may hold there, how
+# a group of seeds shows it, whether the terminal shows it (and, for some, whether it
+# needs a baseline), and what it is.
+# fmt: off
 COLUMNS: tuple[Column, ...] = (
-    Column("backend", _at("env", "backend"), TEXT, doc="the framework Keras ran on"),
-    Column("precision", _at("settings", "precision"), TEXT, doc="float32 or mixed precision"),
-    Column("val_metric", _metric("val"), NUMBER, "stats", doc="final validation metric"),
+    Column("backend", _at("env", "backend"), TEXT, "first", True, doc="the framework Keras ran on"),
+    Column("precision", _at("settings", "precision"), TEXT, "first", True, doc="dtype policy"),
+    Column("val_metric", _metric("val"), NUMBER, "stats", True, doc="final validation metric"),
     Column("test_metric", _metric("test"), NUMBER, "stats", False, doc="test metric"),
-    Column(
-        "step_ms_median",
-        _at("timing", "step_ms_median"),
-        NUMBER,
-        "stats",
-        doc="median steady-state training step (ms)",
-    ),
-    Column(
-        "step_ms_p90",
-        _at("timing", "step_ms_p90"),
-        NUMBER,
-        "stats",
-        False,
-        doc="90th percentile steady-state step (ms)",
-    ),
-    Column(
-        "step_ms_iqr",
-        _at("timing", "step_ms_iqr"),
-        NUMBER,
-        "stats",
-        False,
-        doc="spread of the steady-state steps: 75th minus 25th percentile (ms)",
-    ),
-    Column(
-        "samples_per_s",
-        _at("timing", "samples_per_s"),
-        NUMBER,
-        "stats",
-        doc="training samples per second at steady state",
-    ),
-    Column(
-        "first_epoch_s",
-        _at("timing", "first_epoch_s"),
-        NUMBER,
-        "stats",
-        doc="epoch 1 with tracing and compilation (s)",
-    ),
+    Column("step_ms_median", _at("timing", "step_ms_median"), NUMBER, "stats", True,
+           doc="median steady-state training step (ms)"),
+    Column("step_ms_p90", _at("timing", "step_ms_p90"), NUMBER, "stats", False, doc="p90 (ms)"),
+    Column("step_ms_iqr", _at("timing", "step_ms_iqr"), NUMBER, "stats", False,
+           doc="spread of the steady-state steps: 75th minus 25th percentile (ms)"),
+    Column("samples_per_s", _at("timing", "samples_per_s"), NUMBER, "stats", True,
+           doc="training samples per second at steady state"),
+    Column("first_epoch_s", _at("timing", "first_epoch_s"), NUMBER, "stats", True,
+           doc="epoch 1 with tracing and compilation (s)"),
     Column("total_s", _at("timing", "total_s"), NUMBER, "stats", False, doc="the whole run (s)"),
     Column("params", _at("params"), (int,), "first", False, doc="trainable parameters"),
-    Column(
-        "peak_rss_mb",
-        _at("memory", "peak_rss_mb"),
-        NUMBER,
-        "max",
-        False,
-        doc="peak resident memory of the process (MiB)",
-    ),
-    Column("device", _at("device", "used"), TEXT, "first", False, doc="cpu or gpu"),
-    Column("jit_compile", _at("settings", "jit_compile"), FLAG, doc="whether XLA/jit ran"),
-    Column(
-        "cudnn_eligible",
-        _at("cudnn", "eligible"),
-        FLAG,
-        doc="whether Keras would take the cuDNN kernel on a GPU",
-    ),
-    Column("kernel", _at("cudnn", "kernel"), TEXT, doc="the recurrent kernel that ran"),
-    Column(
-        "launcher",
-        _at("env", "launcher", "name"),
-        TEXT,
-        "first",
-        False,
-        doc="the Hydra launcher that ran the job",
-    ),
-    Column(
-        "workers_per_node",
-        _at("env", "launcher", "workers_per_node"),
-        (int,),
-        "first",
-        False,
-        doc="how many jobs the launcher may run at once on one node",
-    ),
-    Column(
-        "jobs_at_once",
-        None,
-        (int,),
-        "max",
-        doc="the most jobs that trained on the job's host at the same time (measured)",
-    ),
-    Column(
-        "probe_ms",
-        _at("load_probe", "median_ms"),
-        NUMBER,
-        "max",
-        False,
-        doc="the machine-load probe's median (ms): a fixed computation on every core",
-    ),
-    Column(
-        "busy",
-        None,
-        FLAG,
-        "count",
-        doc="measured on a busy machine: its probe was clearly slower than the quietest",
-    ),
-    Column(
-        "smoke",
-        _at("config", "trainer", "smoke"),
-        FLAG,
-        "all",
-        doc="a smoke run (trainer=smoke): a few steps, not a measurement",
-    ),
-    Column(
-        "same_start",
-        None,
-        TEXT,
-        "first",
-        baseline=True,
-        doc="whether the job started from its baseline's weights, data and data order",
-    ),
+    Column("peak_rss_mb", _at("memory", "peak_rss_mb"), NUMBER, "max", False,
+           doc="peak resident memory of the process (MiB)"),
+    Column("device", _device, TEXT, "first", False, doc="cpu or gpu (what ran)"),
+    Column("jit_compile", _at("settings", "jit_compile"), FLAG, "first", True, doc="XLA/jit ran"),
+    Column("cudnn_eligible", _at("cudnn", "eligible"), FLAG, "first", True,
+           doc="whether Keras would take the cuDNN kernel on a GPU"),
+    Column("kernel", _at("cudnn", "kernel"), TEXT, "first", True, doc="the kernel that ran"),
+    Column("launcher", _at("env", "launcher", "name"), TEXT, "first", False,
+           doc="the Hydra launcher that ran the job"),
+    Column("workers_per_node", _at("env", "launcher", "workers_per_node"), (int,), "first",
+           False, doc="how many jobs the launcher may run at once on one node"),
+    Column("jobs_at_once", None, (int,), "max", True,
+           doc="the most jobs that trained on the job's host at the same time (measured)"),
+    Column("probe_ms", _at("load_probe", "median_ms"), NUMBER, "max", False,
+           doc="the machine-load probe's median (ms): a fixed computation on every core"),
+    Column("busy", None, FLAG, "count", True,
+           doc="measured on a busy machine: its probe was clearly slower than the quietest"),
+    Column("smoke", _at("config", "trainer", "smoke"), FLAG, "all", True,
+           doc="a smoke run (trainer=smoke): a few steps, not a measurement"),
+    Column("same_start", None, TEXT, "first", True, baseline=True,
+           doc="whether the job started from its baseline's weights, data and data order"),
+    Column("stopped", None, TEXT, "first", True,
+           doc="repeats=auto: why the configuration got no more seeds"),
 )
+# fmt: on
 
 BY_NAME = {column.name: column for column in COLUMNS}
 

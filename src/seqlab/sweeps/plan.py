@@ -125,10 +125,15 @@ def task_config(job: DictConfig) -> DictConfig:
 def plan(config: DictConfig) -> list[PlannedJob] | None:
     """Every job of the sweep, composed, placed and validated; None when the sweeper
     chooses its jobs as it goes. Raises ConfigError naming the first bad job."""
-    from seqlab.config.validate import validate
-
     if not plannable(config):
         return None
+    return check_jobs(config, job_overrides(config))
+
+
+def check_jobs(config: DictConfig, overrides_of_jobs: list[list[str]]) -> list[PlannedJob]:
+    """These jobs of the sweep (numbered from 0), composed, placed and validated."""
+    from seqlab.config.validate import validate
+
     sweep_dir = Path(str(config.hydra.sweep.dir))  # resolved once: the cache ${now:} fills
     launcher = str(config.hydra.launcher.get("_target_", "")).rsplit(".", 1)[-1]
     pattern = str(OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir"))
@@ -140,7 +145,7 @@ def plan(config: DictConfig) -> list[PlannedJob] | None:
             "${hydra.job.override_dirname} instead."
         )
     jobs: list[PlannedJob] = []
-    for number, overrides in enumerate(job_overrides(config)):
+    for number, overrides in enumerate(overrides_of_jobs):
         shown = " ".join(overrides) or "(no overrides)"
         try:
             job = compose_job(config, overrides, number)
@@ -159,6 +164,13 @@ def plan(config: DictConfig) -> list[PlannedJob] | None:
         jobs.append(PlannedJob(number, overrides, _inside(folder, sweep_dir, shown), resolved))
     _refuse_shared_folders(jobs)
     return jobs
+
+
+def folder_of(config: DictConfig, overrides: list[str], number: int) -> str:
+    """Job `number`'s folder, relative to the sweep folder (a sweeper that plans as it
+    goes places each job it launches)."""
+    folder = Path(job_folder(compose_job(config, overrides, number)))
+    return os.path.relpath(os.path.abspath(folder), os.path.abspath(str(config.hydra.sweep.dir)))
 
 
 def _inside(folder: Path, sweep_dir: Path, shown: str) -> str:

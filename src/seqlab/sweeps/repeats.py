@@ -1,4 +1,9 @@
-"""`repeats=N` on the command line: every job of a sweep N times, one seed each."""
+"""`repeats=N` and `repeats=auto` on the command line.
+
+`repeats=N` runs every job of a sweep N times, one seed each; `repeats=auto` hands the
+sweep to seqlab's sweeper (`seqlab.sweeps.auto`), which runs rounds of seeds until
+every comparison with report.baseline is decided.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +21,11 @@ def expand_repeats(argv: list[str]) -> list[str]:
     if not found:
         return argv
     value = found[-1].split("=", 1)[1]
-    if not value.isdigit() or int(value) < 1:
+    if value != "auto" and (not value.isdigit() or int(value) < 1):
         raise ConfigError(
             f"repeats={value!r} is not allowed: repeats must be an integer >= 1 (the number "
-            "of seeds to run each job with). Fix it on the command line."
+            "of seeds to run each job with) or auto (rounds of seeds until every comparison "
+            "with report.baseline is decided). Fix it on the command line."
         )
     if not {"-m", "--multirun"} & set(argv):
         raise ConfigError(
@@ -31,8 +37,10 @@ def expand_repeats(argv: list[str]) -> list[str]:
             f"repeats={value} sets trainer.seed=1..{value}, and the command sets trainer.seed "
             "too. Keep one of them."
         )
-    seeds = ",".join(str(seed) for seed in range(1, int(value) + 1))
     rest = [arg for arg in argv if not arg.startswith("repeats=")]
+    if value == "auto":
+        return [*rest, "hydra/sweeper=seqlab_auto"]
+    seeds = ",".join(str(seed) for seed in range(1, int(value) + 1))
     # Before the first override: Hydra's basic sweeper varies the first key slowest, so
     # each round runs every job once and the rounds alternate (a drift of the machine
     # then spreads over all jobs). Presets list trainer.seed first for the same reason.

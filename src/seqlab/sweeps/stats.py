@@ -25,6 +25,9 @@ SEED_KEY = "trainer.seed"
 
 def t_quantile(dof: float) -> float:
     """The two-sided 95 % quantile of Student's t with `dof` degrees of freedom."""
+    from seqlab.errors import require
+
+    require("scipy", "stats", "The 95 % intervals of repeated seeds")
     from scipy.stats import t
 
     return float(t.ppf(0.975, dof))

@@ -7,14 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from seqlab.errors import ConfigError
+from seqlab.errors import ConfigError, MissingExtra
 from seqlab.records.files import write_text_atomic
 from seqlab.sweeps.compare import derive, notes
+from seqlab.sweeps.page import write_page
 from seqlab.sweeps.rows import check_baseline, collect, headline, swept_keys
 from seqlab.sweeps.stats import add_group_speedup, group_rows, has_repeats
 from seqlab.sweeps.table import sort_rows, table, to_csv, to_markdown
 
-SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png")
+SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png", "summary.html")
 
 
 def write_summary(
@@ -25,16 +26,15 @@ def write_summary(
     sort: str | None = None,
     columns: list[str] | None = None,
     chart: bool = True,
-) -> tuple[list[dict[str, Any]], list[str], list[list]]:
+) -> tuple[list[dict[str, Any]], list[str], list[list], list[str]]:
     """Collect the jobs of `sweep_dirs` and write summary.csv/.md/.png into `out_dir`.
 
     Jobs that differ only in trainer.seed are summarised as groups with statistics
     (`seqlab.sweeps.stats`); every job is then listed in summary_jobs.csv/.md.
     `columns` limits the measured columns (the job and swept overrides always stay).
-    Returns the jobs' rows, and the header and the cells written to summary.csv.
+    Returns the jobs' rows, the header and the cells written to summary.csv, and the
+    notes written under the table (`seqlab.sweeps.compare.notes`, and what was left out).
     """
-    from seqlab.sweeps.chart import summary_chart
-
     rows = collect([Path(d) for d in sweep_dirs])
     if not rows:
         raise ConfigError(
@@ -56,6 +56,7 @@ def write_summary(
         shown = group_rows(rows)
         if baseline:
             add_group_speedup(shown, baseline)
+        add_stop_reasons(shown, [Path(d) for d in sweep_dirs])
         header, cells = table(shown, baseline, grouped=True)
     else:
         header, cells = table(rows, baseline)
@@ -75,13 +76,31 @@ def write_summary(
         keep = [i for i, h in enumerate(header) if h in fixed or h in columns]
         header = [header[i] for i in keep]
         cells = [[row[i] for i in keep] for row in cells]
-    csv_file, md_file, png_file = (out_dir / name for name in SUMMARY_FILES)
+    csv_file, md_file, png_file, _ = (out_dir / name for name in SUMMARY_FILES)
     write_text_atomic(csv_file, to_csv(header, cells))
-    below = "".join(f"\n{note}\n" for note in notes(rows))  # where a reader of numbers looks
-    write_text_atomic(md_file, to_markdown(header, cells) + below)
+    said = notes(rows)
     if chart:
-        summary_chart(shown, keys, png_file)
-    return rows, header, cells
+        from seqlab.sweeps.chart import summary_chart
+
+        try:
+            summary_chart(shown, keys, png_file)
+        except MissingExtra as exc:  # the table is the summary; the chart is a picture of it
+            said.append(f"chart: summary.png was not drawn: {exc}")
+    below = "".join(f"\n{note}\n" for note in said)  # where a reader of the numbers looks
+    write_text_atomic(md_file, to_markdown(header, cells) + below)
+    write_page(out_dir, rows, shown, header, cells, baseline=baseline, grouped=shown is not rows,
+               notes=said, sweep_dirs=[Path(d) for d in sweep_dirs])  # fmt: skip
+    return rows, header, cells, said
+
+
+def add_stop_reasons(groups: list[dict[str, Any]], sweep_dirs: list[Path]) -> None:
+    """Each group's `stopped`: why repeats=auto gave it no more seeds (auto.json)."""
+    from seqlab.sweeps.auto import stop_reasons
+
+    reasons = {str(d): stop_reasons(d) for d in sweep_dirs}
+    for group in groups:
+        found = reasons.get(str(group.get("sweep")), {})
+        group["stopped"] = found.get(tuple(sorted(group["overrides"].items())))
 
 
 def finish(sweep_dir: Path, baseline: str | None) -> list[dict[str, Any]]:
@@ -90,15 +109,18 @@ def finish(sweep_dir: Path, baseline: str | None) -> list[dict[str, Any]]:
 
     from seqlab.sweeps.table import print_table
 
-    rows, header, cells = write_summary([sweep_dir], sweep_dir, baseline=baseline)
+    rows, header, cells, said = write_summary([sweep_dir], sweep_dir, baseline=baseline)
     print_table(f"seqlab sweep: {sweep_dir}", header, cells)
-    Console().print(
-        f"{headline(rows)}; summary.csv, summary.md, summary.png in {sweep_dir}",
-        highlight=False,
-    )
-    for note in notes(rows):
-        Console().print(note, highlight=False)
+    Console().print(f"{headline(rows)}; {files_line(sweep_dir)}", highlight=False, markup=False)
+    for note in said:
+        Console().print(note, highlight=False, markup=False)
     return rows
+
+
+def files_line(out_dir: Path) -> str:
+    """ "summary.csv, summary.md, summary.png in DIR", naming only the files written."""
+    written = [name for name in SUMMARY_FILES if (Path(out_dir) / name).exists()]
+    return f"{', '.join(written)} in {out_dir}"
 
 
 def summarise_interrupted(name: str, sweep_dir: Path, baseline: str | None) -> None:

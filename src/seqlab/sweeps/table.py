@@ -20,7 +20,9 @@ GROUP_FIELDS = ("n", "n_timed", "seeds")  # a grouped row's own columns, after t
 SPEEDUP = ("speedup",)
 GROUP_SPEEDUP = ("speedup", "speedup_low", "speedup_high", "beyond_noise")
 # Columns the terminal shows only when some row says something there.
-ONLY_WHEN_SET = ("jobs_at_once", "busy", "smoke")
+ONLY_WHEN_SET = ("jobs_at_once", "busy", "smoke", "stopped")
+# Columns that, when every row has the same value, the terminal says once in the title.
+CONTEXT = ("backend", "precision", "jit_compile", "cudnn_eligible", "kernel")
 
 
 def leading_columns(rows: list[dict[str, Any]]) -> tuple[list[str], str | None]:
@@ -147,6 +149,7 @@ def _unnamed(name: str) -> str:
 def print_table(title: str, header: list[str], cells: list[list]) -> None:
     """The columns that answer "which is better" as a rich table; the files have all."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     shown = [i for i, name in enumerate(header) if not _hidden(name)]
@@ -156,11 +159,20 @@ def print_table(title: str, header: list[str], cells: list[list]) -> None:
             quiet = all(not row[at] or (name == "jobs_at_once" and row[at] <= 1) for row in cells)
             if quiet and at in shown:
                 shown.remove(at)
+    same = []
+    for name in CONTEXT:  # the same in every row: said once, in the title
+        if name in header and cells and header.index(name) in shown:
+            at = header.index(name)
+            if len({fmt(row[at]) for row in cells}) == 1:
+                shown.remove(at)
+                same.append(f"{name} {fmt(cells[0][at])}")
+    if same:
+        title = f"{title} ({', '.join(same)})"
     view = Table(title=title)
     for i in shown:
         view.add_column(header[i], overflow="fold")
     for row in cells:
-        view.add_row(*(fmt(row[i]) for i in shown))
+        view.add_row(*(escape(fmt(row[i])) for i in shown))  # a value is text, not markup
     console = Console()
     if not console.is_terminal:  # a log file: no reason to wrap at 80 columns
         console = Console(width=160)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 
 from seqlab.records import signals
 from seqlab.records.checkpoints import Checkpoints
@@ -31,6 +32,7 @@ from seqlab.records.files import (
     write_history_csv,
     write_json_atomic,
 )
+from seqlab.training.figures import GRID, side_by_side
 from seqlab.training.timing import StepTimer, Timing
 
 
@@ -188,3 +190,27 @@ class InterruptCheck(keras.callbacks.Callback):
 
     on_test_batch_end = on_train_batch_end
     on_predict_batch_end = on_train_batch_end
+
+
+class ReconstructionGrid(keras.callbacks.Callback):
+    """After every epoch, writes <folder>/epoch_NNN.png for the first 100 held-out images."""
+
+    def __init__(self, images: np.ndarray, folder: Path) -> None:
+        super().__init__()
+        self.images = images[: GRID * GRID]  # (n, time, features): rows of pixels
+        self.folder = Path(folder)
+        self.files: list[str] = []
+
+    @property
+    def outputs(self) -> dict[str, list[str]]:
+        """What results.json lists under `files`."""
+        return {"reconstructions": self.files}
+
+    def on_epoch_end(self, epoch, logs=None):
+        logits = self.model.predict(self.images, verbose=0)
+        reconstructions = 1.0 / (1.0 + np.exp(-logits))  # sigmoid, as the loss assumes
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"epoch_{epoch + 1:03d}.png"
+        image = side_by_side(self.images, reconstructions)
+        write_atomic(path, lambda tmp: image.save(tmp), staged=True)
+        self.files.append(str(path.relative_to(self.folder.parent)))

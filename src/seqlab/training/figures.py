@@ -14,21 +14,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
-from PIL import Image
 
+from seqlab.errors import require
 from seqlab.records.files import write_atomic
 
 
 def pyplot():
-    """matplotlib.pyplot on the file-only Agg backend."""
+    """matplotlib.pyplot on the file-only Agg backend (MissingExtra without it)."""
+    require("matplotlib", "charts", "the charts (curves.png, summary.png)")
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def pillow():
+    """PIL.Image (MissingExtra without Pillow)."""
+    require("PIL", "images", "the reconstruction pictures")
+    from PIL import Image
+
+    return Image
 
 
 def curves_chart(history: list[dict[str, Any]], metric: str, path: Path) -> Path | None:
@@ -61,8 +69,9 @@ GAP = 4  # pixels between the two grids
 MIN_TILE = 28  # small images (digits' 8x8) are scaled up to at least this
 
 
-def tile_grid(images: np.ndarray, grid: int = GRID) -> Image.Image:
+def tile_grid(images: np.ndarray, grid: int = GRID):
     """A grid x grid greyscale mosaic of (n, height, width) images in [0, 1], row-major."""
+    Image = pillow()
     n, height, width = images.shape
     scale = max(1, -(-MIN_TILE // max(height, width)))  # ceil: 8 -> 4x
     canvas = Image.new("L", (grid * width * scale, grid * height * scale))
@@ -76,33 +85,10 @@ def tile_grid(images: np.ndarray, grid: int = GRID) -> Image.Image:
     return canvas
 
 
-def side_by_side(inputs: np.ndarray, reconstructions: np.ndarray) -> Image.Image:
+def side_by_side(inputs: np.ndarray, reconstructions: np.ndarray):
+    Image = pillow()
     left, right = tile_grid(inputs), tile_grid(reconstructions)
     canvas = Image.new("L", (left.width + GAP + right.width, left.height), color=128)
     canvas.paste(left, (0, 0))
     canvas.paste(right, (left.width + GAP, 0))
     return canvas
-
-
-class ReconstructionGrid(keras.callbacks.Callback):
-    """After every epoch, writes <folder>/epoch_NNN.png for the first 100 held-out images."""
-
-    def __init__(self, images: np.ndarray, folder: Path) -> None:
-        super().__init__()
-        self.images = images[: GRID * GRID]  # (n, time, features): rows of pixels
-        self.folder = Path(folder)
-        self.files: list[str] = []
-
-    @property
-    def outputs(self) -> dict[str, list[str]]:
-        """What results.json lists under `files`."""
-        return {"reconstructions": self.files}
-
-    def on_epoch_end(self, epoch, logs=None):
-        logits = self.model.predict(self.images, verbose=0)
-        reconstructions = 1.0 / (1.0 + np.exp(-logits))  # sigmoid, as the loss assumes
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"epoch_{epoch + 1:03d}.png"
-        image = side_by_side(self.images, reconstructions)
-        write_atomic(path, lambda tmp: image.save(tmp), staged=True)
-        self.files.append(str(path.relative_to(self.folder.parent)))

@@ -6,6 +6,7 @@ import time
 
 import keras
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -113,7 +114,7 @@ class RichProgress(keras.callbacks.Callback):
         seconds = time.perf_counter() - self._epoch_start
         self._progress.remove_task(self._task)
         line = epoch_line(epoch + 1, self.epochs, logs or {}, self.metric, seconds)
-        self._progress.console.print(line, highlight=False, soft_wrap=True)
+        self._progress.console.print(line, highlight=False, markup=False, soft_wrap=True)
         self._progress.refresh()
 
     def on_train_end(self, logs=None):
@@ -168,5 +169,5 @@ def print_summary(console: Console, record) -> None:
     kernel = "eligible" if cudnn["eligible"] else "not eligible: " + "; ".join(cudnn["reasons"])
     table.add_row("cuDNN", f"{kernel} (kernel used: {cudnn['kernel']})")
     table.add_row("device", f"{record.device['used']} ({record.device['placement']})")
-    table.add_row("results", record.output_dir)
+    table.add_row("results", escape(record.output_dir))
     console.print(table)

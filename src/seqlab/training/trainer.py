@@ -190,6 +190,7 @@ def build_start(run: Prepared, impl: str | None = None) -> tuple[Any, list[str]]
     check) changes the start; every weight of a known initializer is then drawn again
     in NumPy (`seqlab.models.numpy_init`), so every backend starts from the same ones.
     """
+    keras.config.set_dtype_policy(run.cfg.trainer.precision)  # the process keeps it: set always
     keras.utils.set_random_seed(run.cfg.trainer.seed)
     model = run.build(impl)
     return model, initialize(model, run.cfg.trainer.seed)
@@ -199,6 +200,7 @@ def _record_settings(record: RunRecord, model, run: Prepared, steps: int, update
     cfg = run.cfg
     record.settings = {
         "jit_compile": bool(model.jit_compile),
+        "precision": cfg.trainer.precision,
         "dtype_policy": keras.config.dtype_policy().name,
         "batch_size": cfg.trainer.batch_size,
         "epochs": cfg.trainer.epochs,  # after trainer=smoke's caps
@@ -239,7 +241,7 @@ def _optional(run: Prepared, output_dir: Path, steps: int, console) -> list:
     if cfg.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(output_dir / "tensorboard")))
     if run.data.task == "reconstruction":
-        from seqlab.training.figures import ReconstructionGrid
+        from seqlab.training.callbacks import ReconstructionGrid
 
         held_out = run.data.x_test if run.data.x_test is not None else run.data.x_val
         callbacks.append(ReconstructionGrid(held_out, output_dir / "reconstructions"))

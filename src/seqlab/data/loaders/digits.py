@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from seqlab.data.registry import LoadedSplits, register_dataset
 from seqlab.data.splits import holdout
+from seqlab.errors import require
 from seqlab.schema.options import DatasetConfig
 from seqlab.schema.rules import fraction
 
@@ -19,6 +20,7 @@ class DigitsConfig(DatasetConfig):
 
 @register_dataset("digits", DigitsConfig)
 def load_digits(cfg: DigitsConfig) -> LoadedSplits:
+    require("sklearn", "digits", "dataset=digits (scikit-learn's bundled 8x8 digits)")
     from sklearn.datasets import load_digits as sklearn_digits
 
     bunch = sklearn_digits()

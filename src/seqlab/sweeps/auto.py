@@ -1,0 +1,204 @@
+"""`repeats=auto`: rounds of seeds until every comparison with the baseline is decided.
+
+Three seeds could not tell a 10 % difference from noise in the README's tables, while
+ten would be wasted on differences that are clear after three. So the sweep runs
+alternated rounds: round r runs every configuration still undecided, and the baseline,
+once with `trainer.seed=r`, through whatever launcher is configured. From `min_rounds`
+on, after each round, each configuration's speed-up interval against the baseline
+(`seqlab.sweeps.stats`) decides it when it excludes 1 (faster or slower beyond the
+seed-to-seed noise) or lies within 1 +- `resolution` (no difference that large); a
+decided configuration gets no more seeds. The sweep stops when every configuration is
+decided or after `max_rounds`. auto.json in the sweep folder says, per configuration,
+how many seeds it took and why it stopped; the summary shows it (column `stopped`).
+
+The same command again resumes: every finished job is skipped (its record is read
+back), so the same decisions are taken and only what is missing runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from seqlab.errors import ConfigError, SeqlabError, refuse
+from seqlab.sweeps.stats import SEED_KEY
+
+AUTO_FILE = "auto.json"
+
+
+def configurations(sweeper: Any, arguments: list[str]) -> list[list[str]]:
+    """Every configuration's overrides (the seed left out), in the basic sweeper's order."""
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    params = OmegaConf.to_container(sweeper.params, resolve=False) if sweeper.params else {}
+    given = [f"{key}={value}" for key, value in params.items() if key != SEED_KEY]
+    if any(arg.lstrip("+").startswith(f"{SEED_KEY}=") for arg in arguments):
+        raise ConfigError(
+            "repeats=auto chooses the seeds itself (trainer.seed=1, 2, ... one per round), "
+            "and the command sets trainer.seed too. Remove trainer.seed, or use repeats=N."
+        )
+    parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
+    per_key: dict[str, list[str]] = {}
+    for override in parser.parse_overrides([*given, *arguments]):
+        key = override.get_key_element()
+        if override.is_sweep_override():
+            per_key[key] = [f"{key}={value}" for value in override.sweep_string_iterator()]
+        else:
+            per_key[key] = [f"{key}={override.get_value_element_as_str()}"]
+    return [list(job) for job in itertools.product(*per_key.values())]
+
+
+def _baseline_index(configs: list[list[str]], baseline: str | None) -> int:
+    from seqlab.sweeps.compare import split_baseline
+    from seqlab.sweeps.rows import override_dict
+
+    if not baseline:
+        raise ConfigError(
+            "repeats=auto decides each comparison with a baseline, and none is given. Name "
+            "it with report.baseline (for example 'report.baseline=\"impl=cell_loop\"')."
+        )
+    key, value = split_baseline(baseline)
+    matches = [i for i, c in enumerate(configs) if override_dict(c).get(key) == value]
+    if not matches:
+        raise ConfigError(
+            f"The baseline {baseline!r} matches no configuration of this sweep. Give an "
+            "override one of them has, e.g. report.baseline=impl=cell_loop."
+        )
+    return matches[0]
+
+
+def run_rounds(sweeper: Any, arguments: list[str]) -> list[Any]:
+    """The sweep: rounds until decided or capped. Errors are one paragraph, exit 2."""
+    try:
+        return _rounds(sweeper, arguments)
+    except SeqlabError as exc:
+        refuse("seqlab", exc)
+
+
+def _rounds(sweeper: Any, arguments: list[str]) -> list[Any]:
+    from seqlab.records.files import write_json_atomic
+    from seqlab.sweeps.plan import check_jobs, folder_of
+
+    config = sweeper.config
+    sweep_dir = Path(str(config.hydra.sweep.dir))
+    configs = configurations(sweeper, arguments)
+    baseline = config.get("report", {}).get("baseline")
+    base = _baseline_index(configs, baseline)
+    if sweeper.min_rounds < 2 or sweeper.max_rounds < sweeper.min_rounds:
+        raise ConfigError(
+            f"hydra.sweeper.min_rounds={sweeper.min_rounds} and max_rounds="
+            f"{sweeper.max_rounds}: an interval needs at least 2 seeds, and the cap must be "
+            "at least min_rounds. Set 2 <= min_rounds <= max_rounds."
+        )
+    if not 0.0 < sweeper.resolution < 1.0:
+        raise ConfigError(
+            f"hydra.sweeper.resolution={sweeper.resolution} must be a fraction in (0, 1), "
+            "e.g. 0.05 for 'within 5 % of the baseline'."
+        )
+    check_jobs(config, [[*c, f"{SEED_KEY}=1"] for c in configs])  # before any job runs
+    stopped: dict[int, str] = {}
+    seeds = dict.fromkeys(range(len(configs)), 0)
+    launched: list[dict[str, Any]] = []
+    returns: list[Any] = []
+    for round_number in range(1, sweeper.max_rounds + 1):
+        active = [i for i in range(len(configs)) if i not in stopped]
+        if active == [base] and len(configs) > 1:
+            break
+        batch = [[*configs[i], f"{SEED_KEY}={round_number}"] for i in active]
+        for offset, job in enumerate(batch):
+            number = sweeper.job_idx + offset
+            folder = folder_of(config, job, number)
+            launched.append({"number": number, "overrides": job, "folder": folder})
+        returns += sweeper.launcher.launch(batch, initial_job_idx=sweeper.job_idx)
+        sweeper.job_idx += len(batch)
+        for i in active:
+            seeds[i] += 1
+        if round_number >= sweeper.min_rounds:
+            _decide(sweep_dir, configs, base, baseline, sweeper.resolution, stopped)
+        _write(sweep_dir, configs, base, seeds, stopped, sweeper, launched, write_json_atomic)
+    for i in range(len(configs)):
+        stopped.setdefault(i, "baseline" if i == base else f"cap of {sweeper.max_rounds} rounds")
+    _write(sweep_dir, configs, base, seeds, stopped, sweeper, launched, write_json_atomic)
+    return returns
+
+
+def _decide(
+    sweep_dir: Path,
+    configs: list[list[str]],
+    base: int,
+    baseline: str,
+    resolution: float,
+    stopped: dict[int, str],
+) -> None:
+    """Stop the configurations whose comparison with the baseline is decided."""
+    from seqlab.sweeps.compare import derive
+    from seqlab.sweeps.rows import collect, override_dict
+    from seqlab.sweeps.stats import add_group_speedup, group_rows
+
+    rows = collect([sweep_dir])
+    derive(rows, baseline)
+    groups = group_rows(rows)
+    add_group_speedup(groups, baseline)
+    by_overrides = {tuple(sorted(g["overrides"].items())): g for g in groups}
+    for i, config in enumerate(configs):
+        if i == base or i in stopped:
+            continue
+        key = tuple(sorted((k, v) for k, v in override_dict(config).items() if k != SEED_KEY))
+        group = by_overrides.get(key)
+        if group is None or group.get("speedup_low") is None:
+            continue  # no interval yet (a failed job, or no step time)
+        low, high = group["speedup_low"], group["speedup_high"]
+        if low > 1.0:
+            stopped[i] = f"faster beyond the noise after {group['n_timed']} seeds"
+        elif high < 1.0:
+            stopped[i] = f"slower beyond the noise after {group['n_timed']} seeds"
+        elif 1.0 - resolution <= low and high <= 1.0 + resolution:
+            stopped[i] = f"within {resolution:.0%} of the baseline after {group['n_timed']} seeds"
+
+
+def _write(sweep_dir, configs, base, seeds, stopped, sweeper, launched, write) -> None:
+    """auto.json (decisions) and sweep.json (every job launched so far, for the summary)."""
+    from seqlab.sweeps.rows import SWEEP_FILE
+
+    write(
+        sweep_dir / AUTO_FILE,
+        {
+            "baseline": base,
+            "max_rounds": sweeper.max_rounds,
+            "min_rounds": sweeper.min_rounds,
+            "resolution": sweeper.resolution,
+            "configurations": [
+                {"overrides": c, "seeds": seeds[i], "stopped": stopped.get(i)}
+                for i, c in enumerate(configs)
+            ],
+        },
+    )
+    import json
+
+    try:  # keep what the sweep's start wrote there (the MLflow parent run)
+        plan = json.loads((sweep_dir / SWEEP_FILE).read_text())
+    except (OSError, ValueError):
+        plan = {}
+    write(sweep_dir / SWEEP_FILE, {**(plan if isinstance(plan, dict) else {}), "jobs": launched})
+
+
+def stop_reasons(sweep_dir: Path) -> dict[tuple, str]:
+    """(sorted overrides without the seed) -> why repeats=auto stopped that configuration."""
+    import json
+
+    from seqlab.sweeps.rows import override_dict
+
+    try:
+        auto = json.loads((Path(sweep_dir) / AUTO_FILE).read_text())
+        found = {}
+        for entry in auto["configurations"]:
+            key = tuple(sorted(override_dict(entry["overrides"]).items()))
+            if entry.get("stopped"):
+                found[key] = str(entry["stopped"])
+        return found
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}

@@ -1,0 +1,96 @@
+"""repeats=auto: rounds of seeds until every comparison with the baseline is decided."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from seqlab.sweeps.auto import _decide
+from seqlab.sweeps.repeats import expand_repeats
+
+from .conftest import run_cli
+from .records import seqlab_record
+
+CONFIGS = [["impl=cell_loop"], ["impl=layer"], ["impl=manual"], ["impl=unrolled"]]
+
+
+def _round(sweep, number, seed, steps):
+    for offset, (config, ms) in enumerate(zip(CONFIGS, steps, strict=True)):
+        folder = sweep / str(number + offset)
+        folder.mkdir(parents=True)
+        record = seqlab_record(
+            {
+                "status": "ok",
+                "overrides": [*config, f"trainer.seed={seed}"],
+                "metrics": {"metric": "accuracy", "val_accuracy": 0.5},
+                "timing": {"step_ms_median": ms},
+            }
+        )
+        (folder / "results.json").write_text(json.dumps(record))
+
+
+def test_a_comparison_is_decided_when_its_interval_excludes_1_or_sits_within_the_resolution(
+    tmp_path,
+):
+    # cell_loop (baseline) 100 ms; layer clearly faster; manual the same within 1 %;
+    # unrolled noisy around the baseline: undecided.
+    rounds = [(100.0, 50.0, 100.5, 80.0), (101.0, 51.0, 101.0, 125.0), (99.0, 49.0, 99.5, 95.0)]
+    for seed, steps in enumerate(rounds, 1):
+        _round(tmp_path, 4 * (seed - 1), seed, steps)
+    stopped: dict[int, str] = {}
+    _decide(tmp_path, CONFIGS, 0, "impl=cell_loop", 0.05, stopped)
+    assert stopped[1].startswith("faster beyond the noise after 3 seeds")
+    assert stopped[2].startswith("within 5% of the baseline after 3 seeds")
+    assert 3 not in stopped and 0 not in stopped
+
+
+def test_repeats_auto_selects_the_sweeper():
+    assert expand_repeats(["-m", "impl=layer,manual", "repeats=auto"]) == [
+        "-m",
+        "impl=layer,manual",
+        "hydra/sweeper=seqlab_auto",
+    ]
+
+
+@pytest.mark.e2e
+def test_an_auto_sweep_runs_rounds_says_why_each_stopped_and_resumes(tmp_path):
+    args = [
+        "-m",
+        "impl=layer,unrolled",
+        "model=simple_rnn",
+        "repeats=auto",
+        'report.baseline="impl=layer"',
+        "dataset.limit=300",
+        "model.units=4",
+        "model.layers=1",
+        "trainer.epochs=3",
+        "trainer.progress=false",
+        "hydra.sweeper.min_rounds=2",
+        "hydra.sweeper.max_rounds=3",
+        "hydra.sweep.dir=s",
+    ]
+    done = run_cli(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    auto = json.loads((tmp_path / "s" / "auto.json").read_text())
+    base, other = auto["configurations"]
+    assert base["stopped"] == "baseline" and 2 <= other["seeds"] <= 3
+    assert other["stopped"].startswith(("faster", "slower", "within", "cap of 3"))
+    with open(tmp_path / "s" / "summary.csv") as f:
+        rows = {row["impl"]: row for row in csv.DictReader(f)}
+    assert rows["unrolled"]["stopped"] == other["stopped"]
+    assert int(rows["unrolled"]["n"]) == other["seeds"] and rows["unrolled"]["speedup_low"]
+    jobs = len(json.loads((tmp_path / "s" / "sweep.json").read_text())["jobs"])
+    again = run_cli(*args, cwd=tmp_path)  # resumes: every finished job is skipped
+    assert again.returncode == 0 and again.stdout.count("skipped") == jobs
+    assert json.loads((tmp_path / "s" / "auto.json").read_text()) == auto
+    refused = run_cli(
+        "-m",
+        "impl=layer,unrolled",
+        "repeats=auto",
+        "trainer=smoke",
+        "hydra.sweep.dir=t",
+        cwd=tmp_path,
+    )
+    assert refused.returncode == 2 and "report.baseline" in refused.stderr

@@ -1,0 +1,99 @@
+"""summary.html: the sweep's answer in words, charts that stay readable, a table that sorts
+and filters; opened in a real browser (headless Chromium)."""
+
+from __future__ import annotations
+
+import csv
+import random
+import shutil
+
+import pytest
+
+from seqlab.sweeps.chart import MAX_BARS, readable
+from seqlab.sweeps.page import _pareto, headline
+
+from .conftest import run_cli
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+def _group(model, speedup, low, high, beyond):
+    return {"overrides": {"model": model}, "job": "0", "step_ms_median": 10.0, "speedup": speedup,
+            "speedup_low": low, "speedup_high": high, "beyond_noise": beyond, "n_timed": 5,
+            "metric": "accuracy", "val_metric": 0.5}  # fmt: skip
+
+
+def test_the_headline_says_each_comparison_in_words_with_its_interval():
+    rows = [_group("lstm", 1.0, None, None, None), _group("gru", 1.24, 1.14, 1.34, True)]
+    rows.append(_group("simple_rnn", 0.5, 0.4, 0.625, True))
+    said = headline(rows, ["model"], "model=lstm", grouped=True)
+    assert said[0] == (
+        "gru vs lstm (baseline): 1.24x faster [1.14, 1.34], beyond the seed-to-seed noise, 5 seeds."
+    )
+    # Slower: the factor and its interval are both inverted, never mixed.
+    assert said[1].startswith("simple_rnn vs lstm (baseline): 2.00x slower [1.60, 2.50]")
+
+
+def test_the_configurations_nothing_beats_on_both_are_the_pareto_front():
+    rng = random.Random(3)
+    points = [(rng.uniform(1, 10), rng.uniform(0, 1), i) for i in range(60)]
+    front = _pareto(points, higher=True)
+    for x, y, i in points:  # brute force: in the front iff no other is at least as good on both
+        dominated = any(x2 <= x and y2 >= y and (x2, y2) != (x, y) for x2, y2, _ in points)
+        assert (i in front) == (not dominated)
+
+
+def test_a_chart_of_a_thousand_rows_draws_the_best_and_worst_and_says_so():
+    rows = [{"step_ms_median": float(i), "job": str(i)} for i in range(1000)]
+    kept, said = readable(rows)
+    assert len(kept) == MAX_BARS and said.startswith("the 20 fastest and the 20 slowest of 1000")
+    steps = sorted(r["step_ms_median"] for r in kept)
+    assert steps[:20] == [float(i) for i in range(20)] and steps[-1] == 999.0
+    assert readable(rows[:12]) == (rows[:12], None)
+
+
+@pytest.mark.e2e
+def test_the_page_opens_sorts_filters_and_draws_in_a_real_browser(tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    args = ["-m", "model=lstm,gru", "repeats=2", "dataset.limit=300", "model.units=4",
+            "model.layers=1", "trainer.epochs=3", "trainer.progress=false",
+            'report.baseline="model=lstm"', "hydra.sweep.dir=s"]  # fmt: skip
+    done = run_cli(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    page, sweep = tmp_path / "s" / "summary.html", tmp_path / "s"
+    assert (sweep / "plotly.min.js").stat().st_size > 1_000_000  # beside it: no network
+    with open(sweep / "summary.csv") as f:
+        groups = list(csv.DictReader(f))
+    errors: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        view = browser.new_page(viewport={"width": 1280, "height": 900})
+        view.on("pageerror", lambda e: errors.append(str(e)))
+        view.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        view.goto(page.as_uri(), wait_until="load")
+        assert "gru vs lstm (baseline)" in view.inner_text("ul.answers")
+        rows = view.locator("#summary tbody tr")
+        assert rows.count() == len(groups) == 2
+        column = view.locator("#summary thead th").all_inner_texts().index("step_ms_median")
+
+        def steps() -> list[float]:
+            return [float(t) for t in view.locator(f"#summary tbody td:nth-child({column + 1})")
+                    .all_inner_texts()]  # fmt: skip
+
+        view.click(f"#summary thead th:nth-child({column + 1})")
+        assert steps() == sorted(steps())
+        view.click(f"#summary thead th:nth-child({column + 1})")
+        assert steps() == sorted(steps(), reverse=True)
+        view.select_option("select[data-key=model]", "gru")
+        assert rows.count() == 1 and "gru" in rows.first.inner_text()
+        for chart in ("chart-step", "chart-tradeoff", "chart-curves"):
+            points = view.locator(f"#{chart} .point, #{chart} path.point").count()
+            assert points >= 2, f"{chart} drew {points} points"
+        view.screenshot(path=str(tmp_path / "summary.png"), full_page=True)
+        browser.close()
+    assert not errors, errors
+    print(f"screenshot: {tmp_path / 'summary.png'}")
