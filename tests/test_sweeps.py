@@ -50,7 +50,9 @@ def test_sweep_writes_summary_csv_md_png_and_prints_the_table(finished_sweep):
         rows[0]
     )
     markdown = (sweep / "summary.md").read_text().splitlines()
-    assert markdown[0].startswith("| job | model |") and len(markdown) == 2 + 3
+    # The table, then the notes under it (here: smoke runs are no measurement).
+    assert markdown[0].startswith("| job | model |") and markdown[2 + 3] == ""
+    assert "smoke: 3 of 3 jobs" in "\n".join(markdown[2 + 3 :])
     with Image.open(sweep / "summary.png") as chart:
         assert chart.width > 600 and chart.height > 200
     assert "seqlab sweep" in result.stdout and "simple_rnn" in result.stdout
@@ -144,7 +146,7 @@ def test_launchers_give_the_same_summary_files(launcher, tmp_path):
     sweep = tmp_path / "sweep"
     rows = _rows(sweep / "summary.csv")
     assert [(r["model"], r["status"]) for r in rows] == [("simple_rnn", "ok"), ("gru", "ok")]
-    assert list(rows[0])[:5] == ["job", "model", "status", "backend", "val_accuracy"]
+    assert list(rows[0])[:6] == ["job", "model", "status", "backend", "precision", "val_accuracy"]
     assert (sweep / "summary.md").exists() and (sweep / "summary.png").exists()
     if launcher == "submitit_local":  # one process per job
         assert _results(sweep, 0)["env"]["pid"] != _results(sweep, 1)["env"]["pid"]
