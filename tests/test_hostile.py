@@ -313,3 +313,69 @@ def test_a_sweep_whose_summary_fails_says_so_and_exits_non_zero(tmp_path):
     assert "seqlab-report" in done.stderr and "Traceback" not in done.stderr
     for job in ("0", "1"):  # the jobs themselves finished
         assert json.loads((tmp_path / "s" / job / "results.json").read_text())["status"] == "ok"
+
+
+def _mnist(path, x_train=None, y_train=None, x_test=None, y_test=None):
+    rng = np.random.default_rng(0)
+    arrays = {
+        "x_train": rng.integers(0, 256, (40, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, 40, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, 20, dtype=np.uint8),
+    }
+    given = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    arrays.update({k: v for k, v in given.items() if v is not None})
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda p: _mnist(p, y_train=np.full(40, 255, np.uint8)), "labels must be whole"),
+        (lambda p: _mnist(p, y_test=np.full(20, -1, np.int64)), "labels must be whole"),
+        (lambda p: _mnist(p, x_train=np.zeros((40, 0, 28), np.uint8)), "no time steps"),
+        (lambda p: _mnist(p, x_test=np.ones((20, 28, 28), np.complex64)), "complex64 values"),
+        (lambda p: _mnist(p, y_test=np.zeros((20, 2), np.int64)), "one target per example"),
+    ],
+)
+def test_malformed_image_files_are_refused_in_the_data_check(compose_cfg, tmp_path, make, said):
+    path = make(tmp_path / "mnist.npz")
+    with pytest.raises(DataError, match=said) as info:
+        _prepare(compose_cfg, "dataset=mnist", f"dataset.path={path}")
+    assert str(path) in str(info.value)
+
+
+def _prepare(compose_cfg, *overrides):
+    from seqlab.backends.devices import DeviceInfo
+    from seqlab.runs.setup import prepare
+
+    return prepare(validate(compose_cfg(*overrides)), DeviceInfo("cpu", "cpu", False, None, "x"))
+
+
+def _imdb_raw(path, reviews, y_test=None):
+    x = np.empty(len(reviews), dtype=object)
+    x[:] = reviews
+    np.savez(
+        path,
+        x_train=x,
+        y_train=np.zeros(len(reviews), np.int64),
+        x_test=x,
+        y_test=np.zeros(len(reviews), np.int64) if y_test is None else y_test,
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("reviews", "y_test", "said"),
+    [
+        ([[1, 2, 3], [[4, 5], [6]], [7, 8]], None, "review 1 of x_train"),
+        ([[1, 2, 3], [4, 5], [7, 8]], np.zeros((3, 2), np.int64), "one label per review"),
+    ],
+)
+def test_malformed_imdb_files_are_refused_with_one_paragraph(
+    compose_cfg, tmp_path, reviews, y_test, said
+):
+    path = _imdb_raw(tmp_path / "imdb.npz", reviews, y_test)
+    with pytest.raises(DataError, match=said):
+        _prepare(compose_cfg, "dataset=imdb", f"dataset.path={path}")

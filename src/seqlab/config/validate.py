@@ -13,6 +13,7 @@ import dataclasses
 import importlib.util
 from typing import Any
 
+import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -260,8 +261,52 @@ def _apply_smoke_caps(trainer: TrainerConfig) -> None:
     trainer.warmup_steps = min(trainer.warmup_steps, SMOKE_CAPS["warmup_steps"])
 
 
+def check_arrays(data: Any, name: str) -> None:
+    """Every dataset's arrays, the same way: real numbers, time steps, finite values, one
+    label per example, labels in the task's range. A file that breaks one of these is
+    refused naming the split, instead of failing inside the framework later (a label of
+    255 was a 200-line TensorFlow traceback)."""
+    from seqlab.errors import DataError
+
+    where = f"dataset {name!r}" + (f" ({data.source})" if getattr(data, "source", None) else "")
+    splits = [("train", data.x_train, data.y_train), ("validation", data.x_val, data.y_val)]
+    if data.x_test is not None:
+        splits.append(("test", data.x_test, data.y_test))
+    for split, x, y in splits:
+        x, y = np.asarray(x), np.asarray(y)
+        problem = None
+        if x.dtype.kind not in "biuf":
+            problem = f"its inputs are {x.dtype} values, not real numbers"
+        elif x.ndim < 2 or (len(x) and 0 in x.shape[1:]):
+            problem = f"its inputs have the shape {x.shape}: no time steps or no features"
+        elif x.dtype.kind == "f" and x.size and not np.isfinite(x).all():
+            problem = "its inputs hold NaN or infinite values"
+        elif len(y) != len(x):
+            problem = f"it has {len(x)} inputs but {len(y)} targets"
+        elif data.task == "reconstruction":
+            pass
+        elif y.ndim != 1:
+            problem = f"its targets have the shape {y.shape}; one target per example is needed"
+        elif y.dtype.kind not in "biuf" or (y.size and not np.isfinite(y.astype("float64")).all()):
+            problem = f"its targets are not finite real numbers ({y.dtype})"
+        elif data.task in ("binary", "multiclass") and y.size:
+            classes = data.num_classes or 2
+            bad = (y < 0) | (y >= classes) | (y != np.round(y))
+            if bad.any():
+                problem = (
+                    f"its labels must be whole numbers in [0, {classes}) and it has "
+                    f"{sorted(set(np.asarray(y[bad]).tolist()))[:5]}"
+                )
+        if problem:
+            raise DataError(
+                f"The {split} split of {where} cannot be trained on: {problem}. Fix the "
+                "file (or the loader that made it), or point dataset.path at the right one."
+            )
+
+
 def check_data(cfg: SeqlabConfig, data: Any, cudnn: Any) -> None:
     """What only the loaded data can tell; `cudnn` is the run's `CudnnReport`."""
+    check_arrays(data, cfg.dataset.name)
     name, trainer, model = cfg.dataset.name, cfg.trainer, cfg.model
     if len(data.x_train) == 0 or len(data.x_val) == 0:
         where = (

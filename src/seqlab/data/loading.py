@@ -39,6 +39,7 @@ class SequenceData:
     mask_zero: bool
     # "split" (held out from train) or "test" (the test split doubles as validation).
     validation: str
+    source: str | None = None  # the file it came from (dataset.path), for messages
 
     @property
     def timesteps(self) -> int:
@@ -132,4 +133,5 @@ def load_dataset(cfg: DatasetConfig) -> SequenceData:
         mask_value=raw.mask_value,
         mask_zero=raw.mask_zero,
         validation=cfg.validation,
+        source=cfg.path,
     )

@@ -38,7 +38,13 @@ def _as_rows(x: np.ndarray, y: np.ndarray, source: str) -> tuple[np.ndarray, np.
             f"{source} does not hold images: expected (n, height, width) images and n "
             f"labels, found {x.shape} and {y.shape}."
         )
-    return (x.astype("float32") / 255.0), y.astype("int64")
+    # Anything but real pixels and whole-number labels goes on as it is, for the data
+    # check to refuse (a cast would drop a complex pixel's imaginary part silently).
+    if x.dtype.kind in "biuf":
+        x = x.astype("float32") / 255.0
+    if y.dtype.kind in "biu":
+        y = y.astype("int64")
+    return x, y
 
 
 def read_mnist_npz(path: str) -> tuple[np.ndarray, ...]:

@@ -63,6 +63,12 @@ def read_imdb_file(path: str, num_words: int | None):
             "arr_0..arr_3) are needed. Point dataset.path at imdb.npz."
         )
     x_train, y_train, x_test, y_test = arrays
+    if y_train.ndim != 1 or y_test.ndim != 1:
+        raise DataError(
+            f"{path} does not hold IMDB labels: y_train and y_test must hold one label per "
+            f"review, found arrays of shape {y_train.shape} and {y_test.shape}. Point "
+            "dataset.path at imdb.npz."
+        )
     if x_train.ndim != 1 or x_test.ndim != 1 or y_train.ndim != 1:
         raise DataError(
             f"{path} does not hold IMDB reviews: x_train and x_test must hold one token "
@@ -99,7 +105,10 @@ def _token_ids(reviews: np.ndarray, path: str, name: str) -> list[np.ndarray]:
     """Each review as an int64 array; anything but non-negative integers is a DataError."""
     out = []
     for index, review in enumerate(reviews):
-        ids = np.asarray(review)
+        try:
+            ids = np.asarray(review)
+        except (ValueError, TypeError):  # a ragged nested list: no array of ids at all
+            ids = np.asarray([], dtype=object).reshape(0, 0)
         if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
             sample = ids.ravel()[:3].tolist() if ids.size else []
             raise DataError(
