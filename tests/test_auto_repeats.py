@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from seqlab.sweeps.auto import _decide
-from seqlab.sweeps.repeats import expand_repeats
+from seqlab.sweeps.auto import _decide, expand_repeats
 
 from .conftest import run_cli
 from .records import seqlab_record

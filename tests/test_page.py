@@ -10,7 +10,8 @@ import shutil
 import pytest
 
 from seqlab.sweeps.chart import MAX_BARS, readable
-from seqlab.sweeps.page import _pareto, headline
+from seqlab.sweeps.page import headline
+from seqlab.sweeps.page.charts import pareto_front
 
 from .conftest import run_cli
 
@@ -39,7 +40,7 @@ def test_the_headline_says_each_comparison_in_words_with_its_interval():
 def test_the_configurations_nothing_beats_on_both_are_the_pareto_front():
     rng = random.Random(3)
     points = [(rng.uniform(1, 10), rng.uniform(0, 1), i) for i in range(60)]
-    front = _pareto(points, higher=True)
+    front = pareto_front(points, higher=True)
     for x, y, i in points:  # brute force: in the front iff no other is at least as good on both
         dominated = any(x2 <= x and y2 >= y and (x2, y2) != (x, y) for x2, y2, _ in points)
         assert (i in front) == (not dominated)

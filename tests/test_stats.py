@@ -10,7 +10,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from seqlab.errors import ConfigError
-from seqlab.sweeps.repeats import expand_repeats
+from seqlab.sweeps.auto import expand_repeats
 from seqlab.sweeps.stats import add_group_speedup, describe, group_rows, has_repeats
 from seqlab.sweeps.summary import write_summary
 from seqlab.sweeps.table import table

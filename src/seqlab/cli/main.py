@@ -94,7 +94,7 @@ def _before_any_run(signum: int, frame: object) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    from seqlab.sweeps.repeats import expand_repeats
+    from seqlab.sweeps.auto import expand_repeats
 
     for sig in SIGNALS:
         signal.signal(sig, _before_any_run)

@@ -1,7 +1,8 @@
 """Configuration: the schema of every group, its rules, the checks, and the Hydra store."""
 
+from seqlab.config.data_check import check_data
 from seqlab.config.store import conf_dir, register_schemas
-from seqlab.config.validate import check_data, validate
+from seqlab.config.validate import validate
 from seqlab.schema.options import (
     DatasetConfig,
     DeviceConfig,

@@ -7,7 +7,7 @@ data, split and layout it was trained with.
 from __future__ import annotations
 
 from seqlab.backends.devices import DeviceInfo
-from seqlab.config.validate import check_data
+from seqlab.config.data_check import check_data
 from seqlab.data.loading import load_dataset
 from seqlab.models.builder import InputSpec
 from seqlab.models.cells import family_for

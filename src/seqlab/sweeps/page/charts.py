@@ -1,0 +1,254 @@
+"""The charts of summary.html (Plotly), each readable at any size of sweep.
+
+The step time per configuration with its interval (past MAX_DRAWN configurations the
+fastest and the slowest half each); the validation metric against the step time, the
+configurations nothing beats on both marked and joined; the learning curves of the
+MAX_CURVES best configurations from their history.csv (the mean over seeds); and each
+numeric swept axis as a line over its values.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any
+
+MAX_DRAWN = 40  # configurations a bar chart shows: the best and the worst half each
+MAX_CURVES = 12  # learning curves drawn: the best configurations by validation metric
+
+
+def label(row: dict[str, Any], keys: list[str]) -> str:
+    """A configuration's name from its swept values, e.g. "gru / layer"."""
+    values = [str(row["overrides"].get(k, "")) for k in keys if row["overrides"].get(k)]
+    return " / ".join(values) if values else f"job {row['job']}"
+
+
+def jobs_of(row: dict[str, Any]) -> list[str]:
+    return [job for job in str(row["job"]).split(",") if job]
+
+
+def _curve(sweep: Path, job: str, metric: str) -> list[tuple[int, float]]:
+    """(epoch, validation metric) from a job's history.csv; empty when there is none."""
+    try:
+        with open(sweep / job / "history.csv", newline="") as f:
+            points = []
+            for line in csv.DictReader(f):
+                value = line.get(f"val_{metric}")
+                if value not in (None, ""):
+                    points.append((int(float(line["epoch"])), float(value)))
+            return points
+    except (OSError, ValueError, KeyError):
+        return []
+
+
+def _mean_curve(curves: list[list[tuple[int, float]]]) -> list[tuple[int, float]]:
+    by_epoch: dict[int, list[float]] = {}
+    for curve in curves:
+        for epoch, value in curve:
+            by_epoch.setdefault(epoch, []).append(value)
+    return [(e, sum(v) / len(v)) for e, v in sorted(by_epoch.items())]
+
+
+def pareto_front(points: list[tuple[float, float, int]], higher: bool) -> set[int]:
+    """Indices of the points nothing beats on both step time (lower) and metric."""
+    front = set()
+    for x, y, i in points:
+        beaten = any(
+            (x2 <= x and (y2 >= y if higher else y2 <= y)) and (x2 < x or y2 != y)
+            for x2, y2, _ in points
+        )
+        if not beaten:
+            front.add(i)
+    return front
+
+
+def _extremes(rows: list[dict[str, Any]], key: str) -> tuple[list[dict[str, Any]], int]:
+    """At most MAX_DRAWN rows with a value: the best and the worst half; and how many left."""
+    valued = sorted((r for r in rows if r.get(key) is not None), key=lambda r: r[key])
+    if len(valued) <= MAX_DRAWN:
+        return valued, 0
+    half = MAX_DRAWN // 2
+    return valued[:half] + valued[-half:], len(valued) - MAX_DRAWN
+
+
+def charts(
+    shown: list[dict[str, Any]], keys: list[str], sweep_dirs: list[Path], grouped: bool
+) -> list[tuple[str, str, str]]:
+    """(title, note, div html) of each chart; raises MissingExtra without plotly."""
+    from seqlab.errors import require
+
+    require("plotly", "charts", "The page's charts")
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    def div(fig: Any, name: str) -> str:
+        fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 40}, template="plotly_white")
+        return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=name)
+
+    out = []
+    metric = next((r["metric"] for r in shown if r.get("metric")), "metric")
+    higher = metric != "mse" and not metric.endswith("mse")
+
+    drawn, left = _extremes(shown, "step_ms_median")
+    if drawn:
+        names = [label(r, keys) for r in drawn]
+        errors = [r.get("step_ms_median_ci95") or 0.0 for r in drawn]
+        fig = go.Figure(
+            go.Bar(
+                x=[r["step_ms_median"] for r in drawn],
+                y=names,
+                orientation="h",
+                error_x={"type": "data", "array": errors, "visible": grouped},
+                marker_color=["#c44e52" if r.get("busy") else "#4c72b0" for r in drawn],
+                hovertext=[f"job {r['job']}" for r in drawn],
+            )
+        )
+        fig.update_layout(
+            height=120 + 22 * len(drawn),
+            xaxis_title="steady-state step time, median (ms): lower is better",
+            xaxis={"rangemode": "nonnegative"},
+            yaxis={"autorange": "reversed", "type": "category"},
+        )
+        note = "Bars are the mean over seeds with the 95 % interval. " if grouped else ""
+        if any(r.get("busy") for r in drawn):
+            note += "Red: measured on a busy machine (a group: at least one of its seeds). "
+        if left:
+            note += (
+                f"{left} configurations in the middle of the ranking are not drawn: the "
+                f"{MAX_DRAWN // 2} fastest and the {MAX_DRAWN // 2} slowest are; the table "
+                "has them all."
+            )
+        out.append(("Step time per configuration", note, div(fig, "chart-step")))
+
+    both = [r for r in shown if r.get("step_ms_median") and r.get("val_metric") is not None]
+    if both:
+        points = [(r["step_ms_median"], r["val_metric"], i) for i, r in enumerate(both)]
+        front = pareto_front(points, higher)
+        fig = go.Figure()
+        for on_front in (False, True):
+            chosen = [r for i, r in enumerate(both) if (i in front) == on_front]
+            if not chosen:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=[r["step_ms_median"] for r in chosen],
+                    y=[r["val_metric"] for r in chosen],
+                    mode="markers",
+                    name="nothing beats it on both" if on_front else "beaten on both",
+                    marker={
+                        "size": 11 if on_front else 7,
+                        "color": "#dd8452" if on_front else "#8c8c8c",
+                        "symbol": "diamond" if on_front else "circle",
+                    },
+                    error_x={
+                        "type": "data",
+                        "visible": grouped,
+                        "array": [r.get("step_ms_median_ci95") or 0 for r in chosen],
+                    },
+                    error_y={
+                        "type": "data",
+                        "visible": grouped,
+                        "array": [r.get("val_metric_ci95") or 0 for r in chosen],
+                    },
+                    text=[label(r, keys) for r in chosen],
+                    hovertemplate="%{text}<br>%{x:.3g} ms, %{y:.4g}<extra></extra>",
+                )
+            )
+        ordered = sorted((both[i] for i in front), key=lambda r: r["step_ms_median"])
+        fig.add_trace(
+            go.Scatter(
+                x=[r["step_ms_median"] for r in ordered],
+                y=[r["val_metric"] for r in ordered],
+                mode="lines",
+                line={"dash": "dot", "color": "#dd8452"},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        fig.update_layout(
+            height=420,
+            xaxis={"rangemode": "nonnegative"},
+            xaxis_title="steady-state step time, median (ms): lower is better",
+            yaxis_title=f"validation {metric}: " + ("higher" if higher else "lower") + " is better",
+        )
+        out.append(
+            (
+                "Validation metric against step time",
+                f"{len(front)} configuration(s) nothing beats on both (diamonds, joined).",
+                div(fig, "chart-tradeoff"),
+            )
+        )
+
+    scored = [r for r in shown if r.get("val_metric") is not None]
+    scored.sort(key=lambda r: r["val_metric"], reverse=higher)
+    fig, drawn_curves = go.Figure(), 0
+    for row in scored[:MAX_CURVES]:
+        sweep = Path(str(row.get("sweep") or sweep_dirs[0]))
+        curve = _mean_curve([_curve(sweep, job, metric) for job in jobs_of(row)])
+        if curve:
+            drawn_curves += 1
+            fig.add_trace(
+                go.Scatter(
+                    x=[e for e, _ in curve],
+                    y=[v for _, v in curve],
+                    mode="lines+markers",
+                    name=label(row, keys),
+                )
+            )
+    if drawn_curves:
+        fig.update_layout(height=420, xaxis_title="epoch", yaxis_title=f"validation {metric}")
+        fig.update_xaxes(tickformat="d", dtick=None if len(curve) > 20 else 1)
+        note = "The mean over seeds per epoch. " if grouped else ""
+        if len(scored) > MAX_CURVES:
+            note += f"The {MAX_CURVES} best configurations of {len(scored)}; the table has all."
+        out.append(("Learning curves", note, div(fig, "chart-curves")))
+
+    for key in keys:
+        values = {r["overrides"].get(key) for r in shown}
+        numbers = {v: _number(v) for v in values}
+        if len(values) < 3 or any(n is None for n in numbers.values()):
+            continue
+        others = [k for k in keys if k != key]
+        lines: dict[str, list[dict[str, Any]]] = {}
+        for row in shown:
+            rest = {"overrides": {k: row["overrides"].get(k) for k in others}, "job": ""}
+            lines.setdefault(label(rest, others) if others else "all", []).append(row)
+        fig = go.Figure()
+        for name, members in list(lines.items())[:MAX_CURVES]:
+            members = sorted(
+                (m for m in members if m.get("step_ms_median")),
+                key=lambda m: numbers[m["overrides"].get(key)],
+            )
+            if members:
+                fig.add_trace(
+                    go.Scatter(
+                        x=[numbers[m["overrides"].get(key)] for m in members],
+                        y=[m["step_ms_median"] for m in members],
+                        error_y={
+                            "type": "data",
+                            "visible": grouped,
+                            "array": [m.get("step_ms_median_ci95") or 0 for m in members],
+                        },
+                        mode="lines+markers",
+                        name=name,
+                    )
+                )
+        fig.update_layout(
+            height=400,
+            xaxis_title=key,
+            yaxis_title="step time, median (ms)",
+            yaxis={"rangemode": "nonnegative"},
+        )
+        out.append(
+            (f"Step time over {key}", "How the cost grows with it.", div(fig, f"axis-{key}"))
+        )
+    return out
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
