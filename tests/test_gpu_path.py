@@ -24,7 +24,8 @@ from .conftest import filtered_venv, run_cli
 def test_a_gpu_the_backend_cannot_see_is_named_with_what_to_install(monkeypatch, backend, advice):
     monkeypatch.setattr(devices, "nvidia_gpu", lambda: "NVIDIA H200")
     said = devices.no_gpu_message(backend)
-    assert f"this machine has an NVIDIA GPU (NVIDIA H200), but {backend} sees none" in said
+    framework = devices.FRAMEWORKS[backend]
+    assert f"this machine has an NVIDIA GPU (NVIDIA H200), but {framework} sees none" in said
     assert advice in said and "device=cpu" in said
     monkeypatch.setattr(devices, "nvidia_gpu", lambda: None)
     said = devices.no_gpu_message(backend)
@@ -33,7 +34,7 @@ def test_a_gpu_the_backend_cannot_see_is_named_with_what_to_install(monkeypatch,
 
 def test_device_gpu_on_this_cpu_machine_raises_the_message(monkeypatch):
     monkeypatch.setattr(devices, "nvidia_gpu", lambda: "NVIDIA H200")
-    with pytest.raises(DeviceError, match=r"NVIDIA H200\), but tensorflow sees none"):
+    with pytest.raises(DeviceError, match=r"NVIDIA H200\), but TensorFlow sees none"):
         devices.select_device(DeviceConfig(name="gpu"), "tensorflow")
     info, _ = devices.select_device(DeviceConfig(name="gpu"), "tensorflow", smoke=True)
     assert info.used == "cpu" and info.requested == "gpu"

@@ -261,6 +261,9 @@ def _record_with_cell(run_dir, custom_cell) -> None:
 def test_predict_never_runs_what_a_run_folders_record_names(tmp_path, capsys, custom_cell, said):
     from seqlab.cli.predict import main as predict_main
 
+    # Importing antigravity opens a browser (through webbrowser, which plotly imports
+    # anyway, so only antigravity itself tells); nothing before this test imported it.
+    assert "antigravity" not in sys.modules
     src, dst = tmp_path / "src.txt", tmp_path / "dst.txt"
     src.write_text("the attacker's"), dst.write_text("the user's")
     text = json.dumps(custom_cell).replace("SRC", str(src)).replace("DST", str(dst))
@@ -269,7 +272,7 @@ def test_predict_never_runs_what_a_run_folders_record_names(tmp_path, capsys, cu
     err = capsys.readouterr().err
     assert said in err and "Traceback" not in err
     assert dst.read_text() == "the user's"
-    assert "antigravity" not in sys.modules and "webbrowser" not in sys.modules
+    assert "antigravity" not in sys.modules
 
 
 def test_a_trusted_module_still_yields_only_keras_layer_classes(tmp_path, capsys):

@@ -82,18 +82,23 @@ def nvidia_gpu() -> str | None:
     return None
 
 
+# backend name -> the framework's own name, as users know it
+FRAMEWORKS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+
+
 def no_gpu_message(backend: str, detail: str = "") -> str:
     """device=gpu without a GPU the backend sees: what is there, and what to do."""
     found = nvidia_gpu()
+    framework = FRAMEWORKS.get(backend, backend)
     if found:
         return (
-            f"device=gpu, and this machine has an NVIDIA GPU ({found}), but {backend} sees "
-            f"none{detail}: the installed {backend} cannot use it. Install {backend} for "
+            f"device=gpu, and this machine has an NVIDIA GPU ({found}), but {framework} sees "
+            f"none{detail}: the installed {framework} cannot use it. Install {framework} for "
             f"the GPU: {INSTALL_FOR_GPU.get(backend, 'a CUDA build')}. Or run with "
             "device=cpu or device=auto."
         )
     return (
-        f"device=gpu, but {backend} sees no GPU{detail}, and this machine shows none (no "
+        f"device=gpu, but {framework} sees no GPU{detail}, and this machine shows none (no "
         "/proc/driver/nvidia, no nvidia-smi). Run on a machine with an NVIDIA GPU and its "
         "driver, or with device=cpu or device=auto."
     )
@@ -118,8 +123,9 @@ def select_device(cfg: DeviceConfig, backend: str = "tensorflow", smoke: bool = 
             raise
         info, scope = module.select_device(DeviceConfig(name="auto"))
         info.requested = cfg.name
+        framework = FRAMEWORKS.get(exc.backend, exc.backend)
         info.note = (
-            f"device=gpu, but {exc.backend} sees no GPU here: this smoke run ran on the "
+            f"device=gpu, but {framework} sees no GPU here: this smoke run ran on the "
             f"{info.used} instead (a smoke run checks the code path, not the device)"
         )
         return info, scope
