@@ -110,7 +110,9 @@ def peaks() -> dict[str, float | None]:
 
 
 EVERY_S = 60.0  # at most one probe per minute during training
-REPEATS = 3
+# Best of 15: on a quiet 2-core VM the medians of six runs spread 1.06x (best of 3: 1.15x,
+# which flagged quiet jobs as busy); one busy core of two makes it 1.5-1.9x.
+REPEATS = 15
 SIZE = 1 << 16  # doubles per thread: fits in a core's cache
 ROUNDS = 40  # element-wise passes per repeat: about 10 ms per repeat here
 DEFINITION = (
