@@ -256,6 +256,8 @@ def _record_with_cell(run_dir, custom_cell) -> None:
         ({"_target_": "shutil.copyfile", "src": "SRC", "dst": "DST"}, "is not trusted"),
         ({"_target_": "builtins.open", "file": "DST", "mode": "w"}, "is not trusted"),
         ({"_target_": "antigravity.Cell"}, "is not trusted"),  # importing it opens a browser
+        ({"_target_": "seqlab.__main__.Cell"}, "is not trusted"),  # importing it starts a run
+        ({"_target_": "seqlab.cli.main.Cell"}, "is not trusted"),  # seqlab, but not a cell
     ],
 )
 def test_predict_never_runs_what_a_run_folders_record_names(tmp_path, capsys, custom_cell, said):
@@ -273,6 +275,22 @@ def test_predict_never_runs_what_a_run_folders_record_names(tmp_path, capsys, cu
     assert said in err and "Traceback" not in err
     assert dst.read_text() == "the user's"
     assert "antigravity" not in sys.modules
+    assert "seqlab.__main__" not in sys.modules
+
+
+def test_predict_refuses_an_interpolation_that_would_name_a_cell_past_the_trust_check(
+    tmp_path, capsys
+):
+    from seqlab.cli.predict import main as predict_main
+
+    _record_with_cell(tmp_path / "run", {"_target_": "this.Cell"})  # `this` prints on import
+    record = json.loads((tmp_path / "run" / "results.json").read_text())
+    record["config"]["model"]["cell"] = "${oc.env:SEQLAB_NOPE,custom}"
+    (tmp_path / "run" / "results.json").write_text(json.dumps(record))
+    assert predict_main([str(tmp_path / "run")]) == 2
+    captured = capsys.readouterr()
+    assert "an interpolation" in captured.err and "config.model.cell" in captured.err
+    assert "Zen of Python" not in captured.out and "this" not in sys.modules
 
 
 def test_a_trusted_module_still_yields_only_keras_layer_classes(tmp_path, capsys):
@@ -284,6 +302,72 @@ def test_a_trusted_module_still_yields_only_keras_layer_classes(tmp_path, capsys
     code = predict_main([str(tmp_path / "run"), "--trust", "shutil"])
     assert code == 2 and "not a Keras layer class" in capsys.readouterr().err
     assert dst.read_text() == "the user's"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "said"),
+    [
+        (["trainer.seed=-1"], "trainer.seed=-1 is not allowed"),
+        (["dataset.split_seed=-3"], "dataset.split_seed=-3 is not allowed"),
+        (["model.layers=1000000"], "model.layers=1000000 is not allowed"),
+        (["trainer.lr=${oc.env:HOME}"], "could not be converted to Float"),
+        (["trainer.lr=${nope}"], "Interpolation key 'nope' not found"),
+    ],
+)
+def test_values_that_ended_in_a_traceback_are_refused_in_one_paragraph(
+    compose_cfg, overrides, said
+):
+    with pytest.raises(ConfigError, match=said):
+        validate(compose_cfg(*overrides))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "said"),
+    [
+        (["model=indrnn", "+model.custom_cell.recurent_max=1.0"], "cannot be built with"),
+        (
+            ["model.cell=custom", "+model.custom_cell._target_=keras.layers.Dense"],
+            "not an RNN cell: it has no state_size",
+        ),
+    ],
+)
+def test_a_custom_cell_that_cannot_be_a_cell_is_refused(compose_cfg, overrides, said):
+    from seqlab.models.cells.custom import family_for
+
+    cfg = validate(compose_cfg("impl=cell_loop", *overrides))
+    with pytest.raises(ConfigError, match=said):
+        family_for(cfg.model)
+
+
+def test_a_folder_of_the_users_own_files_is_refused_not_moved_aside(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "data").mkdir()
+    with pytest.raises(FolderError, match="holds files no seqlab run wrote"):
+        decide(tmp_path, {"a": 1}, resume=True, skip_finished=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "notes.txt"]
+    (tmp_path / ".hydra").mkdir()  # a run killed before its first record: moved aside
+    start = decide(tmp_path, {"a": 1}, resume=True, skip_finished=True)
+    assert start.action == "fresh" and (start.moved_to / "notes.txt").exists()
+
+
+def test_a_killed_writers_temporary_files_go_and_a_users_files_stay(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / ".results.17745.tmp.json").write_text("{")
+    (run / "results.json").write_text(json.dumps(seqlab_record({"status": "failed"})))
+    checkpoints = Checkpoints(run)
+    model = _model()
+    checkpoints.save(model, 1, [{"epoch": 1}], "f")
+    (checkpoints.dir / "NOTES.txt").write_text("mine")
+    (checkpoints.dir / ".epoch_0001.99.tmp.weights.h5").write_bytes(b"cut short")
+    checkpoints.save(model, 2, [{"epoch": 1}, {"epoch": 2}], "f")
+    names = sorted(p.name for p in checkpoints.dir.iterdir())
+    assert "NOTES.txt" in names and ".epoch_0001.99.tmp.weights.h5" not in names
+    checkpoints.clear()
+    assert [p.name for p in checkpoints.dir.iterdir()] == ["NOTES.txt"]
+    assert not checkpoints.present()
+    decide(run, {"a": 1}, resume=True, skip_finished=True)
+    assert not list(run.rglob(".results.17745.tmp.json"))  # removed, not moved aside
 
 
 def test_a_run_refuses_a_nested_target_in_its_custom_cell(compose_cfg):
@@ -340,6 +424,14 @@ def _mnist(path, x_train=None, y_train=None, x_test=None, y_test=None):
         (lambda p: _mnist(p, x_train=np.zeros((40, 0, 28), np.uint8)), "no time steps"),
         (lambda p: _mnist(p, x_test=np.ones((20, 28, 28), np.complex64)), "complex64 values"),
         (lambda p: _mnist(p, y_test=np.zeros((20, 2), np.int64)), "one target per example"),
+        (  # was a memoryview TypeError traceback
+            lambda p: _mnist(p, x_test=np.zeros((0, 28, 28), np.uint8), y_test=np.zeros(0, int)),
+            "test split .* is empty",
+        ),
+        (  # was trained on 28 steps and tested on 20 without a word
+            lambda p: _mnist(p, x_test=np.zeros((20, 20, 28), np.uint8)),
+            r"shape \(20, 28\) per example and the training split's have \(28, 28\)",
+        ),
     ],
 )
 def test_malformed_image_files_are_refused_in_the_data_check(compose_cfg, tmp_path, make, said):

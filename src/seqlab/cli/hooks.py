@@ -21,7 +21,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict
 
-from seqlab.errors import Exit, SeqlabError, refuse
+from seqlab.errors import ConfigError, Exit, SeqlabError, refuse
 from seqlab.schema.options import SeqlabConfig
 
 # The config `on_run_start` validated, handed to the job it precedes (same process).
@@ -83,10 +83,21 @@ class RunGate(Callback):
         from seqlab.records.folder import hold_lock
 
         try:
+            run_dir = str(config.hydra.run.dir)
+            if not run_dir.strip():  # an unset shell variable: the current folder, claimed
+                raise ConfigError(
+                    "hydra.run.dir is empty, which would make the current folder the run's "
+                    "folder (a run claims its whole folder). Give it a folder of its own, "
+                    "e.g. hydra.run.dir=outputs/my_run, or leave it out (outputs/<date>/<time>)."
+                )
             _validated = validate(task_config(config))
-            hold_lock(config.hydra.run.dir, "run")
+            hold_lock(run_dir, "run")
         except SeqlabError as exc:
             refuse("seqlab", exc)
+        except Exception as exc:  # e.g. an interpolation in hydra.run.dir
+            detail = " ".join(str(exc).split())[:500]
+            refuse("seqlab", f"Checking the configuration failed ({type(exc).__name__}: "
+                             f"{detail}). Fix the value it names; nothing was run.")  # fmt: skip
 
 
 class SweepHooks(Callback):

@@ -60,8 +60,11 @@ def _job(cfg: DictConfig) -> RunResults:
         )
     except (KeyboardInterrupt, Interrupted) as exc:  # recorded by the run already
         name = getattr(exc, "signal_name", "SIGINT")
-        say("seqlab", f"interrupted by {name}; {output_dir} records it and resumes when the "
-            "same command runs again.")  # fmt: skip
+        if getattr(exc, "after", None):
+            say("seqlab", f"interrupted by {name} after {exc.after}: {output_dir}.")
+        else:
+            say("seqlab", f"interrupted by {name}; {output_dir} records it and resumes when "
+                "the same command runs again.")  # fmt: skip
         if sweeping:
             from seqlab.sweeps.driver import stop_here
 

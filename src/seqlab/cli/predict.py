@@ -116,6 +116,7 @@ def evaluate_run(
     _check_target(target, impl, data, best)
     register_schemas()
     config = dict(results.get("config") or {})
+    _refuse_interpolations(config, run_dir)
     if not isinstance(config.get("dataset"), dict) or "name" not in config["dataset"]:
         raise ConfigError(
             f"{run_dir}/results.json has no dataset in its config, so it was not written by "
@@ -188,6 +189,35 @@ def evaluate_run(
     }
 
 
+def _refuse_interpolations(config: dict[str, Any], run_dir: Path) -> None:
+    """A run records its config resolved, so a "${" in it was put there by hand: it could
+    name a custom cell the trust check never sees (`cell: ${oc.env:X,custom}`)."""
+    from seqlab.errors import ConfigError
+
+    def find(node: Any, path: str) -> str | None:
+        if isinstance(node, str):
+            return path if "${" in node else None
+        if isinstance(node, dict):
+            items = list(node.items())
+        elif isinstance(node, list):
+            items = list(enumerate(node))
+        else:
+            return None
+        for key, value in items:
+            found = find(value, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+        return None
+
+    found = find(config, "")
+    if found:
+        raise ConfigError(
+            f'{run_dir}/results.json has an interpolation ("${{...}}") at config.{found}, '
+            "which seqlab never records (a run writes its config resolved), so the file was "
+            "edited and seqlab-predict does not read it. Pass the folder of an unedited run."
+        )
+
+
 def _check_target(target: Path, impl: str | None, data: Path | None, best: bool) -> None:
     """Refuse to overwrite the predictions of another variant (model, impl, data file)."""
     import numpy as np
@@ -249,7 +279,9 @@ def main(argv: list[str] | None = None) -> int:
             tuple(args.trust),
         )
     except SeqlabError as exc:
-        Console(stderr=True).print(f"seqlab-predict: {exc}", highlight=False, soft_wrap=True)
+        Console(stderr=True).print(
+            f"seqlab-predict: {exc}", highlight=False, markup=False, soft_wrap=True
+        )
         return 2
     except OSError as exc:  # --out in a missing or read-only folder, a full disk
         Console(stderr=True).print(
@@ -259,6 +291,18 @@ def main(argv: list[str] | None = None) -> int:
             soft_wrap=True,
         )
         return 2
+    except Exception as exc:  # Keras or a custom cell failing on what the folder holds
+        detail = " ".join(str(exc).split())[:300]
+        Console(stderr=True).print(
+            f"seqlab-predict: evaluating {args.run_dir} failed ({type(exc).__name__}: "
+            f"{detail}). The folder's results.json or model file may have been edited or "
+            "written by another seqlab version; train the run again, or pass another run "
+            "folder.",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return 1
     recorded = ""
     if out["recorded"] is not None:
         recorded = f" (the run recorded {out['recorded']:.4f}"

@@ -27,13 +27,21 @@ def check_arrays(data: Any, name: str) -> None:
     splits = [("train", data.x_train, data.y_train), ("validation", data.x_val, data.y_val)]
     if data.x_test is not None:
         splits.append(("test", data.x_test, data.y_test))
+    steps = np.asarray(data.x_train).shape[1:]
     for split, x, y in splits:
         x, y = np.asarray(x), np.asarray(y)
         problem = None
-        if x.dtype.kind not in "biuf":
+        if split == "test" and len(x) == 0:
+            problem = "it is empty (a test split needs at least one example)"
+        elif x.dtype.kind not in "biuf":
             problem = f"its inputs are {x.dtype} values, not real numbers"
         elif x.ndim < 2 or (len(x) and 0 in x.shape[1:]):
             problem = f"its inputs have the shape {x.shape}: no time steps or no features"
+        elif len(x) and len(data.x_train) and x.shape[1:] != steps:
+            problem = (
+                f"its inputs have the shape {x.shape[1:]} per example and the training "
+                f"split's have {steps}: the model is built for the training split's"
+            )
         elif x.dtype.kind == "f" and x.size and not np.isfinite(x).all():
             problem = "its inputs hold NaN or infinite values"
         elif len(y) != len(x):

@@ -34,6 +34,18 @@ GROUPS = ("dataset", "model", "impl", "device", "backend", "trainer", "report", 
 
 def validate(cfg: DictConfig) -> SeqlabConfig:
     """The typed, checked config of one run; a `ConfigError` names the first problem."""
+    try:
+        return _validate(cfg)
+    except OmegaConfBaseException as exc:  # an interpolation that does not resolve
+        detail = " ".join(str(exc).split())
+        raise ConfigError(
+            f"The configuration is invalid: {detail}. Give that key a plain value on the "
+            "command line or in your preset (an interpolation ${...} must resolve to a "
+            "value of the key's type)."
+        ) from None
+
+
+def _validate(cfg: DictConfig) -> SeqlabConfig:
     _check_closed(cfg)
     try:
         typed: SeqlabConfig = OmegaConf.to_object(cfg)

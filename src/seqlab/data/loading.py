@@ -18,7 +18,7 @@ def digest(arrays: list[np.ndarray], *, size: int = 8) -> str:
     for array in arrays:
         array = np.ascontiguousarray(array)
         h.update(f"{array.dtype.str}{array.shape}".encode())
-        h.update(memoryview(array).cast("B"))
+        h.update(array.tobytes() if array.size == 0 else memoryview(array).cast("B"))
     return h.hexdigest()
 
 

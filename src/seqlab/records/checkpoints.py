@@ -18,10 +18,10 @@ check that the config is the same.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ from seqlab.records.files import write_atomic, write_json_atomic
 CHECKPOINT_DIR = "checkpoint"
 KEEP = 2
 _NAME = re.compile(r"^epoch_(\d{4,})\.json$")
+# What `save` writes: marks, weights, and their temporary names (`write_atomic`).
+_OURS = re.compile(r"^\.?epoch_\d{4,}(\.\d+\.tmp)?\.(json|weights\.h5)$")
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ class Checkpoints:
         return sorted(marks, reverse=True)
 
     def present(self) -> bool:
-        return self.dir.is_dir() and any(self.dir.iterdir())
+        """Whether the folder holds anything `save` wrote (complete or not)."""
+        return self.dir.is_dir() and any(_OURS.match(p.name) for p in self.dir.iterdir())
 
     def _verified(self, epoch: int, mark: Path) -> Checkpoint | None:
         try:
@@ -156,8 +159,15 @@ class Checkpoints:
         for kept, _ in self._marks()[:KEEP]:
             keep |= {f"epoch_{kept:04d}.json", f"epoch_{kept:04d}.weights.h5"}
         for path in self.dir.iterdir():
-            if path.name not in keep and not path.is_dir():  # leave what seqlab did not write
-                path.unlink(missing_ok=True)
+            if path.name not in keep and _OURS.match(path.name) and not path.is_dir():
+                path.unlink(missing_ok=True)  # a user's own file there is left alone
 
     def clear(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
+        """Remove the checkpoints (and the folder, unless it holds files of the user's)."""
+        if not self.dir.is_dir():
+            return
+        for path in self.dir.iterdir():
+            if _OURS.match(path.name) and not path.is_dir():
+                path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.dir.rmdir()  # only when empty

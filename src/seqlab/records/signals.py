@@ -9,7 +9,8 @@ also checks the remembered signal after every batch and before it records succes
 again a moment later, when it can raise where the run will see it (long phases
 without batches, such as JAX's compilation, have no `check`). While the interruption
 is being recorded, further signals are ignored (`recording`), so a second Ctrl-C
-cannot cut the record short.
+cannot cut the record short; while a finished run's record is written they wait until
+it is whole (`deferred`).
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ class Interrupted(BaseException):
     """A SIGINT or SIGTERM; a BaseException, like KeyboardInterrupt, so that no
     `except Exception` in between swallows it."""
 
-    def __init__(self, signal_name: str) -> None:
+    def __init__(self, signal_name: str, after: str | None = None) -> None:
         super().__init__(signal_name)
         self.signal_name = signal_name
+        # Set when the run had finished and recorded it: what the signal cut short.
+        self.after = after
 
 
 def interrupt_handler(signum, frame) -> None:
@@ -91,6 +94,28 @@ def check() -> None:
     """Raise `Interrupted` if a signal arrived whose exception Python swallowed."""
     if _pending:
         raise Interrupted(_pending[0])
+
+
+@contextlib.contextmanager
+def deferred():
+    """Within the block, SIGINT and SIGTERM wait: the block runs to its end (a record is
+    written whole), and then the first signal that came raises `Interrupted`."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[str] = []
+
+    def remember(signum, frame) -> None:
+        came.append(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, remember) for sig in SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if came:
+        raise Interrupted(came[0])
 
 
 @contextlib.contextmanager

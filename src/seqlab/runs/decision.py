@@ -12,6 +12,7 @@ Starting fresh in a folder that holds files first moves them into `.attic/<time>
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ def decide(folder: Path, config: dict[str, Any], *, resume: bool, skip_finished:
             "run there would move the sweep's jobs aside and mix its summary. Run in another "
             "folder (hydra.run.dir=...), or sweep into it with -m."
         )
+    _remove_temporaries(folder)
     mine = fingerprint(config)
     try:
         record, problem = load_record(folder / RESULTS_FILE), None
@@ -77,7 +79,44 @@ def decide(folder: Path, config: dict[str, Any], *, resume: bool, skip_finished:
         if not resume:
             return Start("fresh", moved_to=move_aside(folder, "trainer.resume=false"))
         return Start("resume", checkpoint=checkpoints.latest())
+    others = _not_seqlabs(folder)
+    if record is None and problem is None and others:
+        raise FolderError(
+            f"{folder} holds files no seqlab run wrote ({len(others)}: "
+            f"{', '.join(sorted(others)[:5])}{' ...' if len(others) > 5 else ''}), and a run "
+            "claims its whole folder: starting here would move them into .attic/. Give the "
+            "run an empty or new folder (hydra.run.dir=...), or move those files away."
+        )
     reason = problem or (
         f"the run there ended {record.get('status')!r}" if record else "it held other files"
     )
     return Start("fresh", moved_to=move_aside(folder, f"a new run started ({reason})"))
+
+
+# What a run writes in its folder besides results.json: a folder holding any of these
+# is one of seqlab's (a run that was killed before its first record, or moved aside).
+TRACES = {".hydra", "history.csv", "curves.png", "model.keras", "model_best.keras", ".attic"}
+
+
+def _not_seqlabs(folder: Path) -> list[str]:
+    """The entries of `folder` when it holds no trace of a seqlab run (else none): a
+    folder of the user's own files is refused rather than moved aside."""
+    from seqlab.records.checkpoints import CHECKPOINT_DIR
+    from seqlab.records.folder import LOCK_FILE
+
+    names = {entry.name for entry in folder.iterdir()} - {LOCK_FILE}
+    if names & (TRACES | {CHECKPOINT_DIR, RESULTS_FILE}):
+        return []
+    return sorted(names)
+
+
+# A temporary file of `write_atomic` (".results.1234.tmp.json") for a file a run writes.
+_TEMPORARY = re.compile(r"^\.(results|history|curves|model|model_best)\.\d+\.tmp\.[a-z.]+$")
+
+
+def _remove_temporaries(folder: Path) -> None:
+    """Remove what a killed writer left half written: this process holds the folder's
+    lock, so no live process is writing them."""
+    for entry in folder.iterdir():
+        if _TEMPORARY.match(entry.name) and entry.is_file():
+            entry.unlink(missing_ok=True)

@@ -8,6 +8,7 @@ outright leaves "running", which readers report as incomplete.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from seqlab.records.files import (
     HISTORY_FILE,
     RESULTS_FILE,
     write_atomic,
+    write_history_csv,
     write_json_atomic,
 )
 from seqlab.records.folder import fingerprint, hold
@@ -89,7 +91,7 @@ def run_experiment(
         except (KeyboardInterrupt, signals.Interrupted) as exc:
             with signals.recording():  # a second Ctrl-C must not cut the record short
                 name = getattr(exc, "signal_name", "SIGINT")
-                saved = _checkpoint_epoch(output_dir)
+                saved = _checkpoint_epoch(output_dir, history=True)
                 # The committed checkpoint is how far the run got (the record may be
                 # one epoch behind it: it is rewritten right after the commit).
                 record.epochs_finished = max(record.epochs_finished, saved or 0)
@@ -103,11 +105,27 @@ def run_experiment(
             record.fail(_as_folder_error(exc, output_dir))
         if record.status != "interrupted":
             record.timing["total_s"] = time.perf_counter() - started
-            _write_record(output_dir, record)
-        if record.status == "ok":
-            Checkpoints(output_dir).clear()  # the trained model is model.keras
-        _track(cfg, record, output_dir)
+            try:
+                with signals.deferred():  # the record is written whole; a signal waits
+                    _write_record(output_dir, record)
+                    if record.status == "ok":
+                        Checkpoints(output_dir).clear()  # the trained model is model.keras
+            except signals.Interrupted as exc:
+                raise signals.Interrupted(exc.signal_name, after=_finished(record)) from None
+        try:
+            with signals.interruptible():  # a tracker on the network may take long
+                _track(cfg, record, output_dir)
+        except (KeyboardInterrupt, signals.Interrupted) as exc:
+            name = getattr(exc, "signal_name", "SIGINT")
+            after = f"{_finished(record)}; logging it to the tracker did not complete"
+            raise signals.Interrupted(name, after=after) from None
         return record.as_dict()
+
+
+def _finished(record: RunRecord) -> str:
+    """What a signal that came after the final record found, and what comes next."""
+    then = "skips it" if record.status == "ok" else "runs it again"
+    return f"the run had ended, and its results.json says {record.status} (the same command {then})"
 
 
 def _track(cfg: DictConfig, record: RunRecord, output_dir: Path) -> None:
@@ -120,15 +138,23 @@ def _track(cfg: DictConfig, record: RunRecord, output_dir: Path) -> None:
     warning = track(tracking, record.as_dict(), output_dir)
     if warning:
         record.warnings.append(warning)
-        _write_record(output_dir, record)
+        with signals.deferred():
+            _write_record(output_dir, record)
 
 
-def _checkpoint_epoch(output_dir: Path) -> int | None:
+def _checkpoint_epoch(output_dir: Path, history: bool = False) -> int | None:
+    """The epoch of the newest complete checkpoint; `history`: make history.csv say the
+    same epochs (a signal between the checkpoint and history.csv left it one behind)."""
     try:
         checkpoint = Checkpoints(output_dir).latest()
     except FolderError:
         return None
-    return checkpoint.epoch if checkpoint else None
+    if checkpoint is None:
+        return None
+    if history and checkpoint.history:
+        with contextlib.suppress(OSError):  # the record matters more; it comes next
+            write_history_csv(output_dir / HISTORY_FILE, checkpoint.history)
+    return checkpoint.epoch
 
 
 def _as_folder_error(exc: Exception, output_dir: Path) -> Exception:

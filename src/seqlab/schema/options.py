@@ -19,6 +19,7 @@ from seqlab.schema.rules import (
     TRISTATE,
     above,
     at_least,
+    between,
     fraction,
     one_of,
     positive_list,
@@ -40,7 +41,7 @@ class DatasetConfig:
     # "test": validate on the test split, as the seed tutorials do.
     validation: str = field(default="split", metadata=one_of(("split", "test")))
     val_fraction: float = field(default=0.1, metadata=fraction(closed_low=False))
-    split_seed: int = 0
+    split_seed: int = field(default=0, metadata=at_least(0))  # NumPy's seeds are >= 0
     # "label": predict the dataset's label/target. "reconstruction": the target is the
     # input sequence itself (autoencoders; float features in [0, 1] only).
     target: str = field(default="label", metadata=one_of(("label", "reconstruction")))
@@ -54,8 +55,10 @@ class ModelConfig:
     """The recurrent network: which cell, how many, how wide, and the readout."""
 
     cell: str = "lstm"
-    units: int = field(default=64, metadata=at_least(1))
-    layers: int = field(default=2, metadata=at_least(1))
+    # Bounds past any plan: 16384 LSTM units are 2 GiB of weights per layer; a
+    # million layers spent minutes building before anything said so.
+    units: int = field(default=64, metadata=between(1, 16384))
+    layers: int = field(default=2, metadata=between(1, 100))
     dropout: float = field(default=0.0, metadata=fraction())
     recurrent_dropout: float = field(default=0.0, metadata=fraction())
     bidirectional: bool = False
@@ -142,7 +145,7 @@ class TrainerConfig:
     lr_decay_rate: float = field(default=0.5, metadata=above(0.0))
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     clipnorm: float | None = field(default=None, metadata=above(0.0, optional=True))
-    seed: int = 42
+    seed: int = field(default=42, metadata=at_least(0))  # NumPy's and Keras's seeds are >= 0
     # null: one pass over the training split per epoch. With model.stateful the three
     # step counts count groups of batch_size whole sequences, not chunk batches.
     steps_per_epoch: int | None = field(default=None, metadata=at_least(1, optional=True))

@@ -40,6 +40,11 @@ def at_least(low: float, *, optional: bool = False) -> dict[str, Rule]:
     return _meta(Rule(lambda v, _: v >= low, lambda _: f"{kind} >= {low}", optional))
 
 
+def between(low: int, high: int) -> dict[str, Rule]:
+    """An integer in [low, high]: `high` is where a value is a typo, not a plan."""
+    return _meta(Rule(lambda v, _: low <= v <= high, lambda _: f"an integer from {low} to {high}"))
+
+
 def above(low: float, *, optional: bool = False) -> dict[str, Rule]:
     return _meta(Rule(lambda v, _: v > low, lambda _: f"a number > {low}", optional))
 

@@ -97,7 +97,12 @@ def read_imdb_file(path: str, num_words: int | None):
         x_test = [np.where(x < num_words, x, OOV) for x in x_test]
     labels = np.concatenate([y_train, y_test])
     if labels.dtype.kind not in "iub" or not np.isin(labels, (0, 1)).all():
-        raise DataError(f"{path}: IMDB labels must be 0 or 1, found {np.unique(labels)[:10]}.")
+        raise DataError(
+            f"{path}: IMDB labels must be the integers 0 or 1 (keras.datasets.imdb stores "
+            f"them as int64), and this file has {labels.dtype} labels with the values "
+            f"{np.unique(labels)[:10].tolist()}. Convert them (y.astype('int64')) or point "
+            "dataset.path at the original file."
+        )
     return list(x_train), y_train.astype("int64"), list(x_test), y_test.astype("int64")
 
 

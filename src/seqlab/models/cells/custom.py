@@ -27,7 +27,9 @@ from seqlab.models.cells.base import CELLS, CellFamily
 from seqlab.schema.options import ModelConfig
 
 # Modules every seqlab command trusts: seqlab's own (the shipped example cells).
-BUILT_IN_TRUST = ("seqlab",)
+# seqlab's example cells only: the rest of seqlab is not cells, and importing some of it
+# runs code (seqlab.__main__ starts a run).
+BUILT_IN_TRUST = ("seqlab.examples",)
 TRUST_ENV = "SEQLAB_TRUST"
 
 
@@ -72,7 +74,9 @@ def trusted_modules(extra: list[str] | tuple[str, ...] = ()) -> tuple[str, ...]:
 def check_trusted(target: str, trusted: tuple[str, ...], where: str) -> None:
     """Refuse an import path outside the trusted modules, before anything is imported."""
     module = target.rpartition(".")[0]
-    if any(module == t or module.startswith(t + ".") for t in trusted):
+    parts = module.split(".")
+    runs_code = any(part == "__main__" for part in parts)  # importing it runs a program
+    if not runs_code and any(module == t or module.startswith(t + ".") for t in trusted):
         return
     raise ConfigError(
         f"{where} names the custom cell {target!r}, whose module {module or target!r} is not "
@@ -128,8 +132,24 @@ def family_for(model: ModelConfig) -> CellFamily:
     target = custom_target(model)
     arguments = plain_arguments(model.custom_cell)
     cell_class = import_cell_class(target)
-    probe = cell_class(units=1, **arguments)
-    state_size = probe.state_size
+    shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items()) or "no options"
+    try:
+        probe = cell_class(units=1, **arguments)
+    except Exception as exc:  # a misspelt option, a value the cell refuses
+        detail = " ".join(str(exc).split())[:300]
+        raise ConfigError(
+            f"The custom cell {target} cannot be built with units and {shown} "
+            f"({type(exc).__name__}: {detail}). Check the option names and values under "
+            "model.custom_cell against the cell's constructor."
+        ) from None
+    state_size = getattr(probe, "state_size", None)
+    if state_size is None:
+        raise ConfigError(
+            f"model.custom_cell._target_={target!r} is a Keras layer but not an RNN cell: it "
+            "has no state_size (a cell declares the size of its state and implements "
+            "call(inputs, states)). Point _target_ at a cell class, such as "
+            "seqlab.examples.indrnn.IndRNNCell."
+        )
     return CellFamily(
         name=f"custom ({target})",
         cell_class=lambda: partial(cell_class, **arguments),
