@@ -45,6 +45,25 @@ def test_a_comparison_is_decided_when_its_interval_excludes_1_or_sits_within_the
     assert 3 not in stopped and 0 not in stopped
 
 
+def test_what_more_seeds_cannot_decide_is_stopped_not_run_to_the_cap(tmp_path):
+    # manual failed every seed (no step time); then a baseline without one stops them all.
+    rounds = [(100.0, 50.0, None, 80.0), (101.0, 51.0, None, 125.0)]
+    for seed, steps in enumerate(rounds, 1):
+        _round(tmp_path, 4 * (seed - 1), seed, steps)
+    stopped: dict[int, str] = {}
+    _decide(tmp_path, CONFIGS, 0, "impl=cell_loop", 0.05, stopped)
+    assert stopped[2].startswith("no step time after 2 seeds") and 3 not in stopped
+    untimed = tmp_path / "untimed"
+    for seed, steps in enumerate([(None, 50.0, 60.0, 80.0)] * 2, 1):
+        _round(untimed, 4 * (seed - 1), seed, steps)
+    stopped = {}
+    _decide(untimed, CONFIGS, 0, "impl=cell_loop", 0.05, stopped)
+    assert sorted(stopped) == [1, 2, 3]
+    assert all(
+        s.startswith("the baseline has no step time after 2 seeds") for s in stopped.values()
+    )
+
+
 def test_repeats_auto_selects_the_sweeper():
     assert expand_repeats(["-m", "impl=layer,manual", "repeats=auto"]) == [
         "-m",

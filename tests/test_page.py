@@ -37,6 +37,18 @@ def test_the_headline_says_each_comparison_in_words_with_its_interval():
     assert said[1].startswith("simple_rnn vs lstm (baseline): 2.00x slower [1.60, 2.50]")
 
 
+def test_without_step_times_the_headline_still_names_the_best_validation_but_not_for_smoke():
+    rows = [
+        {"overrides": {"model": m}, "job": str(i), "step_ms_median": None, "metric": "accuracy",
+         "val_metric": v}
+        for i, (m, v) in enumerate([("lstm", 0.5), ("gru", 0.7)])
+    ]  # fmt: skip
+    said = headline(rows, ["model"], None, grouped=False)
+    assert said == ["No job measured a step time (smoke runs and failed jobs have none).",
+                    "Best validation accuracy: gru, 0.7."]  # fmt: skip
+    assert len(headline([{**r, "smoke": True} for r in rows], ["model"], None, False)) == 1
+
+
 def test_the_configurations_nothing_beats_on_both_are_the_pareto_front():
     rng = random.Random(3)
     points = [(rng.uniform(1, 10), rng.uniform(0, 1), i) for i in range(60)]
@@ -98,3 +110,39 @@ def test_the_page_opens_sorts_filters_and_draws_in_a_real_browser(tmp_path):
         browser.close()
     assert not errors, errors
     print(f"screenshot: {tmp_path / 'summary.png'}")
+
+
+@pytest.mark.e2e
+def test_hostile_values_stay_text_and_every_row_filters_and_links_in_a_browser(tmp_path):
+    """An override holding `<!--<script>` emptied the table (the JSON in the page left
+    `<` as it was); the filter's empty value showed every row; a folder named with `#`
+    or `?` was a broken link."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    from seqlab.sweeps.summary import write_summary
+
+    from .test_summary import write_job
+
+    sweep = tmp_path / "s"
+    write_job(sweep, 0, ["model=<!--<script>", "impl=layer"], 10.0)
+    write_job(sweep, 1, ["model=</script><b>x</b>", "impl=layer"], 12.0)
+    write_job(sweep, "with #hash?q", ["model=", "impl=layer"], 11.0)
+    write_summary([sweep], sweep)
+    errors: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        view = browser.new_page(viewport={"width": 1280, "height": 900})
+        view.on("pageerror", lambda e: errors.append(str(e)))
+        view.on("dialog", lambda d: errors.append(f"dialog {d.message}"))
+        view.goto((sweep / "summary.html").as_uri(), wait_until="load")
+        rows = view.locator("#summary tbody tr")
+        assert rows.count() == 3
+        assert "<!--<script>" in view.inner_text("#summary tbody")  # shown as typed
+        view.select_option("select[data-key=model]", "")
+        assert rows.count() == 1 and "with #hash?q" in rows.first.inner_text()
+        link = rows.first.locator("a").first
+        href = link.get_attribute("href")
+        assert href == "with%20%23hash%3Fq/", href
+        browser.close()
+    assert not errors, errors

@@ -34,6 +34,20 @@ def _record(sweep: Path, job: int) -> dict:
     return json.loads((sweep / str(job) / "results.json").read_text())
 
 
+def _ray_processes() -> set[int]:
+    """Pids of Ray's processes on this machine: the GCS, raylet, dashboard and monitors
+    (run from Ray's package), its agents and workers (named `ray::...`)."""
+    found = set()
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if command.startswith(b"ray::") or b"site-packages/ray/" in command:
+            found.add(int(entry.name))
+    return found
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -149,6 +163,7 @@ def test_an_unreachable_ray_cluster_is_one_paragraph_and_no_job(tmp_path):
 def test_a_signal_to_the_driver_of_a_ray_sweep_stops_it_and_writes_the_summary(
     tmp_path, name, code
 ):
+    before = _ray_processes()
     process = start_cli(
         "-m",
         "model=lstm,gru",
@@ -174,6 +189,12 @@ def test_a_signal_to_the_driver_of_a_ray_sweep_stops_it_and_writes_the_summary(
     statuses = [r["status"] for r in _rows(sweep)]
     assert len(statuses) == 2 and "ok" not in statuses
     assert set(statuses) <= {"incomplete", "running", "interrupted"}
+    # The cluster the driver started went with it: none of its processes is left behind
+    # (its agents had outlived a stopped driver by 1-2 minutes).
+    deadline = time.monotonic() + 30
+    while _ray_processes() - before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _ray_processes() - before
 
 
 def test_a_job_size_no_node_has_is_refused_instead_of_waiting_for_ever(tmp_path):

@@ -159,3 +159,54 @@ def test_seqlab_report_refuses_a_folder_given_twice(tmp_path, capsys):
     assert report_main([str(sweep), str(tmp_path / "." / "sweep"), "--no-chart"]) == 2
     assert "given more than once" in capsys.readouterr().err
     assert not (tmp_path / "summary.csv").exists()
+
+
+def test_seqlab_report_refuses_a_folder_and_one_inside_it(tmp_path, capsys):
+    from seqlab.cli.report import main as report_main
+
+    _timed_job(tmp_path / "par" / "a", 0, "a", [0.0, 10.0])
+    _timed_job(tmp_path / "par" / "b", 0, "b", [0.0, 10.0])
+    out = tmp_path / "out"
+    args = [str(tmp_path / "par"), str(tmp_path / "par" / "a"), "--out", str(out), "--no-chart"]
+    assert report_main(args) == 2
+    assert f"{tmp_path / 'par' / 'a'} is inside {tmp_path / 'par'}" in capsys.readouterr().err
+    assert not out.exists()
+    assert report_main([str(tmp_path / "par"), "--out", str(out), "--no-chart"]) == 0
+
+
+def test_sorting_by_the_speedup_needs_a_baseline(impl_sweep, tmp_path):
+    from seqlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="without a baseline"):
+        write_summary([impl_sweep], tmp_path, sort="speedup", chart=False)
+    _, header, cells, _ = write_summary(
+        [impl_sweep], tmp_path, baseline="impl=cell_loop", sort="speedup", chart=False
+    )
+    speedups = [c[header.index("speedup")] for c in cells]
+    assert speedups == sorted(speedups)
+
+
+def test_numbers_print_in_a_width_a_terminal_can_show():
+    from seqlab.sweeps.table import fmt
+
+    assert fmt(1e308) == "1e+308" and fmt(1234.5) == "1234" and fmt(0.012345) == "0.01235"
+
+
+def test_the_title_says_only_what_some_row_says(capsys):
+    from seqlab.sweeps.table import print_table
+
+    header = ["job", "backend", "kernel", "step_ms_median"]
+    print_table(
+        "seqlab sweep", header, [["0", "tensorflow", None, 1.0], ["1", "tensorflow", None, 2.0]]
+    )
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(backend tensorflow)" in out and "kernel" not in out
+
+
+@pytest.mark.parametrize("value", [-5.0, 0.0])
+def test_a_record_with_a_negative_or_zero_step_time_is_unreadable(tmp_path, value):
+    from seqlab.records.record import UnreadableRecord, load_record
+
+    write_job(tmp_path, 0, ["model=lstm"], value)
+    with pytest.raises(UnreadableRecord, match="step_ms_median"):
+        load_record(tmp_path / "0" / "results.json")

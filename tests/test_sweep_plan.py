@@ -79,3 +79,29 @@ def test_a_pattern_that_puts_two_jobs_in_one_folder_is_refused(tmp_path):
     assert done.returncode == 2, done.stderr[-3000:]
     assert "puts two jobs in the folder lstm" in done.stderr
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["hydra.sweep.subdir=${now:%H%M%S%f}_${hydra.job.num}"],  # each job resolves it again
+        ["repeats=auto"],  # no baseline: checked before the folder, like a plan
+        ["repeats=auto", "report.baseline=model:lstm", "hydra.sweeper.max_rounds=1000000"],
+        ["repeats=auto", "report.baseline=model:lstm", "model.dropout=2.0"],
+    ],
+)
+def test_a_sweep_refused_at_its_start_leaves_no_folder(tmp_path, args):
+    done = run_cli("-m", "model=lstm,gru", *QUICK, *args, "hydra.sweep.dir=s", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr and "seqlab: " in done.stderr
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_leftover_plan_below_the_sweep_folder_is_refused_before_any_job(tmp_path):
+    old = tmp_path / "s" / "old"
+    old.mkdir(parents=True)
+    (old / "sweep.json").write_text(json.dumps({"jobs": [{"number": 0, "folder": "x"}]}))
+    done = run_cli("-m", "model=lstm,gru", *QUICK, "hydra.sweep.dir=s", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "s/old holds another sweep's plan" in done.stderr
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["old"]

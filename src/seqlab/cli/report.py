@@ -74,6 +74,21 @@ def main(argv: list[str] | None = None) -> int:
             soft_wrap=True,
         )
         return 2
+    nested = [
+        f"{inner} is inside {outer}"
+        for inner, inner_path in zip(args.dirs, resolved, strict=True)
+        for outer, outer_path in zip(args.dirs, resolved, strict=True)
+        if inner_path != outer_path and inner_path.is_relative_to(outer_path)
+    ]
+    if nested:
+        err.print(
+            f"seqlab-report: {'; '.join(nested)}, so the jobs below both would be listed (and "
+            "counted) twice: a folder's report includes every sweep below it. Pass the outer "
+            "folder alone, or the inner folders without it.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 2
     out = args.out or (args.dirs[0] if len(args.dirs) == 1 else Path.cwd())
     try:
         rows, header, cells, said = write_summary(

@@ -120,6 +120,9 @@ SECTION_TYPES: dict[str, type | tuple[type, ...]] = {
 }
 
 
+# Timings that are never zero when measured (None when not measured).
+POSITIVE = {"step_ms_median", "step_ms_p90", "samples_per_s", "first_step_ms"}
+
 # Values of results.json's number sections that are not numbers.
 NON_NUMBERS = {
     "metric",
@@ -177,6 +180,13 @@ def load_record(path: Path) -> dict[str, Any] | None:
             if value is not None and not numeric:
                 raise UnreadableRecord(
                     f"has {section}.{key}={value!r}, where seqlab writes a number"
+                )
+            # Times, counts and sizes: a negative one, or a zero step, was not measured.
+            least = 0.0 if key in POSITIVE else None
+            if section != "metrics" and numeric and (value < 0 or value == least):
+                kind = "a positive" if key in POSITIVE else "a non-negative"
+                raise UnreadableRecord(
+                    f"has {section}.{key}={value!r}, where seqlab writes {kind} measurement"
                 )
     if record.get("status") not in STATUSES:
         raise UnreadableRecord(f"has status {record.get('status')!r}, not one of {STATUSES}")

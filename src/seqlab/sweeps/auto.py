@@ -25,7 +25,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from seqlab.errors import ConfigError, SeqlabError, refuse
 from seqlab.sweeps.stats import SEED_KEY
@@ -75,6 +75,46 @@ def _baseline_index(configs: list[list[str]], baseline: str | None) -> int:
     return matches[0]
 
 
+MAX_ROUNDS = 100  # more seeds than this answers nothing a user can wait for
+
+
+def is_auto(config: DictConfig) -> bool:
+    """Whether this sweep runs rounds of seeds (`repeats=auto`)."""
+    target = str(config.hydra.sweeper.get("_target_", ""))
+    return target.endswith("AutoRepeatSweeper")
+
+
+def check_auto(config: DictConfig, arguments: list[str]) -> tuple[list[list[str]], int]:
+    """Everything `repeats=auto` needs, checked before the sweep's folder is made: the
+    configurations (no seed in them), the baseline among them, the round counts, the
+    resolution, and every configuration's first job. Returns the configurations and the
+    baseline's index; raises ConfigError."""
+    from seqlab.sweeps.plan import check_jobs
+
+    sweeper = config.hydra.sweeper
+    min_rounds, max_rounds = sweeper.get("min_rounds"), sweeper.get("max_rounds")
+    resolution = sweeper.get("resolution")
+    whole = [isinstance(n, int) and not isinstance(n, bool) for n in (min_rounds, max_rounds)]
+    rounds_ok = all(whole)
+    if not rounds_ok or not 2 <= min_rounds <= max_rounds <= MAX_ROUNDS:
+        raise ConfigError(
+            f"hydra.sweeper.min_rounds={min_rounds!r} and max_rounds={max_rounds!r}: an "
+            f"interval needs at least 2 seeds, the cap must be at least min_rounds, and "
+            f"more than {MAX_ROUNDS} rounds answers nothing a user can wait for. Set whole "
+            f"numbers 2 <= min_rounds <= max_rounds <= {MAX_ROUNDS}."
+        )
+    number = isinstance(resolution, int | float) and not isinstance(resolution, bool)
+    if not number or not 0.0 < resolution < 1.0:
+        raise ConfigError(
+            f"hydra.sweeper.resolution={resolution!r} must be a fraction in (0, 1), "
+            "e.g. 0.05 for 'within 5 % of the baseline'."
+        )
+    configs = configurations(sweeper, arguments)
+    base = _baseline_index(configs, config.get("report", {}).get("baseline"))
+    check_jobs(config, [[*c, f"{SEED_KEY}=1"] for c in configs])
+    return configs, base
+
+
 def run_rounds(sweeper: Any, arguments: list[str]) -> list[Any]:
     """The sweep: rounds until decided or capped. Errors are one paragraph, exit 2."""
     try:
@@ -85,25 +125,12 @@ def run_rounds(sweeper: Any, arguments: list[str]) -> list[Any]:
 
 def _rounds(sweeper: Any, arguments: list[str]) -> list[Any]:
     from seqlab.records.files import write_json_atomic
-    from seqlab.sweeps.plan import check_jobs, folder_of
+    from seqlab.sweeps.plan import folder_of
 
     config = sweeper.config
     sweep_dir = Path(str(config.hydra.sweep.dir))
-    configs = configurations(sweeper, arguments)
+    configs, base = check_auto(config, arguments)  # checked by the sweep's start too
     baseline = config.get("report", {}).get("baseline")
-    base = _baseline_index(configs, baseline)
-    if sweeper.min_rounds < 2 or sweeper.max_rounds < sweeper.min_rounds:
-        raise ConfigError(
-            f"hydra.sweeper.min_rounds={sweeper.min_rounds} and max_rounds="
-            f"{sweeper.max_rounds}: an interval needs at least 2 seeds, and the cap must be "
-            "at least min_rounds. Set 2 <= min_rounds <= max_rounds."
-        )
-    if not 0.0 < sweeper.resolution < 1.0:
-        raise ConfigError(
-            f"hydra.sweeper.resolution={sweeper.resolution} must be a fraction in (0, 1), "
-            "e.g. 0.05 for 'within 5 % of the baseline'."
-        )
-    check_jobs(config, [[*c, f"{SEED_KEY}=1"] for c in configs])  # before any job runs
     stopped: dict[int, str] = {}
     seeds = dict.fromkeys(range(len(configs)), 0)
     launched: list[dict[str, Any]] = []
@@ -148,13 +175,34 @@ def _decide(
     groups = group_rows(rows)
     add_group_speedup(groups, baseline)
     by_overrides = {tuple(sorted(g["overrides"].items())): g for g in groups}
+
+    def group_of(config: list[str]) -> dict[str, Any]:
+        key = tuple(sorted((k, v) for k, v in override_dict(config).items() if k != SEED_KEY))
+        return by_overrides.get(key) or {}
+
+    # A configuration none of whose seeds has a step time (failed, or too short to time:
+    # trainer=smoke) cannot be decided by more seeds of the same; nor can any without a
+    # timed baseline.
+    untimed = "no step time after {n} seeds (failed, or too few steps to time): undecidable"
+
+    def seeds_of(group: dict[str, Any]) -> int:
+        return len([job for job in str(group.get("job") or "").split(",") if job])
+
+    if not group_of(configs[base]).get("n_timed"):
+        seeds = seeds_of(group_of(configs[base]))
+        for i in range(len(configs)):
+            if i != base:
+                stopped.setdefault(i, f"the baseline has {untimed.format(n=seeds)}")
+        return
     for i, config in enumerate(configs):
         if i == base or i in stopped:
             continue
-        key = tuple(sorted((k, v) for k, v in override_dict(config).items() if k != SEED_KEY))
-        group = by_overrides.get(key)
-        if group is None or group.get("speedup_low") is None:
-            continue  # no interval yet (a failed job, or no step time)
+        group = group_of(config)
+        if not group.get("n_timed"):
+            stopped[i] = untimed.format(n=seeds_of(group))
+            continue
+        if group.get("speedup_low") is None:
+            continue  # no interval yet (one timed seed)
         low, high = group["speedup_low"], group["speedup_high"]
         if low > 1.0:
             stopped[i] = f"faster beyond the noise after {group['n_timed']} seeds"

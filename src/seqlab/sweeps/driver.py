@@ -12,14 +12,22 @@ that thread exits the process: an exception raised from the handler would surfac
 inside a launcher's C code (Ray: a SystemError traceback), and a main thread left to
 run on raised the launcher's own error (joblib's TerminatedWorkerError) with a
 traceback before the summary was written (both measured).
+
+The parked main thread may hold a lock: the import lock (a signal that came while
+`import matplotlib` ran deadlocked the stop thread, 3 of 3 tries with joblib), a
+logging handler's, a stream's. So that thread imports nothing (what it needs is
+imported by `install`), prints with `os.write`, and writes the summary in a child
+process, which holds none of this process's locks.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -29,6 +37,7 @@ from pathlib import Path
 from seqlab.errors import Exit
 
 STOP_WAIT_S = 30.0  # how long the jobs get to record their interruption
+SUMMARY_WAIT_S = 300.0  # how long the child process gets to write the summary
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -48,6 +57,13 @@ class Driver:
         replaced the handlers: ray.init makes SIGTERM exit at once)."""
         global _driver
         _driver = self
+        # What the stop thread uses, imported while no lock can be held by a parked thread.
+        import seqlab.records.files
+        import seqlab.records.folder
+        import seqlab.records.record
+        import seqlab.sweeps.rows
+        import seqlab.sweeps.summary  # noqa: F401
+
         for sig in SIGNALS:
             signal.signal(sig, self._on_signal)
 
@@ -61,25 +77,34 @@ class Driver:
             time.sleep(3600)
 
     def stop(self, name: str, jobs_elsewhere: bool = False) -> None:
-        """Stop the sweep after `name` (SIGINT or SIGTERM): jobs, launcher, summary, exit."""
-        from seqlab.sweeps.summary import summarise_interrupted
+        """Stop the sweep after `name` (SIGINT or SIGTERM): jobs, launcher, summary, exit.
+
+        `jobs_elsewhere`: called from the signal handler's thread while the main thread
+        is parked (see the module's docstring); otherwise from the main thread, after a
+        job that ran in this process recorded its interruption."""
+        from seqlab.sweeps.summary import interrupted_paragraph, summarise_interrupted
 
         self._stopping.set()
         try:
             if jobs_elsewhere:
+                _write_now(2, f"seqlab: {interrupted_paragraph(name, self.sweep_dir)}\n")
                 _stop_local_jobs(self.sweep_dir, getattr(signal, name))
                 # The launcher's idle workers (joblib's loky processes) would outlive the
                 # driver, holding its output pipes open: their jobs recorded, they go.
-                _end_children()
+                _end_descendants()
             if self.stop_launcher is not None:
                 # A courtesy (Ray's agents would outlive the driver); the summary and the
                 # exit status are not.
                 with contextlib.suppress(Exception):
                     self.stop_launcher()
-            summarise_interrupted(name, self.sweep_dir, self.baseline)
+            if jobs_elsewhere:
+                _flush_streams()
+                _summarise_in_child(self.sweep_dir, self.baseline)
+            else:
+                summarise_interrupted(name, self.sweep_dir, self.baseline)
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            if not jobs_elsewhere:
+                _flush_streams()
             os._exit(Exit.for_signal(name))  # from a thread: the main one may be in C code
 
 
@@ -95,32 +120,78 @@ def stop_here(name: str) -> None:
     sys.exit(Exit.for_signal(name))
 
 
-def _children() -> list[int]:
-    """The pids of this process's children (Linux /proc; none elsewhere)."""
-    me, found = os.getpid(), []
+def _descendants() -> list[int]:
+    """The pids of this process's children, their children, and so on (Linux /proc;
+    none elsewhere). submitit's local jobs run two levels below the driver."""
+    parents: dict[int, list[int]] = {}
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if int(fields[1]) == me:  # the field after the state is the parent's pid
-            found.append(int(entry.name))
+        # the field after the state is the parent's pid
+        parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [os.getpid()]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
     return found
 
 
-def _end_children(wait_s: float = 5.0) -> None:
-    """SIGTERM this process's children, then SIGKILL those still there after `wait_s`."""
-    children = _children()
-    for pid in children:
+def _end_descendants(wait_s: float = 5.0) -> None:
+    """SIGTERM this process's descendants, then SIGKILL those still there after `wait_s`.
+
+    A job that got the driver's signal before its own handler was in place (submitit's
+    job process ignores SIGTERM until then: "Bypassing signal SIGTERM") would otherwise
+    train on after the driver exits, and its record would contradict the summary."""
+    descendants = _descendants()
+    for pid in descendants:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline and any(_alive(pid) for pid in children):
+    while time.monotonic() < deadline and any(_alive(pid) for pid in descendants):
         time.sleep(0.1)
-    for pid in children:
+    for pid in _descendants() + descendants:
         if _alive(pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def _write_now(fd: int, text: str) -> None:
+    """Write to a file descriptor without Python's stream objects (and their locks)."""
+    with contextlib.suppress(OSError):
+        os.write(fd, text.encode("utf-8", "replace"))
+
+
+def _flush_streams(wait_s: float = 2.0) -> None:
+    """Flush stdout and stderr, unless a parked thread holds a stream's lock."""
+
+    def flush() -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+
+    flusher = threading.Thread(target=flush, daemon=True)
+    flusher.start()
+    flusher.join(wait_s)
+
+
+def _summarise_in_child(sweep_dir: Path, baseline: str | None) -> None:
+    """Write and print the sweep's summary from a fresh Python process, sharing this
+    one's stdout and stderr; in its own session, so a second Ctrl-C at the terminal
+    does not break it off half written."""
+    code = (
+        "import json, sys; from pathlib import Path; "
+        "from seqlab.sweeps.summary import finish_quietly; "
+        "finish_quietly(Path(sys.argv[1]), json.loads(sys.argv[2]))"
+    )
+    argv = [sys.executable, "-c", code, str(sweep_dir), json.dumps(baseline)]
+    try:
+        subprocess.run(argv, timeout=SUMMARY_WAIT_S, start_new_session=True, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        _write_now(2, f"seqlab: no summary written ({exc}); `seqlab-report {sweep_dir}` "
+                      "writes it.\n")  # fmt: skip
 
 
 def _alive(pid: int) -> bool:

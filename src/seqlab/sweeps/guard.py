@@ -3,7 +3,8 @@
 1. The launcher's preparation (Ray: an absolute sweep folder, which workers elsewhere
    write to).
 2. The plan (`seqlab.sweeps.plan`): every job composed, placed and validated; a bad job
-   stops the sweep before its folder exists.
+   stops the sweep before its folder exists. `repeats=auto` plans its rounds as it
+   goes: its settings, baseline and first jobs are checked here instead.
 3. The sweep folder: created and locked (a second sweep into it is refused).
 4. The report's baseline names a value some job has.
 5. The folder holds nothing of another experiment (`conflicts`).
@@ -21,6 +22,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from seqlab.errors import FolderError
+from seqlab.sweeps.auto import check_auto, is_auto
 from seqlab.sweeps.plan import PlannedJob, plan
 from seqlab.sweeps.rows import SWEEP_FILE, check_baseline, find_runs, override_dict
 
@@ -37,12 +39,20 @@ def begin(config: DictConfig) -> list[PlannedJob] | None:
     if launcher is not None and launcher.prepare is not None:
         launcher.prepare(config)
     jobs = plan(config)
+    if jobs is None and is_auto(config):  # its rounds are planned as it goes; check now
+        check_auto(config, list(config.hydra.overrides.task))
     sweep_dir = Path(config.hydra.sweep.dir)
     hold_lock(sweep_dir, "sweep")  # until this process ends
     baseline = config.get("report", {}).get("baseline")
     if jobs is not None and baseline:  # a typo found now, not after every job ran
         check_baseline(baseline, [override_dict(job.overrides) for job in jobs])
     found = conflicts(sweep_dir, jobs) if jobs is not None else []
+    found += [
+        f"{plan_file.parent} holds another sweep's plan ({SWEEP_FILE}), whose jobs the "
+        "summary would count as this sweep's"
+        for plan_file in sorted(sweep_dir.rglob(SWEEP_FILE))
+        if plan_file.parent != sweep_dir
+    ]
     if found:
         raise FolderError(
             f"{sweep_dir} holds another sweep's jobs, and the summary would mix the two: "

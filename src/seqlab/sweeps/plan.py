@@ -144,6 +144,14 @@ def check_jobs(config: DictConfig, overrides_of_jobs: list[list[str]]) -> list[P
             "(nor count them in the summary). Use ${hydra.job.num} or "
             "${hydra.job.override_dirname} instead."
         )
+    if "now:" in pattern.replace(" ", ""):
+        raise ConfigError(
+            f"hydra.sweep.subdir={pattern} uses ${{now:...}}, which each job resolves again "
+            "when it starts, so seqlab cannot tell up front where the jobs go (it would "
+            "count jobs that ran as not run, and refuse the sweep's own folders when run "
+            "again). Put the time in hydra.sweep.dir (resolved once, when the sweep "
+            "starts) and use ${hydra.job.num} or ${hydra.job.override_dirname} in subdir."
+        )
     jobs: list[PlannedJob] = []
     for number, overrides in enumerate(overrides_of_jobs):
         shown = " ".join(overrides) or "(no overrides)"

@@ -13,7 +13,7 @@ from seqlab.sweeps.compare import derive, notes
 from seqlab.sweeps.page import write_page
 from seqlab.sweeps.rows import check_baseline, collect, headline, swept_keys
 from seqlab.sweeps.stats import add_group_speedup, group_rows, has_repeats
-from seqlab.sweeps.table import sort_rows, table, to_csv, to_markdown
+from seqlab.sweeps.table import GROUP_SPEEDUP, sort_rows, table, to_csv, to_markdown
 
 SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png", "summary.html")
 
@@ -61,6 +61,12 @@ def write_summary(
     else:
         header, cells = table(rows, baseline)
     keys = swept_keys(shown)
+    if sort in GROUP_SPEEDUP and not baseline:
+        raise ConfigError(
+            f"Cannot sort by {sort!r} without a baseline: the speed-up is measured against "
+            "one. Add --baseline KEY=VALUE (e.g. --baseline impl=cell_loop), or sort by "
+            "step_ms_median."
+        )
     if sort:
         position = {id(row): i for i, row in enumerate(shown)}
         shown = sort_rows(shown, sort)
@@ -123,6 +129,16 @@ def files_line(out_dir: Path) -> str:
     return f"{', '.join(written)} in {out_dir}"
 
 
+def interrupted_paragraph(name: str, sweep_dir: Path) -> str:
+    """What a signal to the sweep's driver does, in one paragraph."""
+    return (
+        f"interrupted by {name}; the sweep stops, and with it its jobs that are still "
+        f"running (their records then read interrupted or incomplete). {sweep_dir} keeps "
+        "what finished; the same command runs the rest again (a job resumes from its "
+        "last checkpoint)."
+    )
+
+
 def summarise_interrupted(name: str, sweep_dir: Path, baseline: str | None) -> None:
     """Say that a signal stops the sweep, and write the summary of what its folder holds.
 
@@ -131,14 +147,16 @@ def summarise_interrupted(name: str, sweep_dir: Path, baseline: str | None) -> N
     """
     from seqlab.errors import say
 
-    say(
-        "seqlab",
-        f"interrupted by {name}; the sweep stops, and with it its jobs that are still "
-        f"running (their records then read interrupted or incomplete). {sweep_dir} keeps "
-        "what finished; the same command runs the rest again (a job resumes from its "
-        "last checkpoint).",
-    )
+    say("seqlab", interrupted_paragraph(name, sweep_dir))
+    finish_quietly(sweep_dir, baseline)
+
+
+def finish_quietly(sweep_dir: Path, baseline: str | None) -> None:
+    """`finish`, for a sweep that stops: a summary that cannot be written is said in one
+    line (the exit status is the signal's, whatever happens here)."""
+    from seqlab.errors import say
+
     try:
         finish(sweep_dir, baseline)
-    except Exception as exc:  # the summary is a courtesy here; the exit status is not
-        say("seqlab", f"no summary written: {exc}")
+    except Exception as exc:
+        say("seqlab", f"no summary written: {exc}; `seqlab-report {sweep_dir}` writes it.")

@@ -85,7 +85,8 @@ def fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1000 else f"{value:.0f}"
+        # 4 significant digits, but never an exponent below a million (1234, not 1.234e+03)
+        return f"{value:.4g}" if abs(value) < 1000 or abs(value) >= 1e6 else f"{value:.0f}"
     return str(value)
 
 
@@ -165,7 +166,8 @@ def print_table(title: str, header: list[str], cells: list[list]) -> None:
             at = header.index(name)
             if len({fmt(row[at]) for row in cells}) == 1:
                 shown.remove(at)
-                same.append(f"{name} {fmt(cells[0][at])}")
+                if fmt(cells[0][at]):  # no row says anything there: nothing to say
+                    same.append(f"{name} {fmt(cells[0][at])}")
     if same:
         title = f"{title} ({', '.join(same)})"
     view = Table(title=title)

@@ -39,9 +39,10 @@ def headline(
     """The sweep's answer in words: one sentence per configuration against the baseline,
     or the fastest and the best configuration when there is no baseline."""
     ok = [row for row in shown if row.get("step_ms_median")]
+    said = []
     if not ok:
-        return ["No job measured a step time (smoke runs and failed jobs have none)."]
-    if baseline:
+        said.append("No job measured a step time (smoke runs and failed jobs have none).")
+    elif baseline:
         key, _, value = baseline.replace(":", "=", 1).partition("=")
         compared = [r for r in ok if r["overrides"].get(key) != value and r.get("speedup")]
         if not compared:
@@ -61,9 +62,13 @@ def headline(
             + [say(r) for r in ranked[:half]]
             + [say(r) for r in ranked[-half:]]
         )
-    fastest = min(ok, key=lambda r: r["step_ms_median"])
-    said = [f"Fastest: {label(fastest, keys)}, {fastest['step_ms_median']:.3g} ms per step."]
-    scored = [r for r in shown if r.get("val_metric") is not None]
+    else:
+        fastest = min(ok, key=lambda r: r["step_ms_median"])
+        said.append(
+            f"Fastest: {label(fastest, keys)}, {fastest['step_ms_median']:.3g} ms per step."
+        )
+    # A smoke run's metric is no result (too few steps to learn anything).
+    scored = [r for r in shown if r.get("val_metric") is not None and not r.get("smoke")]
     if scored:
         higher = (shown[0].get("metric") or "accuracy") != "mse"
         best = (max if higher else min)(scored, key=lambda r: r["val_metric"])
@@ -179,7 +184,9 @@ def write_page(
             for t, n, d in drawn
         )
         or f"<p class='note'>{html.escape(missing or 'No chart: nothing was measured.')}</p>",
-        data=json.dumps(data).replace("</", "<\\/"),
+        # Inside <script> only "<" can end the element or start a comment ("<!--<script"
+        # emptied the table): as \u003c it is the same JSON string and no markup.
+        data=json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e"),
         what="groups of seeds" if grouped else "jobs",
         n=len(shown),
     )
@@ -204,6 +211,7 @@ def _cell(value: Any) -> Any:
 def _link(out_dir: Path, row: dict[str, Any], job: str) -> str:
     """The job's folder, relative to the page (merged sweeps name their folder)."""
     import os
+    from urllib.parse import quote
 
     sweep = Path(str(row.get("sweep") or out_dir))
-    return os.path.relpath(sweep / job, out_dir) + "/"
+    return quote(os.path.relpath(sweep / job, out_dir)) + "/"  # a "#" or "?" in a name

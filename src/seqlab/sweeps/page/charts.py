@@ -10,6 +10,7 @@ numeric swept axis as a line over its values.
 from __future__ import annotations
 
 import csv
+import html
 import math
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,11 @@ def label(row: dict[str, Any], keys: list[str]) -> str:
     """A configuration's name from its swept values, e.g. "gru / layer"."""
     values = [str(row["overrides"].get(k, "")) for k in keys if row["overrides"].get(k)]
     return " / ".join(values) if values else f"job {row['job']}"
+
+
+def chart_label(row: dict[str, Any], keys: list[str]) -> str:
+    """`label` for Plotly, which reads a subset of HTML in its text: shown as typed."""
+    return html.escape(label(row, keys), quote=False)
 
 
 def jobs_of(row: dict[str, Any]) -> list[str]:
@@ -83,7 +89,12 @@ def charts(
     import plotly.io as pio
 
     def div(fig: Any, name: str) -> str:
-        fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 40}, template="plotly_white")
+        # The legend above the plot, in rows: at the side it took most of a phone's width.
+        fig.update_layout(
+            margin={"l": 10, "r": 10, "t": 30, "b": 40},
+            template="plotly_white",
+            legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        )
         return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=name)
 
     out = []
@@ -92,7 +103,7 @@ def charts(
 
     drawn, left = _extremes(shown, "step_ms_median")
     if drawn:
-        names = [label(r, keys) for r in drawn]
+        names = [chart_label(r, keys) for r in drawn]
         errors = [r.get("step_ms_median_ci95") or 0.0 for r in drawn]
         fig = go.Figure(
             go.Bar(
@@ -106,7 +117,7 @@ def charts(
         )
         fig.update_layout(
             height=120 + 22 * len(drawn),
-            xaxis_title="steady-state step time, median (ms): lower is better",
+            xaxis_title="step time, median (ms): lower is better",
             xaxis={"rangemode": "nonnegative"},
             yaxis={"autorange": "reversed", "type": "category"},
         )
@@ -151,7 +162,7 @@ def charts(
                         "visible": grouped,
                         "array": [r.get("val_metric_ci95") or 0 for r in chosen],
                     },
-                    text=[label(r, keys) for r in chosen],
+                    text=[chart_label(r, keys) for r in chosen],
                     hovertemplate="%{text}<br>%{x:.3g} ms, %{y:.4g}<extra></extra>",
                 )
             )
@@ -169,7 +180,7 @@ def charts(
         fig.update_layout(
             height=420,
             xaxis={"rangemode": "nonnegative"},
-            xaxis_title="steady-state step time, median (ms): lower is better",
+            xaxis_title="step time, median (ms): lower is better",
             yaxis_title=f"validation {metric}: " + ("higher" if higher else "lower") + " is better",
         )
         out.append(
@@ -193,7 +204,7 @@ def charts(
                     x=[e for e, _ in curve],
                     y=[v for _, v in curve],
                     mode="lines+markers",
-                    name=label(row, keys),
+                    name=chart_label(row, keys),
                 )
             )
     if drawn_curves:
@@ -213,7 +224,7 @@ def charts(
         lines: dict[str, list[dict[str, Any]]] = {}
         for row in shown:
             rest = {"overrides": {k: row["overrides"].get(k) for k in others}, "job": ""}
-            lines.setdefault(label(rest, others) if others else "all", []).append(row)
+            lines.setdefault(chart_label(rest, others) if others else "all", []).append(row)
         fig = go.Figure()
         for name, members in list(lines.items())[:MAX_CURVES]:
             members = sorted(
@@ -236,7 +247,7 @@ def charts(
                 )
         fig.update_layout(
             height=400,
-            xaxis_title=key,
+            xaxis_title=html.escape(key, quote=False),
             yaxis_title="step time, median (ms)",
             yaxis={"rangemode": "nonnegative"},
         )

@@ -64,7 +64,7 @@ details {{ white-space: normal; max-width: 520px; }}
     const jobAt = data.header.indexOf("job"), errorAt = data.header.indexOf("error");
     for (const r of order) {{
       const cells = data.cells[r];
-      const visible = data.keys.every(k => !filters[k] ||
+      const visible = data.keys.every(k => filters[k] == null ||
         String(cells[data.header.indexOf(k)]) === filters[k]);
       if (!visible) continue;
       const row = body.insertRow();
