@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from seqlab.sweeps.auto import _decide, expand_repeats
+from seqlab.sweeps.auto import _decide, _group_baselines, expand_repeats
 
 from .conftest import run_cli
 from .records import seqlab_record
@@ -39,7 +39,7 @@ def test_a_comparison_is_decided_when_its_interval_excludes_1_or_sits_within_the
     for seed, steps in enumerate(rounds, 1):
         _round(tmp_path, 4 * (seed - 1), seed, steps)
     stopped: dict[int, str] = {}
-    _decide(tmp_path, CONFIGS, 0, "impl=cell_loop", 0.05, stopped)
+    _decide(tmp_path, CONFIGS, "impl=cell_loop", 0.05, stopped)
     assert stopped[1].startswith("faster beyond the noise after 3 seeds")
     assert stopped[2].startswith("within 5% of the baseline after 3 seeds")
     assert 3 not in stopped and 0 not in stopped
@@ -51,17 +51,46 @@ def test_what_more_seeds_cannot_decide_is_stopped_not_run_to_the_cap(tmp_path):
     for seed, steps in enumerate(rounds, 1):
         _round(tmp_path, 4 * (seed - 1), seed, steps)
     stopped: dict[int, str] = {}
-    _decide(tmp_path, CONFIGS, 0, "impl=cell_loop", 0.05, stopped)
+    _decide(tmp_path, CONFIGS, "impl=cell_loop", 0.05, stopped)
     assert stopped[2].startswith("no step time after 2 seeds") and 3 not in stopped
     untimed = tmp_path / "untimed"
     for seed, steps in enumerate([(None, 50.0, 60.0, 80.0)] * 2, 1):
         _round(untimed, 4 * (seed - 1), seed, steps)
     stopped = {}
-    _decide(untimed, CONFIGS, 0, "impl=cell_loop", 0.05, stopped)
+    _decide(untimed, CONFIGS, "impl=cell_loop", 0.05, stopped)
     assert sorted(stopped) == [1, 2, 3]
     assert all(
         s.startswith("the baseline has no step time after 2 seeds") for s in stopped.values()
     )
+
+
+GROUPED = [
+    ["model=lstm", "impl=cell_loop"],
+    ["model=lstm", "impl=layer"],
+    ["model=gru", "impl=cell_loop"],
+    ["model=gru", "impl=layer"],
+]
+
+
+def test_each_configuration_is_decided_against_the_baseline_of_its_own_group(tmp_path):
+    """With other swept keys, every group has its baseline: lstm's layer is compared with
+    lstm's cell loop, gru's with gru's; each cell loop is a baseline, never 'capped'."""
+    assert _group_baselines(GROUPED, "impl=cell_loop") == {0: 0, 1: 0, 2: 2, 3: 2}
+    # lstm: layer clearly faster than its cell loop; gru: its cell loop has no step time.
+    for seed in (1, 2, 3):
+        steps = (100.0, 50.0, None, 60.0)
+        for offset, (config, ms) in enumerate(zip(GROUPED, steps, strict=True)):
+            folder = tmp_path / str(4 * (seed - 1) + offset)
+            folder.mkdir()
+            timing = {"step_ms_median": ms + seed if ms else None}
+            overrides = [*config, f"trainer.seed={seed}"]
+            record = {"status": "ok", "overrides": overrides, "timing": timing}
+            (folder / "results.json").write_text(json.dumps(seqlab_record(record)))
+    stopped: dict[int, str] = {}
+    _decide(tmp_path, GROUPED, "impl=cell_loop", 0.05, stopped)
+    assert stopped[1].startswith("faster beyond the noise after 3 seeds")
+    assert stopped[3].startswith("the baseline has no step time after 3 seeds")
+    assert 0 not in stopped and 2 not in stopped
 
 
 def test_repeats_auto_selects_the_sweeper():

@@ -135,10 +135,15 @@ def _rounds(sweeper: Any, arguments: list[str]) -> list[Any]:
     seeds = dict.fromkeys(range(len(configs)), 0)
     launched: list[dict[str, Any]] = []
     returns: list[Any] = []
+    of = _group_baselines(configs, baseline)
+    bases = {i for i, b in of.items() if b == i}
     for round_number in range(1, sweeper.max_rounds + 1):
-        active = [i for i in range(len(configs)) if i not in stopped]
-        if active == [base] and len(configs) > 1:
+        undecided = [i for i in range(len(configs)) if i not in stopped and i not in bases]
+        if not undecided and len(configs) > 1:
             break
+        # A baseline runs while some configuration compared with it is undecided.
+        needed = {of[i] for i in undecided} | ({base} if len(configs) == 1 else set())
+        active = [i for i in range(len(configs)) if i in undecided or i in needed]
         batch = [[*configs[i], f"{SEED_KEY}={round_number}"] for i in active]
         for offset, job in enumerate(batch):
             number = sweeper.job_idx + offset
@@ -149,18 +154,33 @@ def _rounds(sweeper: Any, arguments: list[str]) -> list[Any]:
         for i in active:
             seeds[i] += 1
         if round_number >= sweeper.min_rounds:
-            _decide(sweep_dir, configs, base, baseline, sweeper.resolution, stopped)
+            _decide(sweep_dir, configs, baseline, sweeper.resolution, stopped)
         _write(sweep_dir, configs, base, seeds, stopped, sweeper, launched, write_json_atomic)
     for i in range(len(configs)):
-        stopped.setdefault(i, "baseline" if i == base else f"cap of {sweeper.max_rounds} rounds")
+        stopped.setdefault(i, "baseline" if i in bases else f"cap of {sweeper.max_rounds} rounds")
     _write(sweep_dir, configs, base, seeds, stopped, sweeper, launched, write_json_atomic)
     return returns
+
+
+def _group_baselines(configs: list[list[str]], baseline: str) -> dict[int, int | None]:
+    """Each configuration's baseline: the configuration that differs from it only by having
+    the baseline's value (model=lstm impl=manual -> model=lstm impl=cell_loop); a baseline
+    is its own; None where no configuration is one."""
+    from seqlab.sweeps.compare import split_baseline
+    from seqlab.sweeps.rows import override_dict
+
+    key, value = split_baseline(baseline)
+
+    def rest(config: list[str]) -> tuple:
+        return tuple(sorted((k, v) for k, v in override_dict(config).items() if k != key))
+
+    bases = {rest(c): i for i, c in enumerate(configs) if override_dict(c).get(key) == value}
+    return {i: bases.get(rest(c)) for i, c in enumerate(configs)}
 
 
 def _decide(
     sweep_dir: Path,
     configs: list[list[str]],
-    base: int,
     baseline: str,
     resolution: float,
     stopped: dict[int, str],
@@ -188,14 +208,13 @@ def _decide(
     def seeds_of(group: dict[str, Any]) -> int:
         return len([job for job in str(group.get("job") or "").split(",") if job])
 
-    if not group_of(configs[base]).get("n_timed"):
-        seeds = seeds_of(group_of(configs[base]))
-        for i in range(len(configs)):
-            if i != base:
-                stopped.setdefault(i, f"the baseline has {untimed.format(n=seeds)}")
-        return
+    of = _group_baselines(configs, baseline)
     for i, config in enumerate(configs):
-        if i == base or i in stopped:
+        if of[i] == i or i in stopped:
+            continue
+        own_base = group_of(configs[of[i]]) if of[i] is not None else None
+        if own_base is not None and not own_base.get("n_timed"):
+            stopped[i] = f"the baseline has {untimed.format(n=seeds_of(own_base))}"
             continue
         group = group_of(config)
         if not group.get("n_timed"):
