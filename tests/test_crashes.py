@@ -64,7 +64,12 @@ def test_a_killed_run_leaves_a_running_record_listed_as_incomplete_and_resumes(t
     assert not (run / "checkpoint").exists()  # cleaned up once the run finished ok
 
 
-def test_twenty_four_sigkills_at_random_instants_never_leave_a_folder_unresumable(tmp_path):
+# Each trial starts a process (about 10 s on 2 cores): 12 keep CI well under its budget;
+# SEQLAB_KILL_TRIALS=48 gives a deeper run (24 passed on 2026-11-25 and 2026-12-02).
+KILL_TRIALS = int(os.environ.get("SEQLAB_KILL_TRIALS", "12"))
+
+
+def test_sigkills_at_random_instants_never_leave_a_folder_unresumable(tmp_path):
     """Kill the same run again and again at random moments; it must always go on.
 
     Every other kill lands at a random moment of start-up (claiming the folder,
@@ -75,7 +80,7 @@ def test_twenty_four_sigkills_at_random_instants_never_leave_a_folder_unresumabl
     run = tmp_path / "run"
     schedule = random.Random(20261125)
     kills, during_training = 0, 0
-    for trial in range(24):
+    for trial in range(KILL_TRIALS):
         before = epochs_in_history(run)
         process = start_cli(*args, cwd=tmp_path)
         if trial % 2:
@@ -92,7 +97,7 @@ def test_twenty_four_sigkills_at_random_instants_never_leave_a_folder_unresumabl
         process.communicate(timeout=60)
         kills += 1
         during_training += epochs_in_history(run) > before
-    assert kills >= 20, f"only {kills} kills happened"
+    assert kills >= KILL_TRIALS - 4, f"only {kills} kills happened"
     finished = run_cli(*args, cwd=tmp_path)
     assert finished.returncode == 0, finished.stderr[-3000:]
     record = _results(run)
@@ -100,7 +105,8 @@ def test_twenty_four_sigkills_at_random_instants_never_leave_a_folder_unresumabl
     with open(run / "history.csv") as f:
         epochs = [int(row["epoch"]) for row in csv.DictReader(f)]
     assert epochs == list(range(1, 121))  # every epoch once, in order
-    assert during_training >= 10, f"only {during_training} kills landed while it trained"
+    landed = f"only {during_training} kills landed while it trained"
+    assert during_training >= KILL_TRIALS // 2 - 2, landed
     print(f"kills: {kills}, of which {during_training} after training had progressed")
 
 
