@@ -225,3 +225,13 @@ def test_a_second_process_is_refused_and_a_dead_ones_lock_is_taken_over(tmp_path
     holder.wait()
     assert (tmp_path / "seqlab.lock").exists() and not lock_is_held(tmp_path)
     FolderLock(tmp_path, "run").acquire().release()
+
+
+@pytest.mark.parametrize("name", ["results.json", "epoch_0012.weights.h5", "model_best.keras"])
+def test_a_temporary_name_reads_back_as_the_file_it_stands_for(name):
+    from seqlab.records.files import temporary_name, temporary_of
+
+    temporary = temporary_name(name, 4321)
+    assert temporary.startswith(".") and ".4321.tmp" in temporary
+    assert temporary_of(temporary) == name
+    assert temporary_of(name) is None  # the file itself is no temporary

@@ -99,9 +99,8 @@ def evaluate_run(
     from seqlab.config import DeviceConfig, register_schemas, validate
     from seqlab.config.store import config_from_record
     from seqlab.errors import ConfigError
-    from seqlab.records.files import MODEL_FILE
+    from seqlab.records.files import BEST_MODEL_FILE, MODEL_FILE
     from seqlab.records.record import read_results
-    from seqlab.training.callbacks import BEST_MODEL_FILE
 
     run_dir = Path(run_dir)
     model_file = BEST_MODEL_FILE if best else MODEL_FILE

@@ -27,13 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from seqlab.errors import FolderError
-from seqlab.records.files import write_atomic, write_json_atomic
+from seqlab.records.files import temporary_of, write_atomic, write_json_atomic
 
 CHECKPOINT_DIR = "checkpoint"
 KEEP = 2
 _NAME = re.compile(r"^epoch_(\d{4,})\.json$")
-# What `save` writes: marks, weights, and their temporary names (`write_atomic`).
-_OURS = re.compile(r"^\.?epoch_\d{4,}(\.\d+\.tmp)?\.(json|weights\.h5)$")
+_SAVED = re.compile(r"^epoch_\d{4,}\.(json|weights\.h5)$")  # what `save` writes
+
+
+def _ours(name: str) -> bool:
+    """Whether `name` is a file `save` writes, or its temporary (`write_atomic`)."""
+    return bool(_SAVED.match(name) or _SAVED.match(temporary_of(name) or ""))
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class Checkpoints:
 
     def present(self) -> bool:
         """Whether the folder holds anything `save` wrote (complete or not)."""
-        return self.dir.is_dir() and any(_OURS.match(p.name) for p in self.dir.iterdir())
+        return self.dir.is_dir() and any(_ours(p.name) for p in self.dir.iterdir())
 
     def _verified(self, epoch: int, mark: Path) -> Checkpoint | None:
         try:
@@ -159,7 +163,7 @@ class Checkpoints:
         for kept, _ in self._marks()[:KEEP]:
             keep |= {f"epoch_{kept:04d}.json", f"epoch_{kept:04d}.weights.h5"}
         for path in self.dir.iterdir():
-            if path.name not in keep and _OURS.match(path.name) and not path.is_dir():
+            if path.name not in keep and _ours(path.name) and not path.is_dir():
                 path.unlink(missing_ok=True)  # a user's own file there is left alone
 
     def clear(self) -> None:
@@ -167,7 +171,7 @@ class Checkpoints:
         if not self.dir.is_dir():
             return
         for path in self.dir.iterdir():
-            if _OURS.match(path.name) and not path.is_dir():
+            if _ours(path.name) and not path.is_dir():
                 path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             self.dir.rmdir()  # only when empty

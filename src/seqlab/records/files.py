@@ -16,6 +16,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -26,6 +27,9 @@ RESULTS_FILE = "results.json"
 HISTORY_FILE = "history.csv"
 CURVES_FILE = "curves.png"
 MODEL_FILE = "model.keras"
+BEST_MODEL_FILE = "model_best.keras"  # the epoch with the best validation metric
+# Every file a run writes at the top of its folder (checkpoint/, .hydra/ are folders).
+RUN_FILES = (RESULTS_FILE, HISTORY_FILE, CURVES_FILE, MODEL_FILE, BEST_MODEL_FILE)
 
 
 def _jsonable(value: Any) -> Any:
@@ -55,6 +59,22 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def temporary_name(name: str, pid: int) -> str:
+    """The name `write_atomic` gives the temporary of `name` ("results.json" ->
+    ".results.1234.tmp.json"): hidden, the writer's pid, the real suffixes kept."""
+    base, dot, suffixes = name.partition(".")
+    return f".{base}.{pid}.tmp{dot}{suffixes}"
+
+
+_TEMPORARY = re.compile(r"^\.([^.]+)\.\d+\.tmp(\..*)?$")
+
+
+def temporary_of(name: str) -> str | None:
+    """The file whose `write_atomic` temporary `name` is (None: not a temporary)."""
+    found = _TEMPORARY.match(name)
+    return f"{found[1]}{found[2] or ''}" if found else None
+
+
 def write_atomic(path: Path, write: Callable[[Path], None], *, staged: bool = False) -> None:
     """Let `write` create a temporary file beside `path`, sync it, rename it into place.
 
@@ -65,8 +85,7 @@ def write_atomic(path: Path, write: Callable[[Path], None], *, staged: bool = Fa
     it, where a copy by Python fails with a plain "No space left on device".
     """
     path = Path(path)
-    base, dot, suffixes = path.name.partition(".")
-    tmp = path.with_name(f".{base}.{os.getpid()}.tmp{dot}{suffixes}")
+    tmp = path.with_name(temporary_name(path.name, os.getpid()))
     try:
         if staged:
             with tempfile.TemporaryDirectory(prefix="seqlab-") as scratch:

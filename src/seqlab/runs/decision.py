@@ -12,15 +12,14 @@ Starting fresh in a folder that holds files first moves them into `.attic/<time>
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from seqlab.errors import FolderError
-from seqlab.records.checkpoints import Checkpoint, Checkpoints
-from seqlab.records.files import RESULTS_FILE
-from seqlab.records.folder import differing_keys, fingerprint, move_aside
+from seqlab.records.checkpoints import CHECKPOINT_DIR, Checkpoint, Checkpoints
+from seqlab.records.files import RESULTS_FILE, RUN_FILES, temporary_of
+from seqlab.records.folder import ATTIC_DIR, LOCK_FILE, differing_keys, fingerprint, move_aside
 from seqlab.records.record import UnreadableRecord, load_record
 
 
@@ -93,30 +92,21 @@ def decide(folder: Path, config: dict[str, Any], *, resume: bool, skip_finished:
     return Start("fresh", moved_to=move_aside(folder, f"a new run started ({reason})"))
 
 
-# What a run writes in its folder besides results.json: a folder holding any of these
-# is one of seqlab's (a run that was killed before its first record, or moved aside).
-TRACES = {".hydra", "history.csv", "curves.png", "model.keras", "model_best.keras", ".attic"}
+# A folder holding any of these is one of seqlab's (a run that was killed before its
+# first record, or moved aside): Hydra's record of the config, and what a run writes.
+TRACES = {".hydra", ATTIC_DIR, CHECKPOINT_DIR, *RUN_FILES}
 
 
 def _not_seqlabs(folder: Path) -> list[str]:
     """The entries of `folder` when it holds no trace of a seqlab run (else none): a
     folder of the user's own files is refused rather than moved aside."""
-    from seqlab.records.checkpoints import CHECKPOINT_DIR
-    from seqlab.records.folder import LOCK_FILE
-
     names = {entry.name for entry in folder.iterdir()} - {LOCK_FILE}
-    if names & (TRACES | {CHECKPOINT_DIR, RESULTS_FILE}):
-        return []
-    return sorted(names)
-
-
-# A temporary file of `write_atomic` (".results.1234.tmp.json") for a file a run writes.
-_TEMPORARY = re.compile(r"^\.(results|history|curves|model|model_best)\.\d+\.tmp\.[a-z.]+$")
+    return [] if names & TRACES else sorted(names)
 
 
 def _remove_temporaries(folder: Path) -> None:
-    """Remove what a killed writer left half written: this process holds the folder's
-    lock, so no live process is writing them."""
+    """Remove what a killed writer left half written (`write_atomic`'s temporaries of the
+    run's files): this process holds the folder's lock, so no live process writes them."""
     for entry in folder.iterdir():
-        if _TEMPORARY.match(entry.name) and entry.is_file():
+        if temporary_of(entry.name) in RUN_FILES and entry.is_file():
             entry.unlink(missing_ok=True)

@@ -26,6 +26,7 @@ import numpy as np
 from seqlab.records import signals
 from seqlab.records.checkpoints import Checkpoints
 from seqlab.records.files import (
+    BEST_MODEL_FILE,
     HISTORY_FILE,
     RESULTS_FILE,
     write_atomic,
@@ -133,9 +134,6 @@ class EpochEnd(keras.callbacks.Callback):
 def save_best(model, folder: Path) -> None:
     """Write model_best.keras (atomically; staged away from the run's file system)."""
     write_atomic(Path(folder) / BEST_MODEL_FILE, lambda tmp: model.save(tmp), staged=True)
-
-
-BEST_MODEL_FILE = "model_best.keras"
 
 
 def best_epoch(
