@@ -55,6 +55,11 @@ class MissingExtra(ConfigError):
     """A package seqlab imports only where it is needed is not installed."""
 
 
+def one_line(exc: BaseException, limit: int | None = None) -> str:
+    """An exception's text on one line (a paragraph of seqlab's quotes it), cut at `limit`."""
+    return " ".join(str(exc).split())[:limit]
+
+
 def require(module: str, extra: str, purpose: str) -> None:
     """Raise MissingExtra, naming the extra that installs `module`, when it is missing.
 

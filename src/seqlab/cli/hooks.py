@@ -21,7 +21,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict
 
-from seqlab.errors import ConfigError, Exit, SeqlabError, refuse
+from seqlab.errors import ConfigError, Exit, SeqlabError, one_line, refuse
 from seqlab.schema.options import SeqlabConfig
 
 # The config `on_run_start` validated, handed to the job it precedes (same process).
@@ -54,7 +54,7 @@ def never_a_warning(what: str) -> Callable:
             except SeqlabError as exc:
                 refuse("seqlab", exc)
             except Exception as exc:
-                detail = " ".join(str(exc).split())[:500]
+                detail = one_line(exc, 500)
                 where = config.hydra.sweep.dir
                 refuse(
                     "seqlab",
@@ -95,7 +95,7 @@ class RunGate(Callback):
         except SeqlabError as exc:
             refuse("seqlab", exc)
         except Exception as exc:  # e.g. an interpolation in hydra.run.dir
-            detail = " ".join(str(exc).split())[:500]
+            detail = one_line(exc, 500)
             refuse("seqlab", f"Checking the configuration failed ({type(exc).__name__}: "
                              f"{detail}). Fix the value it names; nothing was run.")  # fmt: skip
 

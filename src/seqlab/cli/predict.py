@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from rich.console import Console
 
-    from seqlab.errors import SeqlabError
+    from seqlab.errors import SeqlabError, one_line
 
     try:
         out = evaluate_run(
@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     except Exception as exc:  # Keras or a custom cell failing on what the folder holds
-        detail = " ".join(str(exc).split())[:300]
+        detail = one_line(exc, 300)
         Console(stderr=True).print(
             f"seqlab-predict: evaluating {args.run_dir} failed ({type(exc).__name__}: "
             f"{detail}). The folder's results.json or model file may have been edited or "

@@ -16,7 +16,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from seqlab.errors import ConfigError
+from seqlab.errors import ConfigError, one_line
 from seqlab.registry import Registry
 from seqlab.schema.options import ModelConfig, SeqlabConfig, TrainerConfig
 from seqlab.schema.rules import check_fields
@@ -37,7 +37,7 @@ def validate(cfg: DictConfig) -> SeqlabConfig:
     try:
         return _validate(cfg)
     except OmegaConfBaseException as exc:  # an interpolation that does not resolve
-        detail = " ".join(str(exc).split())
+        detail = one_line(exc)
         raise ConfigError(
             f"The configuration is invalid: {detail}. Give that key a plain value on the "
             "command line or in your preset (an interpolation ${...} must resolve to a "

@@ -24,7 +24,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from seqlab.errors import ConfigError, SeqlabError
+from seqlab.errors import ConfigError, SeqlabError, one_line
 
 # hydra.job.id as each launcher sets it (its plugin's source); None: only the job knows.
 JOB_IDS = {
@@ -164,7 +164,7 @@ def check_jobs(config: DictConfig, overrides_of_jobs: list[list[str]]) -> list[P
         except SeqlabError as exc:
             raise ConfigError(f"Job {number} of the sweep ({shown}) is invalid: {exc}") from None
         except Exception as exc:  # Hydra's own composition errors
-            detail = " ".join(str(exc).split())
+            detail = one_line(exc)
             raise ConfigError(
                 f"Job {number} of the sweep ({shown}) cannot be composed: {detail}. Fix or "
                 "remove that override; no job ran."

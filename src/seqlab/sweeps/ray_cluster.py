@@ -25,7 +25,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from seqlab.errors import LauncherError
+from seqlab.errors import LauncherError, one_line
 
 PLUGIN_OBJECT_STORE_DEFAULT = "object_store_memory"
 
@@ -135,7 +135,7 @@ def _start(init: dict[str, Any]) -> None:
         _reachable(address)
         ray.init(**{k: v for k, v in init.items() if v is not None or k == "address"})
     except Exception as exc:  # ConnectionError, ValueError, AuthenticationError, ...
-        detail = " ".join(str(exc).split())[:600]
+        detail = one_line(exc, 600)
         where = f"join the Ray cluster at {address}" if address else "start a local Ray cluster"
         raise LauncherError(
             f"hydra/launcher=ray could not {where}: {type(exc).__name__}: {detail}. Without "

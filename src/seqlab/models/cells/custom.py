@@ -22,7 +22,7 @@ import os
 from functools import partial
 from typing import Any
 
-from seqlab.errors import ConfigError
+from seqlab.errors import ConfigError, one_line
 from seqlab.models.cells.base import CELLS, CellFamily
 from seqlab.schema.options import ModelConfig
 
@@ -136,7 +136,7 @@ def family_for(model: ModelConfig) -> CellFamily:
     try:
         probe = cell_class(units=1, **arguments)
     except Exception as exc:  # a misspelt option, a value the cell refuses
-        detail = " ".join(str(exc).split())[:300]
+        detail = one_line(exc, 300)
         raise ConfigError(
             f"The custom cell {target} cannot be built with units and {shown} "
             f"({type(exc).__name__}: {detail}). Check the option names and values under "
