@@ -4,6 +4,7 @@ and filters; opened in a real browser (headless Chromium)."""
 from __future__ import annotations
 
 import csv
+import json
 import random
 import shutil
 
@@ -146,3 +147,111 @@ def test_hostile_values_stay_text_and_every_row_filters_and_links_in_a_browser(t
         assert href == "with%20%23hash%3Fq/", href
         browser.close()
     assert not errors, errors
+
+
+# Runs script wherever it lands unescaped: in HTML text, in an attribute (either quote),
+# after the end of a <script> element, and inside a JavaScript string. No "=" in it, so
+# it stays whole as an override's key.
+PAYLOAD = "x\"-alert('PWNED')-\"'></script><script>alert('PWNED')</script>"
+# Each place a string from a record or a folder name reaches the page, with a sweep that
+# puts the payload there and nowhere else.
+PLACES = {
+    "override key (a numeric axis's chart id)": lambda p: [
+        (i, [f"{p}={n}", "impl=layer"], 10.0 + i, {}) for i, n in enumerate((1, 2, 4))
+    ],
+    "override value (labels, table, headline)": lambda p: [
+        (0, [f"model={p}"], 10.0, {}),
+        (1, ["model=gru"], 12.0, {}),
+    ],
+    "metric name (axis titles, headline, header)": lambda p: [
+        (i, [f"model={m}"], 10.0 + i, {"metrics": {"metric": p, f"val_{p}": 0.5 + i / 10}})
+        for i, m in enumerate(("lstm", "gru"))
+    ],
+    "job folder name (links)": lambda p: [
+        (p.replace("/", "|"), ["model=lstm"], 10.0, {}),
+        (1, ["model=gru"], 12.0, {}),
+    ],
+    "error text (table)": lambda p: [
+        (0, ["model=lstm"], 10.0, {}),
+        (1, ["model=gru"], None, {"status": "failed", "error": p}),
+    ],
+    "launcher name (a note under the table)": lambda p: [
+        (
+            i,
+            [f"model={m}"],
+            10.0,
+            {
+                "env": {"launcher": {"name": p}},
+                "timing": {"step_ms_median": 10.0, "fit_window": [float(i), 9.0 + i]},
+            },
+        )
+        for i, m in enumerate(("lstm", "gru"))
+    ],
+}
+
+
+def _sweep_with(sweep, jobs) -> None:
+    from .records import seqlab_record
+
+    for job, overrides, step_ms, extra in jobs:
+        folder = sweep / str(job)
+        folder.mkdir(parents=True)
+        record = {
+            "status": "ok",
+            "overrides": overrides,
+            "metrics": {"metric": "accuracy", "val_accuracy": 0.5},
+            "timing": {"step_ms_median": step_ms},
+            **extra,
+        }
+        (folder / "results.json").write_text(json.dumps(seqlab_record(record)))
+
+
+def _ran_script(view, uri: str) -> bool:
+    """Whether loading `uri` raised the payload's alert."""
+    said: list[str] = []
+
+    def on_dialog(dialog) -> None:
+        said.append(dialog.message)
+        dialog.dismiss()
+
+    view.on("dialog", on_dialog)
+    view.goto(uri, wait_until="load")
+    view.wait_for_timeout(200)
+    view.remove_listener("dialog", on_dialog)
+    return "PWNED" in said
+
+
+@pytest.mark.e2e
+def test_no_string_from_a_record_or_a_folder_name_runs_as_script_in_the_page(tmp_path):
+    """Each place a record's strings land (an id, an attribute, Plotly's script, JSON in a
+    script, text) gets the payload alone; the payload is first shown to run when it lands
+    raw in each kind of place, so a place left unescaped fails here."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    from seqlab.sweeps.summary import write_summary
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    controls = {
+        "text": f"<p>{PAYLOAD}</p>",
+        "attribute": f'<div id="{PAYLOAD}"></div>',
+        "script": f'<script type="application/json">{{"a": "{PAYLOAD}"}}</script>',
+        "js string": f'<script>document.getElementById("{PAYLOAD}");</script>',
+    }
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        view = browser.new_page()
+        for kind, body in controls.items():
+            page = raw / f"{kind.replace(' ', '_')}.html"
+            page.write_text(f"<!doctype html><title>quiet</title>{body}")
+            assert _ran_script(view, page.as_uri()), f"the payload is inert in {kind}"
+        for place, jobs in PLACES.items():
+            sweep = tmp_path / f"s{list(PLACES).index(place)}"
+            _sweep_with(sweep, jobs(PAYLOAD))
+            write_summary([sweep], sweep, baseline=None, chart=False)
+            page = (sweep / "summary.html").read_text()
+            assert "PWNED" in page, f"{place}: the payload never reached the page"
+            ran = _ran_script(view, (sweep / "summary.html").as_uri())
+            assert not ran, f"{place}: a record's string ran as script"
+        browser.close()

@@ -25,9 +25,16 @@ def label(row: dict[str, Any], keys: list[str]) -> str:
     return " / ".join(values) if values else f"job {row['job']}"
 
 
+def plotly_text(text: Any) -> str:
+    """Any text for Plotly, which reads a subset of HTML in its labels and titles: shown as
+    typed. (Plotly escapes its JSON for the page's script itself; the markup it would
+    read inside a label is this function's to neutralise.)"""
+    return html.escape(str(text), quote=False)
+
+
 def chart_label(row: dict[str, Any], keys: list[str]) -> str:
-    """`label` for Plotly, which reads a subset of HTML in its text: shown as typed."""
-    return html.escape(label(row, keys), quote=False)
+    """`label` for Plotly (`plotly_text`)."""
+    return plotly_text(label(row, keys))
 
 
 def jobs_of(row: dict[str, Any]) -> list[str]:
@@ -112,7 +119,7 @@ def charts(
                 orientation="h",
                 error_x={"type": "data", "array": errors, "visible": grouped},
                 marker_color=["#c44e52" if r.get("busy") else "#4c72b0" for r in drawn],
-                hovertext=[f"job {r['job']}" for r in drawn],
+                hovertext=[plotly_text(f"job {r['job']}") for r in drawn],
             )
         )
         fig.update_layout(
@@ -181,7 +188,9 @@ def charts(
             height=420,
             xaxis={"rangemode": "nonnegative"},
             xaxis_title="step time, median (ms): lower is better",
-            yaxis_title=f"validation {metric}: " + ("higher" if higher else "lower") + " is better",
+            yaxis_title=plotly_text(
+                f"validation {metric}: " + ("higher" if higher else "lower") + " is better"
+            ),
         )
         out.append(
             (
@@ -208,14 +217,16 @@ def charts(
                 )
             )
     if drawn_curves:
-        fig.update_layout(height=420, xaxis_title="epoch", yaxis_title=f"validation {metric}")
+        fig.update_layout(
+            height=420, xaxis_title="epoch", yaxis_title=plotly_text(f"validation {metric}")
+        )
         fig.update_xaxes(tickformat="d", dtick=None if len(curve) > 20 else 1)
         note = "The mean over seeds per epoch. " if grouped else ""
         if len(scored) > MAX_CURVES:
             note += f"The {MAX_CURVES} best configurations of {len(scored)}; the table has all."
         out.append(("Learning curves", note, div(fig, "chart-curves")))
 
-    for key in keys:
+    for number, key in enumerate(keys):
         values = {r["overrides"].get(key) for r in shown}
         numbers = {v: _number(v) for v in values}
         if len(values) < 3 or any(n is None for n in numbers.values()):
@@ -247,12 +258,14 @@ def charts(
                 )
         fig.update_layout(
             height=400,
-            xaxis_title=html.escape(key, quote=False),
+            xaxis_title=plotly_text(key),
             yaxis_title="step time, median (ms)",
             yaxis={"rangemode": "nonnegative"},
         )
         out.append(
-            (f"Step time over {key}", "How the cost grows with it.", div(fig, f"axis-{key}"))
+            # The element's id is the key's place, never the key: an id lands in an attribute
+            # and in Plotly's script, where a key from a record could end either.
+            (f"Step time over {key}", "How the cost grows with it.", div(fig, f"axis-{number}"))
         )
     return out
 
