@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 import statistics
 
@@ -16,6 +17,7 @@ from seqlab.sweeps.summary import write_summary
 from seqlab.sweeps.table import table
 
 from .conftest import run_cli
+from .records import seqlab_record
 from .test_summary import write_job
 
 
@@ -167,3 +169,21 @@ def test_n_counts_the_values_used_and_a_job_without_a_step_time_is_not_one(tmp_p
     assert group["step_ms_median_ci95"] == pytest.approx(
         scipy_stats.t.ppf(0.975, 1) * statistics.stdev([100.0, 102.0]) / math.sqrt(2)
     )
+
+
+def test_a_seed_without_metrics_stays_in_its_configuration_and_keeps_the_speed_ups(seeded_sweep):
+    """An interrupted job has no metrics; grouped by its metric it became a group of its
+    own that took its configuration's place, and every speed-up of that baseline vanished."""
+    from seqlab.sweeps.rows import collect
+
+    folder = seeded_sweep / "12"
+    folder.mkdir()
+    record = {"status": "interrupted", "overrides": ["model=lstm", "trainer.seed=5"]}
+    (folder / "results.json").write_text(json.dumps(seqlab_record(record)))
+    groups = group_rows(collect([seeded_sweep]))
+    add_group_speedup(groups, "model=lstm")
+    by_model = {g["overrides"]["model"]: g for g in groups}
+    assert len(groups) == 3 and by_model["lstm"]["seeds"] == "1,2,3,4,5"
+    assert by_model["lstm"]["metric"] == "accuracy" and by_model["lstm"]["n"] == 4
+    assert by_model["lstm"]["status"] == "4 ok, 1 interrupted"
+    assert by_model["gru"]["speedup"] == pytest.approx(100.25 / 50.125)

@@ -86,8 +86,11 @@ def has_repeats(rows: list[dict[str, Any]]) -> bool:
 
 
 def _identity(row: dict[str, Any]) -> tuple:
+    """A configuration: its sweep and overrides without the seed. Not its metric: a job
+    that has none (interrupted, failed, not run) belongs to its configuration all the
+    same, or it would stand beside it as a group of its own and take its place."""
     others = tuple(sorted((k, v) for k, v in row["overrides"].items() if k != SEED_KEY))
-    return (row.get("sweep"), row["metric"], others)
+    return (row.get("sweep"), others)
 
 
 def _summarise(kind: str, members: list[dict[str, Any]], ok: list[dict[str, Any]], name: str):
@@ -124,7 +127,7 @@ def group_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             statuses[member["status"]] = statuses.get(member["status"], 0) + 1
         group = {
             "sweep": first.get("sweep"),
-            "metric": first["metric"],
+            "metric": next((m["metric"] for m in members if m["metric"]), None),
             "overrides": {k: v for k, v in first["overrides"].items() if k != SEED_KEY},
             "job": ",".join(m["job"] for m in members),
             "seeds": ",".join(str(m["overrides"].get(SEED_KEY, "")) for m in members),
