@@ -128,3 +128,20 @@ def test_a_resume_onto_another_data_file_is_refused_naming_it(compose_cfg, tmp_p
     assert results["status"] == "failed" and results["error_type"] == "FolderError"
     assert str(data) in results["error"] and "other data" in results["error"]
     assert Checkpoints(tmp_path / "run").latest().epoch == 1  # kept for the original file
+
+
+def test_a_finished_run_is_not_skipped_when_its_data_file_was_replaced(compose_cfg, tmp_path):
+    """The same command skipped a finished run whatever its file held now, and a sweep
+    then put lstm on the old file beside gru on the new one as one table."""
+    from seqlab.errors import FolderError
+
+    data = tmp_path / "imdb.npz"
+    write_imdb_npz(data, n_train=120, n_test=40, seed=0)
+    args = ["dataset=imdb", f"dataset.path={data}", "dataset.maxlen=20", "trainer.epochs=1"]
+    assert _run(compose_cfg, tmp_path / "run", *args)["status"] == "ok"
+    assert _run(compose_cfg, tmp_path / "run", *args).get("skipped")  # same file: skipped
+    write_imdb_npz(data, n_train=120, n_test=40, seed=1)  # same name, other reviews
+    with pytest.raises(FolderError, match="other data") as refused:
+        _run(compose_cfg, tmp_path / "run", *args)
+    assert str(data) in str(refused.value) and "skip_finished=false" in str(refused.value)
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["status"] == "ok"

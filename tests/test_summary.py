@@ -210,3 +210,28 @@ def test_a_record_with_a_negative_or_zero_step_time_is_unreadable(tmp_path, valu
     write_job(tmp_path, 0, ["model=lstm"], value)
     with pytest.raises(UnreadableRecord, match="step_ms_median"):
         load_record(tmp_path / "0" / "results.json")
+
+
+def test_rows_of_one_dataset_option_on_different_data_are_said_and_not_ok(tmp_path):
+    from seqlab.sweeps.summary import all_ok
+
+    sweep = tmp_path / "s"
+    for job, (model, data) in enumerate([("lstm", "aaaa"), ("gru", "bbbb"), ("lstm", None)]):
+        folder = sweep / str(job)
+        folder.mkdir(parents=True)
+        record = {
+            "status": "ok",
+            "overrides": [f"model={model}", "dataset.path=x.npz"],
+            "timing": {"step_ms_median": 10.0},
+            "start": {"data": data} if data else {},
+        }
+        (folder / "results.json").write_text(json.dumps(seqlab_record(record)))
+    rows, _, _, said = write_summary([sweep], sweep, chart=False)
+    assert [row["data_mixed"] for row in rows] == [True, True, False]
+    assert any(note.startswith("data: 2 jobs") and "0: aaaa; 1: bbbb" in note for note in said)
+    assert not all_ok(rows)
+    (sweep / "1" / "results.json").write_text(
+        (sweep / "1" / "results.json").read_text().replace("bbbb", "aaaa")
+    )
+    rows, _, _, said = write_summary([sweep], sweep, chart=False)
+    assert all_ok(rows) and not any(note.startswith("data:") for note in said)

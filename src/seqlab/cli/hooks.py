@@ -121,7 +121,7 @@ class SweepHooks(Callback):
         from seqlab.errors import FolderError
         from seqlab.records.tracking import PARENT_KEY, end_parent
         from seqlab.sweeps.rows import SWEEP_FILE
-        from seqlab.sweeps.summary import finish
+        from seqlab.sweeps.summary import all_ok, finish
 
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
@@ -132,7 +132,7 @@ class SweepHooks(Callback):
                 f"{exc.strerror} ({exc.filename}). The jobs' own records are in their "
                 f"folders; free space, then rebuild it with `seqlab-report {sweep_dir}`."
             ) from None
-        ok = all(row["status"] == "ok" for row in rows)
+        ok = all_ok(rows)
         try:
             parent = json.loads((sweep_dir / SWEEP_FILE).read_text()).get(PARENT_KEY)
         except (OSError, ValueError):

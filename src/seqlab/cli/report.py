@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from seqlab.errors import SeqlabError
     from seqlab.sweeps.rows import headline
-    from seqlab.sweeps.summary import files_line, write_summary
+    from seqlab.sweeps.summary import all_ok, files_line, write_summary
     from seqlab.sweeps.table import print_table
 
     err = Console(stderr=True)
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     for note in said:
         Console().print(note, highlight=False, markup=False)
     # Like the sweep itself: a table with a job that is not ok is not a clean result.
-    return 0 if all(row["status"] == "ok" for row in rows) else 1
+    return 0 if all_ok(rows) else 1
 
 
 def console_main() -> None:

@@ -73,6 +73,7 @@ def run_experiment(
             skip_finished=bool(cfg.get("skip_finished", True)),
         )
         if start.action == "skip":
+            _refuse_other_data(start.previous, run_cfg or validate(cfg), output_dir)
             return {**start.previous, "skipped": True}
         record = RunRecord(run_title(cfg), str(output_dir), list(overrides), config)
         record.env["launcher"] = launcher or ALONE
@@ -120,6 +121,28 @@ def run_experiment(
             after = f"{_finished(record)}; logging it to the tracker did not complete"
             raise signals.Interrupted(name, after=after) from None
         return record.as_dict()
+
+
+def _refuse_other_data(previous: dict[str, Any], cfg: SeqlabConfig, output_dir: Path) -> None:
+    """A finished run is skipped only while its data is still the data it trained on: a
+    file replaced under the same name would make its row stand beside rows trained on
+    the new file, as if they were one experiment."""
+    recorded = (previous.get("start") or {}).get("data")
+    if not isinstance(recorded, str):
+        return  # a record from before seqlab kept the data's fingerprint
+    from seqlab.data.loading import load_dataset
+
+    now = load_dataset(cfg.dataset).fingerprint()
+    if now != recorded:
+        where = cfg.dataset.path or f"dataset={cfg.dataset.name}'s data"
+        raise FolderError(
+            f"{output_dir} holds a finished run of this configuration, trained on other data "
+            f"than {where} holds now (data fingerprint {recorded} then, {now} now): the "
+            "file was replaced or changed since. Skipping it would put its results beside "
+            "runs on the new data as one experiment. Put the original file back, or train "
+            "again on the new data with skip_finished=false (the earlier files are moved "
+            "into .attic/), or run in a new folder."
+        )
 
 
 def _finished(record: RunRecord) -> str:

@@ -35,6 +35,7 @@ def derive(rows: list[dict[str, Any]], baseline: str | None = None) -> None:
     """Fill the derived columns of the jobs' rows (and the speed-up with a baseline)."""
     mark_shared(rows)
     mark_busy(rows)
+    mark_mixed_data(rows)
     if baseline:
         add_speedup(rows, baseline)
 
@@ -123,6 +124,39 @@ def busy_note(rows: list[dict[str, Any]]) -> str | None:
     )
 
 
+def _dataset_options(row: dict[str, Any]) -> tuple:
+    return tuple(sorted((k, v) for k, v in row["overrides"].items() if k.startswith("dataset")))
+
+
+def mark_mixed_data(rows: list[dict[str, Any]]) -> None:
+    """Set `data_mixed` on the rows whose dataset options equal other rows' while their
+    data does not (a file replaced under its name between jobs): such rows are not one
+    experiment, whatever their configurations."""
+    seen: dict[tuple, set[str]] = {}
+    for row in rows:
+        data = (row.get("start") or {}).get("data")
+        if isinstance(data, str):
+            seen.setdefault(_dataset_options(row), set()).add(data)
+    for row in rows:
+        known = isinstance((row.get("start") or {}).get("data"), str)
+        row["data_mixed"] = known and len(seen[_dataset_options(row)]) > 1
+
+
+def data_note(rows: list[dict[str, Any]]) -> str | None:
+    """A sentence under the table when rows with the same dataset options saw other data."""
+    mixed = [row for row in rows if row.get("data_mixed")]
+    if not mixed:
+        return None
+    named = "; ".join(f"{row['job']}: {row['start']['data']}" for row in mixed[:8])
+    return (
+        f"data: {len(mixed)} jobs have the same dataset options but trained on different "
+        f"data (job: data fingerprint; {named}{' ...' if len(mixed) > 8 else ''}): a data "
+        "file was replaced or changed between them, so their rows are not one experiment "
+        "and the sweep does not count as ok. Put the original file back and run the same "
+        "command again, or run every job on the new file in a new folder."
+    )
+
+
 def smoke_note(rows: list[dict[str, Any]]) -> str | None:
     smoke = [row for row in rows if row.get("smoke")]
     if not smoke:
@@ -194,5 +228,11 @@ def start_note(rows: list[dict[str, Any]]) -> str | None:
 
 def notes(rows: list[dict[str, Any]]) -> list[str]:
     """Every note that belongs under the table, in this order."""
-    found = (sharing_note(rows), busy_note(rows), smoke_note(rows), start_note(rows))
+    found = (
+        data_note(rows),
+        sharing_note(rows),
+        busy_note(rows),
+        smoke_note(rows),
+        start_note(rows),
+    )
     return [note for note in found if note]

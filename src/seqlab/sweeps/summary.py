@@ -99,6 +99,12 @@ def write_summary(
     return rows, header, cells, said
 
 
+def all_ok(rows: list[dict[str, Any]]) -> bool:
+    """Whether a sweep counts as ok: every job ok, and no rows of one dataset's options
+    trained on different data (`seqlab.sweeps.compare.data_note`)."""
+    return all(row["status"] == "ok" and not row.get("data_mixed") for row in rows)
+
+
 def add_stop_reasons(groups: list[dict[str, Any]], sweep_dirs: list[Path]) -> None:
     """Each group's `stopped`: why repeats=auto gave it no more seeds (auto.json)."""
     from seqlab.sweeps.auto import stop_reasons
