@@ -141,3 +141,40 @@ def test_an_auto_sweep_runs_rounds_says_why_each_stopped_and_resumes(tmp_path):
         cwd=tmp_path,
     )
     assert refused.returncode == 2 and "report.baseline" in refused.stderr
+
+
+AUTO = ["-m", "impl=layer,unrolled", "repeats=auto", 'report.baseline="impl=layer"',
+        "trainer=smoke"]  # fmt: skip
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["hydra.sweep.subdir=${impl.name}"], "puts every seed of impl=layer"),
+        (["model.units=interval(1,4)"], "repeats=auto cannot set up this sweep"),
+        (["hydra.sweeper.max_rounds=${oops}"], "repeats=auto cannot set up this sweep"),
+        (["model=lstm", 'report.baseline="model=lstm"'], "matches every configuration"),
+    ],
+)
+def test_what_repeats_auto_cannot_run_is_refused_before_any_folder(tmp_path, extra, said):
+    done = run_cli(*AUTO, *extra, "hydra.sweep.dir=s", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert said in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.e2e
+def test_repeats_auto_into_a_folder_holding_another_sweep_is_refused(tmp_path):
+    sweep = tmp_path / "s"
+    (sweep / "0").mkdir(parents=True)
+    plan = {"jobs": [{"overrides": ["model=gru"], "folder": "0"}]}
+    (sweep / "sweep.json").write_text(json.dumps(plan))
+    record = {"status": "ok", "overrides": ["model=gru"], "config": {"model": {"cell": "gru"}}}
+    (sweep / "0" / "results.json").write_text(json.dumps(seqlab_record(record)))
+    before = {p: p.read_bytes() for p in sweep.rglob("*") if p.is_file()}
+    done = run_cli(*AUTO, "hydra.sweep.dir=s", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "holds another sweep's jobs" in done.stderr and "does not run" in done.stderr
+    after = {p: p.read_bytes() for p in sweep.rglob("*") if p.is_file() and p.name != "seqlab.lock"}
+    assert after == before

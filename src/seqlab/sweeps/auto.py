@@ -86,9 +86,26 @@ def is_auto(config: DictConfig) -> bool:
 
 def check_auto(config: DictConfig, arguments: list[str]) -> tuple[list[list[str]], int]:
     """Everything `repeats=auto` needs, checked before the sweep's folder is made: the
-    configurations (no seed in them), the baseline among them, the round counts, the
-    resolution, and every configuration's first job. Returns the configurations and the
-    baseline's index; raises ConfigError."""
+    configurations (no seed in them), the baseline among them and something to compare
+    with it, the round counts, the resolution, every configuration's first job, and
+    that each seed gets its own folder. Returns the configurations and the baseline's
+    index; raises ConfigError (Hydra's and OmegaConf's own errors said as one)."""
+    try:
+        return _check_auto(config, arguments)
+    except SeqlabError:
+        raise
+    except Exception as exc:  # an interval() to sweep, an interpolation that fails
+        from seqlab.errors import one_line
+
+        raise ConfigError(
+            f"repeats=auto cannot set up this sweep ({type(exc).__name__}: {one_line(exc)}). "
+            "repeats=auto sweeps lists of values (key=a,b,c or range(...)) and reads "
+            "hydra.sweeper.min_rounds, max_rounds and resolution as plain numbers; fix the "
+            "value named there. Nothing was run."
+        ) from None
+
+
+def _check_auto(config: DictConfig, arguments: list[str]) -> tuple[list[list[str]], int]:
     from seqlab.sweeps.plan import check_jobs
 
     sweeper = config.hydra.sweeper
@@ -110,8 +127,29 @@ def check_auto(config: DictConfig, arguments: list[str]) -> tuple[list[list[str]
             "e.g. 0.05 for 'within 5 % of the baseline'."
         )
     configs = configurations(sweeper, arguments)
-    base = _baseline_index(configs, config.get("report", {}).get("baseline"))
-    check_jobs(config, [[*c, f"{SEED_KEY}=1"] for c in configs])
+    baseline = config.get("report", {}).get("baseline")
+    base = _baseline_index(configs, baseline)
+    if all(of == i for i, of in _group_baselines(configs, baseline).items()):
+        raise ConfigError(
+            f"The baseline {baseline!r} matches every configuration of this sweep, so there "
+            "is nothing to compare with it and repeats=auto would run nothing. Sweep a key "
+            "whose values differ from the baseline's (e.g. impl=layer,cell_loop with "
+            "report.baseline=impl=cell_loop)."
+        )
+    first = check_jobs(config, [[*c, f"{SEED_KEY}=1"] for c in configs])
+    # The next round's jobs too: a subdir that leaves the seed (and the job's number)
+    # out would put every round of a configuration in one folder.
+    second = check_jobs(config, [[*c, f"{SEED_KEY}=2"] for c in configs], first=len(configs))
+    clash = next((a for a, b in zip(first, second, strict=True) if a.folder == b.folder), None)
+    if clash is not None:
+        pattern = OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir")
+        raise ConfigError(
+            f"hydra.sweep.subdir={pattern} puts every seed of {' '.join(clash.overrides[:-1])} "
+            f"in one folder ({clash.folder}), and repeats=auto runs each configuration once "
+            "per round with another trainer.seed: each round would be refused there. Use a "
+            "pattern that tells the jobs apart, such as ${hydra.job.num} (the default) or "
+            "${hydra.job.override_dirname} with trainer.seed not excluded."
+        )
     return configs, base
 
 

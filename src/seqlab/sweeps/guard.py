@@ -21,10 +21,10 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from seqlab.errors import FolderError
+from seqlab.errors import FolderError, SeqlabError
 from seqlab.sweeps.auto import check_auto, is_auto
 from seqlab.sweeps.plan import PlannedJob, plan
-from seqlab.sweeps.rows import SWEEP_FILE, check_baseline, find_runs, override_dict
+from seqlab.sweeps.rows import SWEEP_FILE, check_baseline, find_runs, override_dict, planned_jobs
 
 
 def begin(config: DictConfig) -> list[PlannedJob] | None:
@@ -39,14 +39,17 @@ def begin(config: DictConfig) -> list[PlannedJob] | None:
     if launcher is not None and launcher.prepare is not None:
         launcher.prepare(config)
     jobs = plan(config)
+    configs = None
     if jobs is None and is_auto(config):  # its rounds are planned as it goes; check now
-        check_auto(config, list(config.hydra.overrides.task))
+        configs, _ = check_auto(config, list(config.hydra.overrides.task))
     sweep_dir = Path(config.hydra.sweep.dir)
     hold_lock(sweep_dir, "sweep")  # until this process ends
     baseline = config.get("report", {}).get("baseline")
     if jobs is not None and baseline:  # a typo found now, not after every job ran
         check_baseline(baseline, [override_dict(job.overrides) for job in jobs])
     found = conflicts(sweep_dir, jobs) if jobs is not None else []
+    if configs is not None:
+        found += auto_conflicts(sweep_dir, config, configs)
     found += [
         f"{plan_file.parent} holds another sweep's plan ({SWEEP_FILE}), whose jobs the "
         "summary would count as this sweep's"
@@ -116,4 +119,60 @@ def conflicts(sweep_dir: Path, jobs: list[PlannedJob]) -> list[str]:
                 f"job {folder}: holds {theirs}, this sweep's job {job.number} there is "
                 f"{' '.join(job.overrides) or '(no overrides)'} ({what})"
             )
+    return found
+
+
+def auto_conflicts(sweep_dir: Path, config: DictConfig, configs: list[list[str]]) -> list[str]:
+    """What in `sweep_dir` a repeats=auto sweep of `configs` would not have run: a plan
+    of another sweep, or a run whose overrides (without the seed) are none of them, whose
+    seed is no round's, or whose config differs from the job this sweep would run."""
+    import json
+
+    from seqlab.records.checkpoints import Checkpoints
+    from seqlab.records.files import RESULTS_FILE
+    from seqlab.records.folder import fingerprint
+    from seqlab.records.record import UnreadableRecord, load_record
+    from seqlab.sweeps.auto import AUTO_FILE
+    from seqlab.sweeps.plan import check_jobs
+    from seqlab.sweeps.stats import SEED_KEY
+
+    found = []
+    mine = [override_dict(c) for c in configs]
+    try:
+        auto = json.loads((sweep_dir / AUTO_FILE).read_text())
+        theirs = [override_dict(c["overrides"]) for c in auto["configurations"]]
+    except FileNotFoundError:  # none yet (stopped in its first round), or another sweep's
+        theirs = None
+        if planned_jobs(sweep_dir):
+            found.append(f"{sweep_dir / SWEEP_FILE} plans a sweep that was not repeats=auto")
+    except (OSError, ValueError, KeyError, TypeError):
+        theirs = None
+        found.append(f"{sweep_dir / AUTO_FILE} is not the record of a repeats=auto sweep")
+    if theirs is not None and theirs != mine:
+        found.append(f"{sweep_dir / AUTO_FILE} records another repeats=auto sweep's configurations")
+    rounds = int(config.hydra.sweeper.max_rounds)
+    for run_dir in find_runs(sweep_dir) if sweep_dir.is_dir() else []:
+        if run_dir == sweep_dir:
+            continue
+        folder = os.path.relpath(run_dir, sweep_dir)
+        try:
+            record = load_record(run_dir / RESULTS_FILE)
+        except UnreadableRecord:
+            continue  # unreadable: the job runs again, its file moved aside
+        if record is None:
+            continue
+        overrides = list(record.get("overrides") or [])
+        shown = " ".join(overrides) or "(no overrides)"
+        given = override_dict(overrides)
+        seed = given.pop(SEED_KEY, None)
+        if given not in mine or not (seed or "").isdigit() or not 1 <= int(seed) <= rounds:
+            found.append(f"job {folder} holds a run ({shown}) that this sweep does not run")
+            continue
+        try:
+            job = check_jobs(config, [overrides])[0]
+        except SeqlabError:
+            continue  # a job this sweep could not run is refused with the plan's message
+        recorded = Checkpoints(run_dir).fingerprint() or fingerprint(record.get("config") or {})
+        if recorded != fingerprint(job.config):
+            found.append(f"job {folder} holds {shown} with another config than this sweep's")
     return found

@@ -130,8 +130,10 @@ def plan(config: DictConfig) -> list[PlannedJob] | None:
     return check_jobs(config, job_overrides(config))
 
 
-def check_jobs(config: DictConfig, overrides_of_jobs: list[list[str]]) -> list[PlannedJob]:
-    """These jobs of the sweep (numbered from 0), composed, placed and validated."""
+def check_jobs(
+    config: DictConfig, overrides_of_jobs: list[list[str]], first: int = 0
+) -> list[PlannedJob]:
+    """These jobs of the sweep (numbered from `first`), composed, placed and validated."""
     from seqlab.config.validate import validate
 
     sweep_dir = Path(str(config.hydra.sweep.dir))  # resolved once: the cache ${now:} fills
@@ -153,7 +155,7 @@ def check_jobs(config: DictConfig, overrides_of_jobs: list[list[str]]) -> list[P
             "starts) and use ${hydra.job.num} or ${hydra.job.override_dirname} in subdir."
         )
     jobs: list[PlannedJob] = []
-    for number, overrides in enumerate(overrides_of_jobs):
+    for number, overrides in enumerate(overrides_of_jobs, first):
         shown = " ".join(overrides) or "(no overrides)"
         try:
             job = compose_job(config, overrides, number)
