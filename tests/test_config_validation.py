@@ -148,3 +148,17 @@ def test_use_cudnn_true_without_a_gpu_is_seqlabs_own_message(compose_cfg, tmp_pa
     overrides.append("model.recurrent_dropout=0.2")
     results = run_experiment(compose_cfg(*overrides), tmp_path / "b", overrides)
     assert "recurrent_dropout > 0" in results["error"]
+
+
+@pytest.mark.parametrize(
+    "override",
+    ["trainer.precision=Mixed_Float16", "dataset.validation=TEST", "dataset.target=Label"],
+)
+def test_a_choice_in_another_case_is_refused_not_run_as_something_else(compose_cfg, override):
+    """Checked in lower case and used as written, these gave a traceback, validated on a
+    split, or trained a classifier while the record said reconstruction."""
+    key = override.split("=")[0]
+    with pytest.raises(ConfigError, match=key):
+        validate(compose_cfg(override))
+    assert validate(compose_cfg(override.lower())) is not None  # as documented: accepted
+    assert validate(compose_cfg("trainer.jit_compile=true")).trainer.jit_compile == "true"

@@ -65,9 +65,14 @@ def one_of(names: Iterable[str] | Callable[[], Iterable[str]]) -> dict[str, Rule
     def current() -> list[str]:
         return list(names() if callable(names) else names)
 
-    return _meta(
-        Rule(lambda v, _: str(v).lower() in current(), lambda _: "one of " + ", ".join(current()))
-    )
+    def allowed(value: object) -> bool:
+        # Exactly as written: every user of a choice compares it case-sensitively, so a
+        # value that passed here in another case ran as something else. Only YAML's
+        # booleans (true -> "True" in a string field) are read in lower case.
+        text = str(value)
+        return (text.lower() if text in ("True", "False") else text) in current()
+
+    return _meta(Rule(lambda v, _: allowed(v), lambda _: "one of " + ", ".join(current())))
 
 
 def greater_than(other: str) -> dict[str, Rule]:
