@@ -235,3 +235,18 @@ def test_rows_of_one_dataset_option_on_different_data_are_said_and_not_ok(tmp_pa
     )
     rows, _, _, said = write_summary([sweep], sweep, chart=False)
     assert all_ok(rows) and not any(note.startswith("data:") for note in said)
+
+
+def test_rich_markup_in_a_folder_name_a_key_or_a_value_is_printed_as_text(tmp_path, capsys):
+    """`[/]` in hydra.sweep.dir failed the summary after every job was ok; in a record's
+    value seqlab-report died with a MarkupError traceback."""
+    from seqlab.cli.report import main
+
+    sweep = tmp_path / "a[/]b[bold]"
+    write_job(sweep, 0, ["model=[/]", "[red]k=1"], 10.0)
+    write_job(sweep, 1, ["model=gru", "[red]k=2"], 12.0, status="failed")
+    assert main([str(sweep), "--no-chart", "--baseline", "model=gru"]) == 1  # a failed job
+    out = capsys.readouterr()
+    assert "[/]" in out.out and "[red]k" in out.out and "Traceback" not in out.err
+    assert main([str(sweep / "nope[/]")]) == 2
+    assert "nope[/]" in capsys.readouterr().err

@@ -287,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
             f"seqlab-predict: the predictions could not be written ({exc.strerror}: "
             f"{exc.filename}). Choose a writable file with --out.",
             highlight=False,
+            markup=False,
             soft_wrap=True,
         )
         return 2

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     from seqlab.sweeps.summary import all_ok, files_line, write_summary
     from seqlab.sweeps.table import print_table
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, markup=False)  # folder names and values are text, not markup
     missing = [str(d) for d in args.dirs if not d.is_dir()]
     if missing:
         err.print(

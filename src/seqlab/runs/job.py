@@ -97,7 +97,7 @@ def main(argv: list[str]) -> int:
     except (KeyboardInterrupt, Interrupted) as exc:
         return Exit.for_signal(getattr(exc, "signal_name", "SIGINT"))
     except SeqlabError as exc:
-        Console(stderr=True).print(f"seqlab: {exc}", highlight=False, soft_wrap=True)
+        Console(stderr=True).print(f"seqlab: {exc}", highlight=False, markup=False, soft_wrap=True)
         return Exit.USER_ERROR
     if record["status"] == "ok":
         return Exit.OK

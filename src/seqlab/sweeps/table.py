@@ -170,9 +170,9 @@ def print_table(title: str, header: list[str], cells: list[list]) -> None:
                     same.append(f"{name} {fmt(cells[0][at])}")
     if same:
         title = f"{title} ({', '.join(same)})"
-    view = Table(title=title)
+    view = Table(title=escape(title))  # a folder's name and a record's keys are text
     for i in shown:
-        view.add_column(header[i], overflow="fold")
+        view.add_column(escape(header[i]), overflow="fold")
     for row in cells:
         view.add_row(*(escape(fmt(row[i])) for i in shown))  # a value is text, not markup
     console = Console()

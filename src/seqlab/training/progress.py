@@ -143,7 +143,7 @@ def print_summary(console: Console, record) -> None:
     """A few lines a person reads after a run: metric, speed, cuDNN, where results are."""
     metrics, timing, cudnn = record.metrics, record.timing, record.cudnn
     metric = metrics.get("metric", "accuracy")
-    table = Table(title=f"seqlab: {record.title}", show_header=False, box=None)
+    table = Table(title=escape(f"seqlab: {record.title}"), show_header=False, box=None)
     table.add_column(style="bold")
     table.add_column()
     for split in ("val", "test"):
