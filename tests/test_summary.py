@@ -250,3 +250,32 @@ def test_rich_markup_in_a_folder_name_a_key_or_a_value_is_printed_as_text(tmp_pa
     assert "[/]" in out.out and "[red]k" in out.out and "Traceback" not in out.err
     assert main([str(sweep / "nope[/]")]) == 2
     assert "nope[/]" in capsys.readouterr().err
+
+
+def test_a_fifo_under_a_records_name_is_unreadable_not_an_endless_wait(tmp_path):
+    """A FIFO named results.json or history.csv hung seqlab-report, the end-of-sweep
+    summary, repeats=auto's decisions and the driver's stop thread forever."""
+    import subprocess
+    import sys
+
+    sweep = tmp_path / "s"
+    write_job(sweep, 0, ["model=lstm"], 10.0)
+    os.mkfifo(sweep / "0" / "history.csv")
+    (sweep / "1").mkdir()
+    os.mkfifo(sweep / "1" / "results.json")
+    os.mkfifo(sweep / "sweep.json")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from seqlab.cli.report import console_main; console_main()",
+            str(sweep),
+            "--no-chart",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "1 ok, 0 failed, 1 unreadable" in done.stdout
+    assert "not a regular file" in (sweep / "summary.csv").read_text()

@@ -116,9 +116,8 @@ class SweepHooks(Callback):
 
     @never_a_warning("Writing the sweep's summary")
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        import json
-
         from seqlab.errors import FolderError
+        from seqlab.records.files import read_json
         from seqlab.records.tracking import PARENT_KEY, end_parent
         from seqlab.sweeps.rows import SWEEP_FILE
         from seqlab.sweeps.summary import all_ok, finish
@@ -134,7 +133,7 @@ class SweepHooks(Callback):
             ) from None
         ok = all_ok(rows)
         try:
-            parent = json.loads((sweep_dir / SWEEP_FILE).read_text()).get(PARENT_KEY)
+            parent = read_json(sweep_dir / SWEEP_FILE).get(PARENT_KEY)
         except (OSError, ValueError):
             parent = None
         end_parent(parent, sweep_dir, ok)

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from seqlab.errors import FolderError
-from seqlab.records.files import temporary_of, write_atomic, write_json_atomic
+from seqlab.records.files import read_json, temporary_of, write_atomic, write_json_atomic
 
 CHECKPOINT_DIR = "checkpoint"
 KEEP = 2
@@ -59,6 +58,8 @@ class Checkpoint:
 
 
 def _sha256(path: Path) -> str:
+    if not Path(path).is_file():  # a FIFO under the name would block the read forever
+        raise OSError(f"{path} is not a regular file")
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -85,7 +86,7 @@ class Checkpoints:
 
     def _verified(self, epoch: int, mark: Path) -> Checkpoint | None:
         try:
-            meta = json.loads(mark.read_text())
+            meta = read_json(mark)
             weights = self.dir / meta["weights"]
             history = meta["history"]
             # Every field of the shape seqlab writes: a mark edited by hand or by another
@@ -129,7 +130,7 @@ class Checkpoints:
         """The experiment the checkpoints belong to, from the newest readable mark."""
         for _, mark in self._marks():
             try:
-                return str(json.loads(mark.read_text())["fingerprint"])
+                return str(read_json(mark)["fingerprint"])
             except (OSError, ValueError, KeyError, TypeError):
                 continue
         return None

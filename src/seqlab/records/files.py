@@ -32,6 +32,34 @@ BEST_MODEL_FILE = "model_best.keras"  # the epoch with the best validation metri
 RUN_FILES = (RESULTS_FILE, HISTORY_FILE, CURVES_FILE, MODEL_FILE, BEST_MODEL_FILE)
 
 
+def read_regular(path: Path | str, binary: bool = False) -> str | bytes:
+    """The contents of `path`, which must be a regular file.
+
+    A folder someone sent may hold a FIFO or a device under a record's name: opening it
+    for reading would block forever (the summary, seqlab-report, repeats=auto's
+    decisions and the driver's stop all read records). It is opened without blocking,
+    checked, and refused with an OSError (EINVAL) when it is not a plain file.
+    FileNotFoundError passes through as from open().
+    """
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read()
+    finally:
+        os.close(fd)
+    return data if binary else data.decode("utf-8")
+
+
+def read_json(path: Path | str) -> Any:
+    """JSON from a regular file (`read_regular`); OSError or ValueError when it is none."""
+    return json.loads(read_regular(path))
+
+
 def _jsonable(value: Any) -> Any:
     """Plain JSON: NumPy scalars to Python numbers, NaN/inf to null (JSON has none)."""
     if isinstance(value, dict):

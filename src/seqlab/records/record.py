@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab.errors import SeqlabError
-from seqlab.records.files import RESULTS_FILE
+from seqlab.records.files import RESULTS_FILE, read_regular
 
 
 @dataclass
@@ -156,7 +156,7 @@ def load_record(path: Path) -> dict[str, Any] | None:
     Raises `UnreadableRecord` saying what is wrong with a damaged or foreign file.
     """
     try:
-        text = Path(path).read_text()
+        text = read_regular(path)
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:

@@ -10,12 +10,12 @@ cannot be reached becomes a warning in results.json.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from seqlab.records.files import read_json
 from seqlab.registry import Registry
 
 # tracking.name -> (tracking config, record, folder) -> a warning, or None when logged
@@ -53,7 +53,7 @@ def _numbers(values: dict[str, Any], prefix: str = "") -> dict[str, float]:
 def _parent_of(folder: Path) -> str | None:
     """The sweep's parent run, when the job's folder is inside a tracked sweep."""
     try:
-        return json.loads((Path(folder).parent / "sweep.json").read_text()).get(PARENT_KEY)
+        return read_json(Path(folder).parent / "sweep.json").get(PARENT_KEY)
     except (OSError, ValueError, AttributeError):
         return None
 
@@ -123,13 +123,16 @@ def _uri() -> str:
 
 def _history(folder: Path) -> list[dict[str, Any]]:
     import csv
+    import io
+
+    from seqlab.records.files import read_regular
 
     try:
-        with open(Path(folder) / "history.csv", newline="") as f:
-            return [
-                {k: float(v) for k, v in row.items() if v not in ("", None)}
-                for row in csv.DictReader(f)
-            ]
+        text = read_regular(Path(folder) / "history.csv")
+        return [
+            {k: float(v) for k, v in row.items() if v not in ("", None)}
+            for row in csv.DictReader(io.StringIO(text))
+        ]
     except (OSError, ValueError):
         return []
 

@@ -286,10 +286,10 @@ def _write(sweep_dir, configs, base, seeds, stopped, sweeper, launched, write) -
             ],
         },
     )
-    import json
+    from seqlab.records.files import read_json
 
     try:  # keep what the sweep's start wrote there (the MLflow parent run)
-        plan = json.loads((sweep_dir / SWEEP_FILE).read_text())
+        plan = read_json(sweep_dir / SWEEP_FILE)
     except (OSError, ValueError):
         plan = {}
     write(sweep_dir / SWEEP_FILE, {**(plan if isinstance(plan, dict) else {}), "jobs": launched})
@@ -297,12 +297,11 @@ def _write(sweep_dir, configs, base, seeds, stopped, sweeper, launched, write) -
 
 def stop_reasons(sweep_dir: Path) -> dict[tuple, str]:
     """(sorted overrides without the seed) -> why repeats=auto stopped that configuration."""
-    import json
-
+    from seqlab.records.files import read_json
     from seqlab.sweeps.rows import override_dict
 
     try:
-        auto = json.loads((Path(sweep_dir) / AUTO_FILE).read_text())
+        auto = read_json(Path(sweep_dir) / AUTO_FILE)
         found = {}
         for entry in auto["configurations"]:
             key = tuple(sorted(override_dict(entry["overrides"]).items()))

@@ -126,10 +126,9 @@ def auto_conflicts(sweep_dir: Path, config: DictConfig, configs: list[list[str]]
     """What in `sweep_dir` a repeats=auto sweep of `configs` would not have run: a plan
     of another sweep, or a run whose overrides (without the seed) are none of them, whose
     seed is no round's, or whose config differs from the job this sweep would run."""
-    import json
 
     from seqlab.records.checkpoints import Checkpoints
-    from seqlab.records.files import RESULTS_FILE
+    from seqlab.records.files import RESULTS_FILE, read_json
     from seqlab.records.folder import fingerprint
     from seqlab.records.record import UnreadableRecord, load_record
     from seqlab.sweeps.auto import AUTO_FILE
@@ -139,7 +138,7 @@ def auto_conflicts(sweep_dir: Path, config: DictConfig, configs: list[list[str]]
     found = []
     mine = [override_dict(c) for c in configs]
     try:
-        auto = json.loads((sweep_dir / AUTO_FILE).read_text())
+        auto = read_json(sweep_dir / AUTO_FILE)
         theirs = [override_dict(c["overrides"]) for c in auto["configurations"]]
     except FileNotFoundError:  # none yet (stopped in its first round), or another sweep's
         theirs = None

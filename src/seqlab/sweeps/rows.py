@@ -9,13 +9,12 @@ at all (sweep.json lists the plan) is `not run`.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
 from typing import Any
 
-from seqlab.records.files import RESULTS_FILE
+from seqlab.records.files import RESULTS_FILE, read_json
 from seqlab.records.folder import ATTIC_DIR, lock_is_held
 from seqlab.records.record import UnreadableRecord, load_record
 from seqlab.sweeps.columns import COLUMNS, valid
@@ -124,7 +123,7 @@ def planned_jobs(sweep_dir: Path) -> list[dict[str, Any]] | None:
     sweep folder); None if not recorded. Plans of older seqlab versions list overrides
     only, the job's folder being its number."""
     try:
-        plan = json.loads((Path(sweep_dir) / SWEEP_FILE).read_text())
+        plan = read_json(Path(sweep_dir) / SWEEP_FILE)
         jobs = plan["jobs"]
     except (OSError, ValueError, KeyError, TypeError):
         return None

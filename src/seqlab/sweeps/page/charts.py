@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import math
 from pathlib import Path
 from typing import Any
@@ -43,14 +44,16 @@ def jobs_of(row: dict[str, Any]) -> list[str]:
 
 def _curve(sweep: Path, job: str, metric: str) -> list[tuple[int, float]]:
     """(epoch, validation metric) from a job's history.csv; empty when there is none."""
+    from seqlab.records.files import read_regular
+
     try:
-        with open(sweep / job / "history.csv", newline="") as f:
-            points = []
-            for line in csv.DictReader(f):
-                value = line.get(f"val_{metric}")
-                if value not in (None, ""):
-                    points.append((int(float(line["epoch"])), float(value)))
-            return points
+        text = read_regular(sweep / job / "history.csv")  # never a FIFO's endless wait
+        points = []
+        for line in csv.DictReader(io.StringIO(text)):
+            value = line.get(f"val_{metric}")
+            if value not in (None, ""):
+                points.append((int(float(line["epoch"])), float(value)))
+        return points
     except (OSError, ValueError, KeyError):
         return []
 
