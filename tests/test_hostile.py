@@ -345,6 +345,13 @@ def test_a_folder_of_the_users_own_files_is_refused_not_moved_aside(tmp_path):
     with pytest.raises(FolderError, match="holds files no seqlab run wrote"):
         decide(tmp_path, {"a": 1}, resume=True, skip_finished=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "notes.txt"]
+    # A name shared with a run's file proves nothing: their own model and a results.json
+    # that is not a seqlab record are theirs too.
+    for name in ("model.keras", "results.json", "history.csv"):
+        (tmp_path / name).write_text("mine")
+        with pytest.raises(FolderError, match="holds files no seqlab run wrote"):
+            decide(tmp_path, {"a": 1}, resume=True, skip_finished=True)
+        assert (tmp_path / name).read_text() == "mine"
     (tmp_path / ".hydra").mkdir()  # a run killed before its first record: moved aside
     start = decide(tmp_path, {"a": 1}, resume=True, skip_finished=True)
     assert start.action == "fresh" and (start.moved_to / "notes.txt").exists()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab.errors import FolderError
-from seqlab.records.checkpoints import CHECKPOINT_DIR, Checkpoint, Checkpoints
+from seqlab.records.checkpoints import Checkpoint, Checkpoints
 from seqlab.records.files import RESULTS_FILE, RUN_FILES, temporary_of
 from seqlab.records.folder import ATTIC_DIR, LOCK_FILE, differing_keys, fingerprint, move_aside
 from seqlab.records.record import UnreadableRecord, load_record
@@ -78,8 +78,8 @@ def decide(folder: Path, config: dict[str, Any], *, resume: bool, skip_finished:
         if not resume:
             return Start("fresh", moved_to=move_aside(folder, "trainer.resume=false"))
         return Start("resume", checkpoint=checkpoints.latest())
-    others = _not_seqlabs(folder)
-    if record is None and problem is None and others:
+    others = _not_seqlabs(folder, checkpoints)
+    if record is None and others:
         raise FolderError(
             f"{folder} holds files no seqlab run wrote ({len(others)}: "
             f"{', '.join(sorted(others)[:5])}{' ...' if len(others) > 5 else ''}), and a run "
@@ -92,16 +92,18 @@ def decide(folder: Path, config: dict[str, Any], *, resume: bool, skip_finished:
     return Start("fresh", moved_to=move_aside(folder, f"a new run started ({reason})"))
 
 
-# A folder holding any of these is one of seqlab's (a run that was killed before its
-# first record, or moved aside): Hydra's record of the config, and what a run writes.
-TRACES = {".hydra", ATTIC_DIR, CHECKPOINT_DIR, *RUN_FILES}
+def _not_seqlabs(folder: Path, checkpoints: Checkpoints) -> list[str]:
+    """The entries of `folder` when nothing in it proves a seqlab run (else none): a
+    folder of the user's own files is refused rather than moved aside.
 
-
-def _not_seqlabs(folder: Path) -> list[str]:
-    """The entries of `folder` when it holds no trace of a seqlab run (else none): a
-    folder of the user's own files is refused rather than moved aside."""
+    Proof is what a seqlab run leaves before anything else: the .hydra/ folder it makes
+    right after claiming the folder (a kill may leave it empty), its .attic/, or its
+    checkpoints. A file that merely shares a name with one of a run's (the user's own
+    model.keras, a results.json of theirs) proves nothing. Called when no seqlab
+    record was read."""
     names = {entry.name for entry in folder.iterdir()} - {LOCK_FILE}
-    return [] if names & TRACES else sorted(names)
+    proof = (folder / ".hydra").is_dir() or (folder / ATTIC_DIR).is_dir()
+    return [] if proof or checkpoints.present() else sorted(names)
 
 
 def _remove_temporaries(folder: Path) -> None:
