@@ -12,6 +12,7 @@ import pytest
 
 from seqlab.errors import FolderError
 from seqlab.records.checkpoints import Checkpoints
+from seqlab.records.columns import COLUMNS
 from seqlab.records.files import write_json_atomic
 from seqlab.records.folder import ATTIC_DIR, FolderLock, fingerprint, lock_is_held
 from seqlab.records.record import UnreadableRecord, load_record
@@ -156,7 +157,7 @@ def test_a_failed_or_unreadable_run_is_moved_aside_and_started_fresh(tmp_path):
     assert (
         start.action == "fresh" and "'failed'" in (start.moved_to / "MOVED_ASIDE.txt").read_text()
     )
-    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / ".hydra").mkdir(parents=True)  # a run's folder has its config record
     (tmp_path / "b" / "results.json").write_text("{")
     start = decide(tmp_path / "b", CONFIG, resume=True, skip_finished=True)
     assert (
@@ -235,3 +236,36 @@ def test_a_temporary_name_reads_back_as_the_file_it_stands_for(name):
     assert temporary.startswith(".") and ".4321.tmp" in temporary
     assert temporary_of(temporary) == name
     assert temporary_of(name) is None  # the file itself is no temporary
+
+
+def _sample(column) -> object:
+    """A value a record may hold for `column`, and one it may not."""
+    if bool in column.kind:
+        return True
+    if str in column.kind:
+        return "a text"
+    return 3 if float not in column.kind else 2.5
+
+
+@pytest.mark.parametrize("column", COLUMNS, ids=lambda c: c.name)
+def test_every_column_reads_back_what_a_record_holds_and_refuses_another_type(tmp_path, column):
+    """The column table is the reader's only list: a new column (text, number or flag)
+    is read, and checked, with no second list to keep (a text column once made every
+    record unreadable)."""
+    from seqlab.sweeps.rows import read_row
+
+    if column.read is None or "<" in column.where:
+        pytest.skip("derived from every row, or read through the task's metric")
+    record = seqlab_record({"status": "ok", "overrides": ["model=lstm"]})
+    *parents, leaf = column.where.split(".")
+    place = record
+    for key in parents:
+        place = place.setdefault(key, {})
+    place[leaf] = _sample(column)
+    (tmp_path / "results.json").write_text(json.dumps(record))
+    assert load_record(tmp_path / "results.json") is not None
+    assert read_row(tmp_path)[column.name] == _sample(column)
+    place[leaf] = [1] if str in column.kind else "a text"
+    (tmp_path / "results.json").write_text(json.dumps(record))
+    with pytest.raises(UnreadableRecord, match=column.where.replace(".", r"\.")):
+        load_record(tmp_path / "results.json")

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from seqlab.sweeps.columns import COLUMNS
+from seqlab.records.columns import COLUMNS
 
 EPILOG = f"""\
 columns: {", ".join(c.name for c in COLUMNS)}, speedup (with --baseline), error; merged

@@ -9,11 +9,12 @@ import os
 import platform
 import time
 import traceback as tb
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from seqlab.errors import SeqlabError
+from seqlab.records.columns import COLUMNS, valid, what
 from seqlab.records.files import RESULTS_FILE, read_regular
 
 
@@ -99,42 +100,28 @@ class RunRecord:
 STATUSES = ("running", "ok", "failed", "interrupted")
 
 
-# Sections of results.json and the type each must have when present.
-SECTION_TYPES: dict[str, type | tuple[type, ...]] = {
-    "status": str,
-    "config": dict,
-    "overrides": list,
-    "metrics": dict,
-    "timing": dict,
-    "memory": dict,
-    "cudnn": dict,
-    "device": dict,
-    "settings": dict,
-    "env": dict,
-    "data": dict,
-    "files": dict,
-    "start": dict,
-    "load_probe": dict,
-    "error": (str, type(None)),
-    "params": (int, type(None)),
-}
+def _isinstance_of(annotation: Any) -> tuple[type, ...]:
+    """The types `isinstance` checks for a field's annotation (dict[str, Any] -> dict,
+    str | None -> (str, NoneType))."""
+    import types
+    import typing
+
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return tuple(t for arg in typing.get_args(annotation) for t in _isinstance_of(arg))
+    origin = typing.get_origin(annotation)
+    return (origin,) if origin is not None else (annotation,)
 
 
-# Timings that are never zero when measured (None when not measured).
-POSITIVE = {"step_ms_median", "step_ms_p90", "samples_per_s", "first_step_ms"}
+def _section_types() -> dict[str, tuple[type, ...]]:
+    """Each section of results.json and the types it may have: read off `RunRecord`
+    itself, so a field added there is checked without a second list."""
+    import typing
 
-# Values of results.json's number sections that are not numbers.
-NON_NUMBERS = {
-    "metric",
-    "warmup",
-    "definitions",
-    "epoch_s",
-    "train_epoch_s",
-    "fit_window",
-    "resumed",
-    "no_percentiles",
-    "measured_by",
-}
+    hints = typing.get_type_hints(RunRecord)
+    return {field.name: _isinstance_of(hints[field.name]) for field in fields(RunRecord)}
+
+
+SECTION_TYPES = _section_types()
 
 
 # What a record that says "ok" always holds: anything less is not seqlab's.
@@ -172,22 +159,14 @@ def load_record(path: Path) -> dict[str, Any] | None:
             raise UnreadableRecord(
                 f"has {key!r} of type {type(record[key]).__name__}, which seqlab never writes"
             )
-    for section in ("metrics", "timing", "memory"):
-        for key, value in (record.get(section) or {}).items():
-            if key in NON_NUMBERS:
-                continue
-            numeric = isinstance(value, int | float) and not isinstance(value, bool)
-            if value is not None and not numeric:
-                raise UnreadableRecord(
-                    f"has {section}.{key}={value!r}, where seqlab writes a number"
-                )
-            # Times, counts and sizes: a negative one, or a zero step, was not measured.
-            least = 0.0 if key in POSITIVE else None
-            if section != "metrics" and numeric and (value < 0 or value == least):
-                kind = "a positive" if key in POSITIVE else "a non-negative"
-                raise UnreadableRecord(
-                    f"has {section}.{key}={value!r}, where seqlab writes {kind} measurement"
-                )
+    # Every value a reader takes from a record is a column's; the column table says
+    # what it may be (a time is a positive number, a kernel a text, ...).
+    for column in COLUMNS:
+        value = column.read(record) if column.read is not None else None
+        if not valid(column, value):
+            raise UnreadableRecord(
+                f"has {column.where}={value!r}, where seqlab writes {what(column)}"
+            )
     if record.get("status") not in STATUSES:
         raise UnreadableRecord(f"has status {record.get('status')!r}, not one of {STATUSES}")
     if not all(isinstance(o, str) for o in record.get("overrides", [])):

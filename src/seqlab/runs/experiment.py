@@ -268,7 +268,10 @@ def _run(
         probe.sample("after training")
         record.load_probe = probe.as_dict()
     record.timing = outcome.timing.as_dict()
-    record.metrics = {"metric": run.task.metric, **outcome.metrics}
+    # The direction is the task's, recorded once: every reader (the page's best, its
+    # charts) takes it from here rather than guessing from the metric's name.
+    task = {"metric": run.task.metric, "higher_is_better": run.task.higher_is_better}
+    record.metrics = {**task, **outcome.metrics}
     record.memory = machine.peaks()
     record.files["history"] = HISTORY_FILE
     try:

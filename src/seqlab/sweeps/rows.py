@@ -14,10 +14,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from seqlab.records.columns import COLUMNS
 from seqlab.records.files import RESULTS_FILE, read_json
 from seqlab.records.folder import ATTIC_DIR, lock_is_held
 from seqlab.records.record import UnreadableRecord, load_record
-from seqlab.sweeps.columns import COLUMNS, valid
 
 SWEEP_FILE = "sweep.json"  # the planned jobs, written when a sweep starts
 # Statuses in the order a headline counts them.
@@ -60,22 +60,16 @@ def _empty_row(run_dir: Path, status: str, error: str | None, overrides: list[st
 
 
 def _row(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
-    """A job's row: every column read from its record (see `seqlab.sweeps.columns`).
+    """A job's row: every column read from its record (see `seqlab.records.columns`).
 
-    Raises UnreadableRecord when a column's value has a type seqlab never writes."""
+    The record passed `load_record`, which checked every column's value."""
     row = _empty_row(run_dir, record.get("status"), record.get("error"), [])
     row["overrides"] = override_dict(record.get("overrides") or [])
     metric = (record.get("metrics") or {}).get("metric")
     row["metric"] = metric if isinstance(metric, str) else None
     for column in COLUMNS:
-        if column.read is None:
-            continue  # derived from every job's row (seqlab.sweeps.compare)
-        value = column.read(record)
-        if not valid(column, value):
-            raise UnreadableRecord(
-                f"has {value!r} where seqlab writes the {column.name} column's value"
-            )
-        row[column.name] = value
+        if column.read is not None:  # else derived from every job's row (sweeps.compare)
+            row[column.name] = column.read(record)  # checked by load_record
     if row["status"] == "running" and not lock_is_held(run_dir):
         row["status"] = "incomplete"
         row["error"] = (
@@ -84,7 +78,8 @@ def _row(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
             "of memory or crashed. Re-running the sweep runs this job again (it resumes "
             "from its last checkpoint)."
         )
-    launcher = (record.get("env") or {}).get("launcher") or {}
+    launcher = (record.get("env") or {}).get("launcher")
+    launcher = launcher if isinstance(launcher, dict) else {}
     # Keyed by host name and, on Ray, the node's address (hosts may share a name).
     row["host"] = f"{record.get('host')} {launcher.get('node') or ''}"
     row["fit_window"] = _window(row["host"], (record.get("timing") or {}).get("fit_window"))

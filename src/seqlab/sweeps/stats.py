@@ -18,7 +18,7 @@ import math
 from collections import OrderedDict
 from typing import Any
 
-from seqlab.sweeps.columns import COLUMNS
+from seqlab.records.columns import COLUMNS
 
 SEED_KEY = "trainer.seed"
 
@@ -113,7 +113,7 @@ def _summarise(kind: str, members: list[dict[str, Any]], ok: list[dict[str, Any]
 def group_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per group of jobs that differ only in the seed, in the order of first jobs.
 
-    Every column is summarised as the column table says (`seqlab.sweeps.columns`);
+    Every column is summarised as the column table says (`seqlab.records.columns`);
     statistics come from the group's ok jobs."""
     groups: OrderedDict[tuple, list[dict[str, Any]]] = OrderedDict()
     for row in rows:

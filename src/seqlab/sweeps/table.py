@@ -1,6 +1,6 @@
 """A sweep's table: header and cells from the rows, as CSV, Markdown or a terminal table.
 
-The header is derived from the column table (`seqlab.sweeps.columns`): the sweep (when
+The header is derived from the column table (`seqlab.records.columns`): the sweep (when
 several are merged) and the task's metric (when jobs have different ones) first, then
 the job, the swept overrides, and every column; a grouped table (repeated seeds) has a
 column's mean, standard deviation and 95 % half-width where the column says "stats".
@@ -13,7 +13,7 @@ import io
 from typing import Any
 
 from seqlab.errors import ConfigError
-from seqlab.sweeps.columns import BY_NAME, COLUMNS
+from seqlab.records.columns import BY_NAME, COLUMNS
 from seqlab.sweeps.rows import swept_keys
 
 GROUP_FIELDS = ("n", "n_timed", "seeds")  # a grouped row's own columns, after the overrides

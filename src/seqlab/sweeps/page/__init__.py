@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab.records.files import write_text_atomic
-from seqlab.sweeps.page.charts import charts, jobs_of, label
+from seqlab.sweeps.page.charts import by_metric, charts, direction, jobs_of, label
 from seqlab.sweeps.page.template import TEMPLATE
 from seqlab.sweeps.rows import status_counts, swept_keys
 
@@ -69,13 +69,12 @@ def headline(
         )
     # A smoke run's metric is no result (too few steps to learn anything).
     scored = [r for r in shown if r.get("val_metric") is not None and not r.get("smoke")]
-    if scored:
-        higher = (shown[0].get("metric") or "accuracy") != "mse"
-        best = (max if higher else min)(scored, key=lambda r: r["val_metric"])
-        said.append(
-            f"Best validation {best.get('metric') or 'metric'}: {label(best, keys)}, "
-            f"{best['val_metric']:.4g}."
-        )
+    for metric, rows in by_metric(scored).items():  # never the best of mse and accuracy
+        higher = direction(rows)
+        if higher is None:
+            continue  # a record from before seqlab kept the direction: no guess from the name
+        best = (max if higher else min)(rows, key=lambda r: r["val_metric"])
+        said.append(f"Best validation {metric}: {label(best, keys)}, {best['val_metric']:.4g}.")
     return said
 
 

@@ -79,6 +79,22 @@ def pareto_front(points: list[tuple[float, float, int]], higher: bool) -> set[in
     return front
 
 
+def by_metric(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows per task metric, the most common metric first (a sweep over datasets may mix
+    accuracy and mse, which no chart or "best" may put on one scale)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(str(row.get("metric") or "metric"), []).append(row)
+    return dict(sorted(groups.items(), key=lambda item: -len(item[1])))
+
+
+def direction(rows: list[dict[str, Any]]) -> bool | None:
+    """Whether higher is better for these rows' metric, as their records say (the run's
+    task decided it); None when no record says."""
+    said = {r.get("higher_is_better") for r in rows} - {None}
+    return said.pop() if len(said) == 1 else None
+
+
 def _extremes(rows: list[dict[str, Any]], key: str) -> tuple[list[dict[str, Any]], int]:
     """At most MAX_DRAWN rows with a value: the best and the worst half; and how many left."""
     valued = sorted((r for r in rows if r.get(key) is not None), key=lambda r: r[key])
@@ -108,8 +124,17 @@ def charts(
         return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=name)
 
     out = []
-    metric = next((r["metric"] for r in shown if r.get("metric")), "metric")
-    higher = metric != "mse" and not metric.endswith("mse")
+    measured = [r for r in shown if r.get("val_metric") is not None]
+    metrics = by_metric(measured)
+    metric, scored = next(iter(metrics.items()), ("metric", []))
+    higher = direction(scored)
+    others = len(measured) - len(scored)
+    apart = (
+        f" {others} rows of other metrics ({', '.join(list(metrics)[1:])}) are not drawn "
+        "here: the table has them."
+        if others
+        else ""
+    )
 
     drawn, left = _extremes(shown, "step_ms_median")
     if drawn:
@@ -142,8 +167,8 @@ def charts(
             )
         out.append(("Step time per configuration", note, div(fig, "chart-step")))
 
-    both = [r for r in shown if r.get("step_ms_median") and r.get("val_metric") is not None]
-    if both:
+    both = [r for r in scored if r.get("step_ms_median")]
+    if both and higher is not None:
         points = [(r["step_ms_median"], r["val_metric"], i) for i, r in enumerate(both)]
         front = pareto_front(points, higher)
         fig = go.Figure()
@@ -198,13 +223,12 @@ def charts(
         out.append(
             (
                 "Validation metric against step time",
-                f"{len(front)} configuration(s) nothing beats on both (diamonds, joined).",
+                f"{len(front)} configuration(s) nothing beats on both (diamonds, joined)." + apart,
                 div(fig, "chart-tradeoff"),
             )
         )
 
-    scored = [r for r in shown if r.get("val_metric") is not None]
-    scored.sort(key=lambda r: r["val_metric"], reverse=higher)
+    scored = sorted(scored, key=lambda r: r["val_metric"], reverse=bool(higher))
     fig, drawn_curves = go.Figure(), 0
     for row in scored[:MAX_CURVES]:
         sweep = Path(str(row.get("sweep") or sweep_dirs[0]))
@@ -226,8 +250,9 @@ def charts(
         fig.update_xaxes(tickformat="d", dtick=None if len(curve) > 20 else 1)
         note = "The mean over seeds per epoch. " if grouped else ""
         if len(scored) > MAX_CURVES:
-            note += f"The {MAX_CURVES} best configurations of {len(scored)}; the table has all."
-        out.append(("Learning curves", note, div(fig, "chart-curves")))
+            which = "best" if higher is not None else "first"
+            note += f"The {MAX_CURVES} {which} configurations of {len(scored)}; the table has all."
+        out.append(("Learning curves", note + apart, div(fig, "chart-curves")))
 
     for number, key in enumerate(keys):
         values = {r["overrides"].get(key) for r in shown}

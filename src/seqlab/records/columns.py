@@ -3,9 +3,11 @@
 Every column of summary.csv/md, of the terminal table, of the grouped (repeated-seed)
 table and of the page is a row here. A row says how a job's value is read from its
 results.json (or that it is derived from all the jobs together), what type a record
-may hold there (the reader reports a record with anything else as unreadable), how a
-group of seeds summarises it, and whether the terminal shows it. Adding a column is
-one line here, plus where the value is measured.
+may hold there and within which bounds (the record's reader,
+`seqlab.records.record.load_record`, reports a record with anything else as
+unreadable: this table is the only list of what a reader trusts), how a group of seeds
+summarises it, and whether the terminal shows it. Adding a column is one line here,
+plus where the value is measured. It lives with the record, below every reader.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ TEXT = (str,)
 FLAG = (bool,)
 
 
+# What a number may be, besides its type: times and steps are never zero when measured.
+POSITIVE = (0.0, True)  # > 0
+NON_NEGATIVE = (0.0, False)  # >= 0
+
+
 def _at(*path: str) -> Callable[[dict[str, Any]], Any]:
     """Read results.json's value at `path` (None where any part is missing)."""
 
@@ -30,6 +37,7 @@ def _at(*path: str) -> Callable[[dict[str, Any]], Any]:
             value = value.get(key)
         return value
 
+    read.where = ".".join(path)  # type: ignore[attr-defined]  # for the reader's message
     return read
 
 
@@ -41,6 +49,7 @@ def _metric(split: str) -> Callable[[dict[str, Any]], Any]:
         name = metrics.get("metric")
         return metrics.get(f"{split}_{name}") if isinstance(name, str) else None
 
+    read.where = f"metrics.{split}_<metric>"  # type: ignore[attr-defined]
     return read
 
 
@@ -53,6 +62,9 @@ def _device(record: dict[str, Any]) -> Any:
     return used
 
 
+_device.where = "device.used"  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of the summary.
@@ -63,6 +75,7 @@ class Column:
         read: the job's value from its record; None for a column derived from every
             job's row (`seqlab.sweeps.compare`).
         kind: the types a record may hold there (null is always allowed).
+        least: for a number, (bound, strict): POSITIVE or NON_NEGATIVE; None: any.
         group: how a group of seeds shows it: "stats" (mean, std and 95 % half-width
             over its ok jobs), "first" (the same for every seed), "max", "count" (how
             many are true), "all" (true when every member's is).
@@ -78,6 +91,12 @@ class Column:
     terminal: bool = True
     baseline: bool = False
     doc: str = ""
+    least: tuple[float, bool] | None = None
+
+    @property
+    def where(self) -> str:
+        """Where the value lies in results.json, as a reader's message names it."""
+        return getattr(self.read, "where", self.name)
 
 
 # One line per column: name, where it is read from, what a record may hold there, how
@@ -86,22 +105,28 @@ class Column:
 # fmt: off
 COLUMNS: tuple[Column, ...] = (
     Column("backend", _at("env", "backend"), TEXT, "first", True, doc="the framework Keras ran on"),
+    Column("higher_is_better", _at("metrics", "higher_is_better"), FLAG, "first", False,
+           doc="whether a higher value of the task's metric is better (the run's own task)"),
     Column("precision", _at("settings", "precision"), TEXT, "first", True, doc="dtype policy"),
     Column("val_metric", _metric("val"), NUMBER, "stats", True, doc="final validation metric"),
     Column("test_metric", _metric("test"), NUMBER, "stats", False, doc="test metric"),
     Column("step_ms_median", _at("timing", "step_ms_median"), NUMBER, "stats", True,
-           doc="median steady-state training step (ms)"),
-    Column("step_ms_p90", _at("timing", "step_ms_p90"), NUMBER, "stats", False, doc="p90 (ms)"),
+           doc="median steady-state training step (ms)", least=POSITIVE),
+    Column("step_ms_p90", _at("timing", "step_ms_p90"), NUMBER, "stats", False, doc="p90 (ms)",
+           least=POSITIVE),
     Column("step_ms_iqr", _at("timing", "step_ms_iqr"), NUMBER, "stats", False,
-           doc="spread of the steady-state steps: 75th minus 25th percentile (ms)"),
+           doc="spread of the steady-state steps: 75th minus 25th percentile (ms)",
+           least=NON_NEGATIVE),
     Column("samples_per_s", _at("timing", "samples_per_s"), NUMBER, "stats", True,
-           doc="training samples per second at steady state"),
+           doc="training samples per second at steady state", least=POSITIVE),
     Column("first_epoch_s", _at("timing", "first_epoch_s"), NUMBER, "stats", True,
-           doc="epoch 1 with tracing and compilation (s)"),
-    Column("total_s", _at("timing", "total_s"), NUMBER, "stats", False, doc="the whole run (s)"),
-    Column("params", _at("params"), (int,), "first", False, doc="trainable parameters"),
+           doc="epoch 1 with tracing and compilation (s)", least=NON_NEGATIVE),
+    Column("total_s", _at("timing", "total_s"), NUMBER, "stats", False, doc="the whole run (s)",
+           least=NON_NEGATIVE),
+    Column("params", _at("params"), (int,), "first", False, doc="trainable parameters",
+           least=NON_NEGATIVE),
     Column("peak_rss_mb", _at("memory", "peak_rss_mb"), NUMBER, "max", False,
-           doc="peak resident memory of the process (MiB)"),
+           doc="peak resident memory of the process (MiB)", least=NON_NEGATIVE),
     Column("device", _device, TEXT, "first", False, doc="cpu or gpu (what ran)"),
     Column("jit_compile", _at("settings", "jit_compile"), FLAG, "first", True, doc="XLA/jit ran"),
     Column("cudnn_eligible", _at("cudnn", "eligible"), FLAG, "first", True,
@@ -135,4 +160,21 @@ def valid(column: Column, value: Any) -> bool:
         return True
     if isinstance(value, bool) and bool not in column.kind:
         return False  # True is an int to Python, never a number to seqlab
-    return isinstance(value, column.kind)
+    if not isinstance(value, column.kind):
+        return False
+    if column.least is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return True
+    bound, strict = column.least
+    return value > bound if strict else value >= bound
+
+
+def what(column: Column) -> str:
+    """What a record may hold for `column`, in words (for the reader's message)."""
+    if float in column.kind:
+        kinds = "a number"
+    else:
+        names = {bool: "true or false", str: "a text", int: "a whole number"}
+        kinds = " or ".join(names[k] for k in column.kind)
+    if column.least is not None:
+        kinds += " > 0" if column.least[1] else " >= 0"
+    return f"{kinds} or null"
