@@ -39,6 +39,19 @@ def test_device_gpu_on_this_cpu_machine_raises_the_message(monkeypatch):
     info, _ = devices.select_device(DeviceConfig(name="gpu"), "tensorflow", smoke=True)
     assert info.used == "cpu" and info.requested == "gpu"
     assert "this smoke run ran on the cpu" in info.note
+    # The run's summary says it fell back, not "cpu (default)".
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from seqlab.training.progress import print_summary
+
+    console = Console(record=True, width=300)
+    record = SimpleNamespace(title="t", output_dir="o", metrics={"metric": "accuracy"},
+                             timing={}, cudnn={"eligible": True, "kernel": "generic"},
+                             device=info.as_dict())  # fmt: skip
+    print_summary(console, record)
+    assert "cpu, not the gpu asked for: device=gpu, but" in console.export_text()
 
 
 def test_the_probe_reads_the_driver_when_it_is_there():

@@ -481,3 +481,17 @@ def test_malformed_imdb_files_are_refused_with_one_paragraph(
     path = _imdb_raw(tmp_path / "imdb.npz", reviews, y_test)
     with pytest.raises(DataError, match=said):
         _prepare(compose_cfg, "dataset=imdb", f"dataset.path={path}")
+
+
+def test_an_empty_trust_is_refused_and_never_trusts_a_bare_import_path(
+    tmp_path, capsys, monkeypatch
+):
+    from seqlab.cli.predict import main as predict_main
+    from seqlab.models.cells.custom import check_trusted, trusted_modules
+
+    _record_with_cell(tmp_path / "run", {"_target_": "this.Cell"})
+    assert predict_main([str(tmp_path / "run"), "--trust", ""]) == 2
+    assert "names an empty module" in capsys.readouterr().err and "this" not in sys.modules
+    monkeypatch.setenv("SEQLAB_TRUST", " , ")
+    with pytest.raises(ConfigError, match="is not trusted"):  # "Cell" has the module ""
+        check_trusted("Cell", trusted_modules([""]), "here")

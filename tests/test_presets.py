@@ -77,6 +77,7 @@ def test_every_preset_smoke_checks_with_the_ci_recipe_and_no_optuna(tmp_path):
     )
     assert sweep.returncode == 2 and "seqlab[optuna]" in sweep.stderr
     assert "Traceback" not in sweep.stderr
+    assert not (tmp_path / "o").exists()  # refused before its folder (a sweep.json of no jobs)
 
 
 def test_autoencoder_presets_write_reconstruction_grids(compose_cfg, tmp_path):

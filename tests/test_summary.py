@@ -279,3 +279,14 @@ def test_a_fifo_under_a_records_name_is_unreadable_not_an_endless_wait(tmp_path)
     assert done.returncode == 1, done.stderr[-2000:]
     assert "1 ok, 0 failed, 1 unreadable" in done.stdout
     assert "not a regular file" in (sweep / "summary.csv").read_text()
+
+
+def test_an_unknown_sort_key_lists_the_columns_and_no_internal_field(impl_sweep, tmp_path):
+    from seqlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="Cannot sort by 'nope'") as refused:
+        write_summary([impl_sweep], tmp_path, sort="nope", chart=False)
+    listed = str(refused.value).split("Choose one of: ")[1]
+    assert "step_ms_median" in listed and "impl" in listed and "speedup" in listed
+    for internal in ("step_values", "fit_window", "start", "host", "data_mixed", "overrides"):
+        assert internal not in listed.replace(".", ",").split(", ")

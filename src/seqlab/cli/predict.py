@@ -266,6 +266,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from seqlab.errors import SeqlabError, one_line
 
+    if any(not module.strip() or module.strip() != module for module in args.trust):
+        Console(stderr=True).print(
+            f"seqlab-predict: --trust {args.trust!r} names an empty module (or one with "
+            "spaces around it); an empty name would trust every bare import path. Give the "
+            "module that holds your cell, e.g. --trust my_cells.",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return 2
     try:
         out = evaluate_run(
             args.run_dir,

@@ -21,7 +21,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from seqlab.errors import FolderError, SeqlabError
+from seqlab.errors import ConfigError, FolderError, SeqlabError
 from seqlab.sweeps.auto import check_auto, is_auto
 from seqlab.sweeps.plan import PlannedJob, plan
 from seqlab.sweeps.rows import SWEEP_FILE, check_baseline, find_runs, override_dict, planned_jobs
@@ -35,6 +35,13 @@ def begin(config: DictConfig) -> list[PlannedJob] | None:
     from seqlab.sweeps.driver import Driver
     from seqlab.sweeps.launchers import launcher_of
 
+    sweeper = config.hydra.sweeper
+    if str(sweeper.get("_target_", "")).endswith(".MissingPluginSweeper"):
+        raise ConfigError(  # before any folder: the sweep could not run a single job
+            f"hydra/sweeper={sweeper.plugin} needs Hydra's {sweeper.plugin} sweeper plugin, "
+            f"which is not installed. Install it with `pip install 'seqlab[{sweeper.extra}]'`, "
+            "or run the preset as one run (without -m) or with another sweeper."
+        )
     launcher = launcher_of(config.hydra.launcher)
     if launcher is not None and launcher.prepare is not None:
         launcher.prepare(config)

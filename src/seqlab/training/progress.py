@@ -168,6 +168,10 @@ def print_summary(console: Console, record) -> None:
         table.add_row("first epoch", f"{timing['first_epoch_s']:.2f} s (includes tracing){earlier}")
     kernel = "eligible" if cudnn["eligible"] else "not eligible: " + "; ".join(cudnn["reasons"])
     table.add_row("cuDNN", f"{kernel} (kernel used: {cudnn['kernel']})")
-    table.add_row("device", f"{record.device['used']} ({record.device['placement']})")
+    device = f"{record.device['used']} ({record.device['placement']})"
+    if record.device.get("note"):  # it is not the device asked for: say so, and why
+        device = f"{record.device['used']}, not the {record.device['requested']} asked for: "
+        device += record.device["note"]
+    table.add_row("device", escape(device))
     table.add_row("results", escape(record.output_dir))
     console.print(table)

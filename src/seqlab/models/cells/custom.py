@@ -68,7 +68,8 @@ def _plain(value: Any) -> bool:
 def trusted_modules(extra: list[str] | tuple[str, ...] = ()) -> tuple[str, ...]:
     """seqlab's own modules, those in SEQLAB_TRUST, and `extra` (seqlab-predict --trust)."""
     named = [m.strip() for m in os.environ.get(TRUST_ENV, "").split(",") if m.strip()]
-    return (*BUILT_IN_TRUST, *named, *extra)
+    # Never an empty name: it would trust every bare import path ("Cell" has module "").
+    return tuple(m for m in (*BUILT_IN_TRUST, *named, *extra) if m.strip())
 
 
 def check_trusted(target: str, trusted: tuple[str, ...], where: str) -> None:
