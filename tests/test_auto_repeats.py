@@ -178,3 +178,12 @@ def test_repeats_auto_into_a_folder_holding_another_sweep_is_refused(tmp_path):
     assert "holds another sweep's jobs" in done.stderr and "does not run" in done.stderr
     after = {p: p.read_bytes() for p in sweep.rglob("*") if p.is_file() and p.name != "seqlab.lock"}
     assert after == before
+
+
+def test_an_unquoted_baseline_with_an_equals_sign_says_how_to_write_it():
+    from seqlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"report\.baseline=model:lstm or quote it"):
+        expand_repeats(["-m", "model=lstm,gru", "report.baseline=model=lstm"])
+    for fine in ("report.baseline=model:lstm", 'report.baseline="model=lstm"'):
+        assert expand_repeats(["-m", "model=lstm,gru", fine])[-1] == fine

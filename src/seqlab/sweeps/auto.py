@@ -321,6 +321,14 @@ def expand_repeats(argv: list[str]) -> list[str]:
     """
     from seqlab.errors import ConfigError
 
+    for arg in argv:
+        key, _, value = arg.lstrip("+").partition("=")
+        if key == "report.baseline" and "=" in value and value[:1] not in "'\"":
+            raise ConfigError(
+                f"{arg}: Hydra reads a second '=' in an unquoted value as a syntax error. "
+                f"Write the baseline as {key}={value.replace('=', ':', 1)} or quote it: "
+                f"'{key}=\"{value}\"' (the single quotes are for the shell)."
+            )
     found = [arg for arg in argv if arg.startswith("repeats=")]
     if not found:
         return argv
