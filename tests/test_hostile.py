@@ -495,3 +495,13 @@ def test_an_empty_trust_is_refused_and_never_trusts_a_bare_import_path(
     monkeypatch.setenv("SEQLAB_TRUST", " , ")
     with pytest.raises(ConfigError, match="is not trusted"):  # "Cell" has the module ""
         check_trusted("Cell", trusted_modules([""]), "here")
+
+
+@pytest.mark.e2e
+def test_a_single_run_into_a_sweeps_job_folder_is_refused(tmp_path):
+    sweep = tmp_path / "s"
+    sweep.mkdir()
+    (sweep / "sweep.json").write_text(json.dumps({"jobs": [{"overrides": [], "folder": "0"}]}))
+    done = run_cli("trainer=smoke", "hydra.run.dir=s/0", cwd=tmp_path)
+    assert done.returncode == 2 and "lies inside the sweep folder" in done.stderr
+    assert not (sweep / "0").exists()

@@ -91,6 +91,7 @@ class RunGate(Callback):
                     "e.g. hydra.run.dir=outputs/my_run, or leave it out (outputs/<date>/<time>)."
                 )
             _validated = validate(task_config(config))
+            _refuse_inside_a_sweep(Path(run_dir))
             hold_lock(run_dir, "run")
         except SeqlabError as exc:
             refuse("seqlab", exc)
@@ -98,6 +99,21 @@ class RunGate(Callback):
             detail = one_line(exc, 500)
             refuse("seqlab", f"Checking the configuration failed ({type(exc).__name__}: "
                              f"{detail}). Fix the value it names; nothing was run.")  # fmt: skip
+
+
+def _refuse_inside_a_sweep(run_dir: Path) -> None:
+    """A single run never goes into a sweep's folder: it would take a job's place (and
+    run before the job, or beside it), and the summary would count it as the job."""
+    from seqlab.sweeps.rows import SWEEP_FILE
+
+    for parent in list(run_dir.absolute().parents)[:4]:
+        if (parent / SWEEP_FILE).is_file():
+            raise ConfigError(
+                f"hydra.run.dir={run_dir} lies inside the sweep folder {parent} (it holds "
+                f"{SWEEP_FILE}): a single run there would take the place of one of the "
+                "sweep's jobs. Run the sweep's command again to (re)run its jobs, or give "
+                "the single run a folder of its own."
+            )
 
 
 class SweepHooks(Callback):
