@@ -196,3 +196,36 @@ def test_sigterm_to_a_joblib_sweeps_driver_stops_its_jobs_and_leaves_a_summary(t
     assert [r["status"] for r in _rows(sweep / "summary.csv")] == ["interrupted"] * 2
     time.sleep(3)  # no job goes on training without its driver
     assert [_results(sweep, job)["status"] for job in (0, 1)] == ["interrupted"] * 2
+
+
+def test_sigkill_to_a_joblib_sweeps_driver_leaves_no_job_training(tmp_path):
+    """No handler runs on SIGKILL: its loky workers trained on for 20 minutes (about
+    800 MB each). Each job watches its driver and stops, recording the interruption."""
+    from seqlab.sweeps.driver import _alive
+
+    process = start_cli(
+        "-m",
+        "model=lstm,gru",
+        "trainer.epochs=400",
+        "trainer.progress=false",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        "hydra.sweep.dir=sweep",
+        cwd=tmp_path,
+    )
+    sweep = tmp_path / "sweep"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and process.poll() is None:
+        records = [json.loads(p.read_text()) for p in sweep.glob("*/results.json")]
+        if len(records) == 2 and all(r["epochs_finished"] >= 1 for r in records):
+            break
+        time.sleep(0.5)
+    assert process.poll() is None, process.communicate()[1][-3000:]
+    pids = [_results(sweep, job)["pid"] for job in (0, 1)]
+    process.kill()
+    process.wait(timeout=60)  # its workers still hold its output pipes: no communicate()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.5)
+    assert not any(_alive(pid) for pid in pids), "a job trains on without its driver"
+    assert [_results(sweep, job)["status"] for job in (0, 1)] == ["interrupted"] * 2

@@ -130,3 +130,62 @@ def recording():
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+# The process driving a sweep, as its jobs in other processes see it ("host:pid:start").
+DRIVER_ENV = "SEQLAB_DRIVER"
+ORPHAN_POLL_S = 2.0
+_watching: list[int] = []
+_orphaned = threading.Event()
+
+
+def orphaned() -> bool:
+    """Whether this job's sweep driver is gone (`stop_when_orphaned` stopped the job)."""
+    return _orphaned.is_set()
+
+
+def process_start(pid: int) -> str | None:
+    """The kernel's start time of `pid` (clock ticks since boot), which tells a process
+    from a later one that got its pid; None when there is no such process (or no /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[19] if fields[0] != "Z" else None  # field 22 of stat; a zombie has ended
+
+
+def mark_driver() -> None:
+    """Say in the environment which process drives the sweep, for the jobs it starts."""
+    import platform
+
+    pid = os.getpid()
+    os.environ[DRIVER_ENV] = f"{platform.node()}:{pid}:{process_start(pid)}"
+
+
+def stop_when_orphaned() -> None:
+    """In a job that runs in another process than its sweep's driver on the same host:
+    a thread that sends this process SIGTERM when the driver is gone (SIGKILLed, out of
+    memory), so the job records its interruption and ends instead of training on for
+    nobody (a SIGKILLed joblib driver left its workers training for 20 minutes, about
+    800 MB each). A driver that ends normally stops its jobs first."""
+    import platform
+
+    host, _, rest = os.environ.get(DRIVER_ENV, "").partition(":")
+    pid_text, _, start = rest.partition(":")
+    if host != platform.node() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return
+    driver = int(pid_text)
+    if _watching:  # once per process (a launcher's worker runs job after job)
+        return
+    _watching.append(driver)
+
+    def watch() -> None:
+        import time
+
+        while process_start(driver) == start:
+            time.sleep(ORPHAN_POLL_S)
+        _orphaned.set()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="seqlab-orphan-watch", daemon=True).start()

@@ -64,6 +64,7 @@ def run_experiment(
     """
     started = time.perf_counter()
     output_dir = Path(output_dir)
+    signals.stop_when_orphaned()
     config = OmegaConf.to_container(cfg, resolve=True)
     with hold(output_dir, "run"):
         start = decide(

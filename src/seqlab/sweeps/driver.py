@@ -66,6 +66,9 @@ class Driver:
 
         for sig in SIGNALS:
             signal.signal(sig, self._on_signal)
+        from seqlab.records.signals import mark_driver
+
+        mark_driver()  # jobs in other processes stop when this one is gone
 
     def _on_signal(self, signum: int, frame: object) -> None:
         if self._stopping.is_set():  # a second signal while stopping: already handled
@@ -115,8 +118,13 @@ def stop_here(name: str) -> None:
     """A job that ran in this process recorded its interruption by `name`: if this process
     drives the sweep, stop the sweep (summary, exit); a job in a worker process of a
     launcher just exits, and its driver writes the summary."""
+    from seqlab.records.signals import orphaned
+
     if _driver is not None:
         _driver.stop(name)
+    if orphaned():  # no driver to report to: a launcher's idle worker would linger, holding
+        _flush_streams()  # its memory; the job's record is written, so the process ends
+        os._exit(Exit.for_signal(name))
     sys.exit(Exit.for_signal(name))
 
 
