@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from seqlab.sweeps.compare import BUSY_RATIO, derive, notes
-from seqlab.sweeps.rows import collect
+from seqlab.reports.compare import BUSY_RATIO, derive, notes
+from seqlab.reports.rows import collect
 
 from .conftest import start_cli, wait_for
 from .records import seqlab_record

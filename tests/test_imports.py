@@ -31,10 +31,11 @@ FLOORS = {
     "training": 4,
     "config": 5,
     "runs": 6,
-    "sweeps": 7,
+    "reports": 7,
     "examples": 7,
-    "cli": 8,
-    "__main__": 9,
+    "sweeps": 8,
+    "cli": 9,
+    "__main__": 10,
 }
 
 

@@ -10,9 +10,9 @@ import shutil
 
 import pytest
 
-from seqlab.sweeps.chart import MAX_BARS, readable
-from seqlab.sweeps.page import headline
-from seqlab.sweeps.page.charts import pareto_front
+from seqlab.reports.chart import MAX_BARS, readable
+from seqlab.reports.page import headline
+from seqlab.reports.page.charts import pareto_front
 
 from .conftest import run_cli
 
@@ -121,7 +121,7 @@ def test_hostile_values_stay_text_and_every_row_filters_and_links_in_a_browser(t
     playwright = pytest.importorskip("playwright.sync_api")
     if not shutil.which(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    from seqlab.sweeps.summary import write_summary
+    from seqlab.reports.summary import write_summary
 
     from .test_summary import write_job
 
@@ -229,7 +229,7 @@ def test_no_string_from_a_record_or_a_folder_name_runs_as_script_in_the_page(tmp
     playwright = pytest.importorskip("playwright.sync_api")
     if not shutil.which(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    from seqlab.sweeps.summary import write_summary
+    from seqlab.reports.summary import write_summary
 
     raw = tmp_path / "raw"
     raw.mkdir()

@@ -16,8 +16,8 @@ from seqlab.records.columns import COLUMNS
 from seqlab.records.files import write_json_atomic
 from seqlab.records.folder import ATTIC_DIR, FolderLock, fingerprint, lock_is_held
 from seqlab.records.record import UnreadableRecord, load_record
+from seqlab.reports.rows import collect, headline
 from seqlab.runs.decision import decide
-from seqlab.sweeps.rows import collect, headline
 
 from .records import seqlab_record
 
@@ -102,7 +102,7 @@ def test_report_on_an_empty_folder_is_an_error_and_writes_nothing(tmp_path, caps
 
 
 def test_merged_sweeps_keep_each_jobs_metric_and_name_the_sweep(tmp_path):
-    from seqlab.sweeps.summary import write_summary
+    from seqlab.reports.summary import write_summary
 
     a, b = tmp_path / "digits", tmp_path / "adding"
     _job(a, 0, {"status": "ok", "metrics": {"metric": "accuracy", "val_accuracy": 0.9}})
@@ -252,7 +252,7 @@ def test_every_column_reads_back_what_a_record_holds_and_refuses_another_type(tm
     """The column table is the reader's only list: a new column (text, number or flag)
     is read, and checked, with no second list to keep (a text column once made every
     record unreadable)."""
-    from seqlab.sweeps.rows import read_row
+    from seqlab.reports.rows import read_row
 
     if column.read is None or "<" in column.where:
         pytest.skip("derived from every row, or read through the task's metric")

@@ -11,10 +11,10 @@ import pytest
 from scipy import stats as scipy_stats
 
 from seqlab.errors import ConfigError
+from seqlab.reports.stats import add_group_speedup, describe, group_rows, has_repeats
+from seqlab.reports.summary import write_summary
+from seqlab.reports.table import table
 from seqlab.sweeps.auto import expand_repeats
-from seqlab.sweeps.stats import add_group_speedup, describe, group_rows, has_repeats
-from seqlab.sweeps.summary import write_summary
-from seqlab.sweeps.table import table
 
 from .conftest import run_cli
 from .records import seqlab_record
@@ -64,7 +64,7 @@ def test_jobs_that_differ_only_in_the_seed_become_one_row_each(seeded_sweep, tmp
 
 
 def test_the_speed_up_has_an_interval_and_says_whether_it_beats_the_noise(seeded_sweep):
-    from seqlab.sweeps.rows import collect
+    from seqlab.reports.rows import collect
 
     groups = group_rows(collect([seeded_sweep]))
     add_group_speedup(groups, "model=lstm")
@@ -83,7 +83,7 @@ def test_without_seed_repeats_the_table_stays_one_row_per_job(tmp_path):
     sweep = tmp_path / "sweep"
     write_job(sweep, 0, ["model=lstm"], 10.0, 0.5)
     write_job(sweep, 1, ["model=gru"], 12.0, 0.6)
-    from seqlab.sweeps.rows import collect
+    from seqlab.reports.rows import collect
 
     assert not has_repeats(collect([sweep]))
     _, header, _, _ = write_summary([sweep], tmp_path / "out", chart=False)
@@ -128,7 +128,7 @@ def test_the_issue_command_groups_two_models_over_three_seeds(tmp_path):
 
 
 def test_the_degrees_of_freedom_are_welch_satterthwaites_as_scipy_computes_them():
-    from seqlab.sweeps.stats import welch_dof
+    from seqlab.reports.stats import welch_dof
 
     a, b = [100.0, 102.0, 98.0], [50.0, 51.0, 49.0, 50.5, 52.0]
     # On the log scale the terms are the variances of the scaled samples' means.
@@ -142,7 +142,7 @@ def test_the_speed_up_interval_covers_the_true_ratio_95_percent_of_the_time():
     """The coverage the README states: a true speed-up of 1.1, 10 % seed-to-seed noise."""
     import numpy as np
 
-    from seqlab.sweeps.stats import ratio_interval
+    from seqlab.reports.stats import ratio_interval
 
     rng = np.random.default_rng(7)
     coverage = {}
@@ -162,7 +162,7 @@ def test_n_counts_the_values_used_and_a_job_without_a_step_time_is_not_one(tmp_p
     sweep = tmp_path / "sweep"
     for number, (seed, ms) in enumerate([(1, 100.0), (2, 102.0), (3, None)]):
         write_job(sweep, number, ["model=lstm", f"trainer.seed={seed}"], ms)
-    from seqlab.sweeps.rows import collect
+    from seqlab.reports.rows import collect
 
     (group,) = group_rows(collect([sweep]))
     assert group["n"] == 3 and group["n_timed"] == 2
@@ -174,7 +174,7 @@ def test_n_counts_the_values_used_and_a_job_without_a_step_time_is_not_one(tmp_p
 def test_a_seed_without_metrics_stays_in_its_configuration_and_keeps_the_speed_ups(seeded_sweep):
     """An interrupted job has no metrics; grouped by its metric it became a group of its
     own that took its configuration's place, and every speed-up of that baseline vanished."""
-    from seqlab.sweeps.rows import collect
+    from seqlab.reports.rows import collect
 
     folder = seeded_sweep / "12"
     folder.mkdir()

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from seqlab.sweeps.summary import write_summary
-from seqlab.sweeps.table import table
+from seqlab.reports.summary import write_summary
+from seqlab.reports.table import table
 
 from .records import seqlab_record
 
@@ -56,8 +56,8 @@ def test_speedup_is_the_baselines_step_time_over_the_jobs_with_the_other_keys_eq
 def test_a_job_without_its_baseline_or_a_failed_one_has_no_speedup(impl_sweep):
     write_job(impl_sweep, 4, ["model=simple_rnn", "impl=layer", "trainer=smoke"], 10.0)
     write_job(impl_sweep, 5, ["model=gru", "impl=manual", "trainer=smoke"], None, status="failed")
-    from seqlab.sweeps.compare import derive
-    from seqlab.sweeps.rows import collect
+    from seqlab.reports.compare import derive
+    from seqlab.reports.rows import collect
 
     rows = collect([impl_sweep])
     derive(rows, "impl=cell_loop")
@@ -187,13 +187,13 @@ def test_sorting_by_the_speedup_needs_a_baseline(impl_sweep, tmp_path):
 
 
 def test_numbers_print_in_a_width_a_terminal_can_show():
-    from seqlab.sweeps.table import fmt
+    from seqlab.reports.table import fmt
 
     assert fmt(1e308) == "1e+308" and fmt(1234.5) == "1234" and fmt(0.012345) == "0.01235"
 
 
 def test_the_title_says_only_what_some_row_says(capsys):
-    from seqlab.sweeps.table import print_table
+    from seqlab.reports.table import print_table
 
     header = ["job", "backend", "kernel", "step_ms_median"]
     print_table(
@@ -213,7 +213,7 @@ def test_a_record_with_a_negative_or_zero_step_time_is_unreadable(tmp_path, valu
 
 
 def test_rows_of_one_dataset_option_on_different_data_are_said_and_not_ok(tmp_path):
-    from seqlab.sweeps.summary import all_ok
+    from seqlab.reports.summary import all_ok
 
     sweep = tmp_path / "s"
     for job, (model, data) in enumerate([("lstm", "aaaa"), ("gru", "bbbb"), ("lstm", None)]):

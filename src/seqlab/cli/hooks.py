@@ -104,7 +104,7 @@ class RunGate(Callback):
 def _refuse_inside_a_sweep(run_dir: Path) -> None:
     """A single run never goes into a sweep's folder: it would take a job's place (and
     run before the job, or beside it), and the summary would count it as the job."""
-    from seqlab.sweeps.rows import SWEEP_FILE
+    from seqlab.reports.rows import SWEEP_FILE
 
     for parent in list(run_dir.absolute().parents)[:4]:
         if (parent / SWEEP_FILE).is_file():
@@ -135,8 +135,8 @@ class SweepHooks(Callback):
         from seqlab.errors import FolderError
         from seqlab.records.files import read_json
         from seqlab.records.tracking import PARENT_KEY, end_parent
-        from seqlab.sweeps.rows import SWEEP_FILE
-        from seqlab.sweeps.summary import all_ok, finish
+        from seqlab.reports.rows import SWEEP_FILE
+        from seqlab.reports.summary import all_ok, finish
 
         sweep_dir = Path(config.hydra.sweep.dir)
         try:

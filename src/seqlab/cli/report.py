@@ -50,9 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
     from seqlab.errors import SeqlabError
-    from seqlab.sweeps.rows import headline
-    from seqlab.sweeps.summary import all_ok, files_line, write_summary
-    from seqlab.sweeps.table import print_table
+    from seqlab.reports.rows import headline
+    from seqlab.reports.summary import all_ok, files_line, write_summary
+    from seqlab.reports.table import print_table
 
     err = Console(stderr=True, markup=False)  # folder names and values are text, not markup
     missing = [str(d) for d in args.dirs if not d.is_dir()]

@@ -73,7 +73,7 @@ class Column:
         name: its header (a `_metric` column is named after the task's metric when every
             job shares it: val_accuracy).
         read: the job's value from its record; None for a column derived from every
-            job's row (`seqlab.sweeps.compare`).
+            job's row (`seqlab.reports.compare`).
         kind: the types a record may hold there (null is always allowed).
         least: for a number, (bound, strict): POSITIVE or NON_NEGATIVE; None: any.
         group: how a group of seeds shows it: "stats" (mean, std and 95 % half-width

@@ -9,7 +9,7 @@ ten would be wasted on differences that are clear after three. So the sweep runs
 alternated rounds: round r runs every configuration still undecided, and the baseline,
 once with `trainer.seed=r`, through whatever launcher is configured. From `min_rounds`
 on, after each round, each configuration's speed-up interval against the baseline
-(`seqlab.sweeps.stats`) decides it when it excludes 1 (faster or slower beyond the
+(`seqlab.reports.stats`) decides it when it excludes 1 (faster or slower beyond the
 seed-to-seed noise) or lies within 1 +- `resolution` (no difference that large); a
 decided configuration gets no more seeds. The sweep stops when every configuration is
 decided or after `max_rounds`. auto.json in the sweep folder says, per configuration,
@@ -28,9 +28,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.errors import ConfigError, SeqlabError, refuse
-from seqlab.sweeps.stats import SEED_KEY
-
-AUTO_FILE = "auto.json"
+from seqlab.reports.decisions import AUTO_FILE
+from seqlab.reports.stats import SEED_KEY
 
 
 def configurations(sweeper: Any, arguments: list[str]) -> list[list[str]]:
@@ -57,8 +56,8 @@ def configurations(sweeper: Any, arguments: list[str]) -> list[list[str]]:
 
 
 def _baseline_index(configs: list[list[str]], baseline: str | None) -> int:
-    from seqlab.sweeps.compare import split_baseline
-    from seqlab.sweeps.rows import override_dict
+    from seqlab.reports.compare import split_baseline
+    from seqlab.reports.rows import override_dict
 
     if not baseline:
         raise ConfigError(
@@ -204,8 +203,8 @@ def _group_baselines(configs: list[list[str]], baseline: str) -> dict[int, int |
     """Each configuration's baseline: the configuration that differs from it only by having
     the baseline's value (model=lstm impl=manual -> model=lstm impl=cell_loop); a baseline
     is its own; None where no configuration is one."""
-    from seqlab.sweeps.compare import split_baseline
-    from seqlab.sweeps.rows import override_dict
+    from seqlab.reports.compare import split_baseline
+    from seqlab.reports.rows import override_dict
 
     key, value = split_baseline(baseline)
 
@@ -224,9 +223,9 @@ def _decide(
     stopped: dict[int, str],
 ) -> None:
     """Stop the configurations whose comparison with the baseline is decided."""
-    from seqlab.sweeps.compare import derive
-    from seqlab.sweeps.rows import collect, override_dict
-    from seqlab.sweeps.stats import add_group_speedup, group_rows
+    from seqlab.reports.compare import derive
+    from seqlab.reports.rows import collect, override_dict
+    from seqlab.reports.stats import add_group_speedup, group_rows
 
     rows = collect([sweep_dir])
     derive(rows, baseline)
@@ -271,7 +270,7 @@ def _decide(
 
 def _write(sweep_dir, configs, base, seeds, stopped, sweeper, launched, write) -> None:
     """auto.json (decisions) and sweep.json (every job launched so far, for the summary)."""
-    from seqlab.sweeps.rows import SWEEP_FILE
+    from seqlab.reports.rows import SWEEP_FILE
 
     write(
         sweep_dir / AUTO_FILE,
@@ -295,29 +294,12 @@ def _write(sweep_dir, configs, base, seeds, stopped, sweeper, launched, write) -
     write(sweep_dir / SWEEP_FILE, {**(plan if isinstance(plan, dict) else {}), "jobs": launched})
 
 
-def stop_reasons(sweep_dir: Path) -> dict[tuple, str]:
-    """(sorted overrides without the seed) -> why repeats=auto stopped that configuration."""
-    from seqlab.records.files import read_json
-    from seqlab.sweeps.rows import override_dict
-
-    try:
-        auto = read_json(Path(sweep_dir) / AUTO_FILE)
-        found = {}
-        for entry in auto["configurations"]:
-            key = tuple(sorted(override_dict(entry["overrides"]).items()))
-            if entry.get("stopped"):
-                found[key] = str(entry["stopped"])
-        return found
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
-
-
 def expand_repeats(argv: list[str]) -> list[str]:
     """`seqlab -m ... repeats=N` is `trainer.seed=1,...,N`: every job N times, one seed each,
     in alternated rounds (the seed varies slowest).
 
     The summary then groups the jobs that differ only in the seed (mean, standard
-    deviation, 95 % interval, n; see seqlab.sweeps.stats).
+    deviation, 95 % interval, n; see seqlab.reports.stats).
     """
     from seqlab.errors import ConfigError
 

@@ -61,8 +61,8 @@ class Driver:
         import seqlab.records.files
         import seqlab.records.folder
         import seqlab.records.record
-        import seqlab.sweeps.rows
-        import seqlab.sweeps.summary  # noqa: F401
+        import seqlab.reports.rows
+        import seqlab.reports.summary  # noqa: F401
 
         for sig in SIGNALS:
             signal.signal(sig, self._on_signal)
@@ -85,7 +85,7 @@ class Driver:
         `jobs_elsewhere`: called from the signal handler's thread while the main thread
         is parked (see the module's docstring); otherwise from the main thread, after a
         job that ran in this process recorded its interruption."""
-        from seqlab.sweeps.summary import interrupted_paragraph, summarise_interrupted
+        from seqlab.reports.summary import interrupted_paragraph, summarise_interrupted
 
         self._stopping.set()
         try:
@@ -191,7 +191,7 @@ def _summarise_in_child(sweep_dir: Path, baseline: str | None) -> None:
     does not break it off half written."""
     code = (
         "import json, sys; from pathlib import Path; "
-        "from seqlab.sweeps.summary import finish_quietly; "
+        "from seqlab.reports.summary import finish_quietly; "
         "finish_quietly(Path(sys.argv[1]), json.loads(sys.argv[2]))"
     )
     argv = [sys.executable, "-c", code, str(sweep_dir), json.dumps(baseline)]
@@ -216,7 +216,7 @@ def _stop_local_jobs(sweep_dir: Path, signum: int) -> None:
     from seqlab.records.files import RESULTS_FILE
     from seqlab.records.folder import lock_is_held
     from seqlab.records.record import UnreadableRecord, load_record
-    from seqlab.sweeps.rows import find_runs
+    from seqlab.reports.rows import find_runs
 
     running = []
     for run_dir in find_runs(sweep_dir):

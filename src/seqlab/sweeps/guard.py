@@ -22,9 +22,9 @@ from typing import Any
 from omegaconf import DictConfig
 
 from seqlab.errors import ConfigError, FolderError, SeqlabError
+from seqlab.reports.rows import SWEEP_FILE, check_baseline, find_runs, override_dict, planned_jobs
 from seqlab.sweeps.auto import check_auto, is_auto
 from seqlab.sweeps.plan import PlannedJob, plan
-from seqlab.sweeps.rows import SWEEP_FILE, check_baseline, find_runs, override_dict, planned_jobs
 
 
 def begin(config: DictConfig) -> list[PlannedJob] | None:
@@ -138,9 +138,9 @@ def auto_conflicts(sweep_dir: Path, config: DictConfig, configs: list[list[str]]
     from seqlab.records.files import RESULTS_FILE, read_json
     from seqlab.records.folder import fingerprint
     from seqlab.records.record import UnreadableRecord, load_record
-    from seqlab.sweeps.auto import AUTO_FILE
+    from seqlab.reports.decisions import AUTO_FILE
+    from seqlab.reports.stats import SEED_KEY
     from seqlab.sweeps.plan import check_jobs
-    from seqlab.sweeps.stats import SEED_KEY
 
     found = []
     mine = [override_dict(c) for c in configs]

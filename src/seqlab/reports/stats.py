@@ -153,8 +153,8 @@ def group_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def add_group_speedup(groups: list[dict[str, Any]], baseline: str) -> None:
     """`speedup` (baseline mean step time / the group's), its 95 % interval, beyond_noise."""
-    from seqlab.sweeps.compare import split_baseline
-    from seqlab.sweeps.rows import swept_keys
+    from seqlab.reports.compare import split_baseline
+    from seqlab.reports.rows import swept_keys
 
     key, value = split_baseline(baseline)
     others = [k for k in swept_keys(groups) if k != key]

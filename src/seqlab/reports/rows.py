@@ -68,7 +68,7 @@ def _row(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
     metric = (record.get("metrics") or {}).get("metric")
     row["metric"] = metric if isinstance(metric, str) else None
     for column in COLUMNS:
-        if column.read is not None:  # else derived from every job's row (sweeps.compare)
+        if column.read is not None:  # else derived from every job's row (reports.compare)
             row[column.name] = column.read(record)  # checked by load_record
     if row["status"] == "running" and not lock_is_held(run_dir):
         row["status"] = "incomplete"
@@ -152,7 +152,7 @@ def _plans(top: Path) -> list[tuple[Path, list[dict[str, Any]]]]:
 def collect(sweep_dirs: list[Path]) -> list[dict[str, Any]]:
     """Every job of every folder, in the order of the sweeps' plans, then the others;
     with several folders each row names its `sweep`. The columns derived from all the
-    rows together are filled in by `seqlab.sweeps.compare.derive`."""
+    rows together are filled in by `seqlab.reports.compare.derive`."""
     rows = []
     for sweep_dir in map(Path, sweep_dirs):
         # Keyed by the folder's path inside the given folder: "0", or "a/0" when nested.

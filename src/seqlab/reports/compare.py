@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from seqlab.sweeps.rows import swept_keys
+from seqlab.reports.rows import swept_keys
 
 # A probe this much slower than the quietest job's on the same host: a busy machine.
 # Repeated probes of an idle machine here spread by a few percent; a second process

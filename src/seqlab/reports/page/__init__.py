@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from seqlab.records.files import write_text_atomic
-from seqlab.sweeps.page.charts import by_metric, charts, direction, jobs_of, label
-from seqlab.sweeps.page.template import TEMPLATE
-from seqlab.sweeps.rows import status_counts, swept_keys
+from seqlab.reports.page.charts import by_metric, charts, direction, jobs_of, label
+from seqlab.reports.page.template import TEMPLATE
+from seqlab.reports.rows import status_counts, swept_keys
 
 PAGE_FILE = "summary.html"
 PLOTLY_FILE = "plotly.min.js"

@@ -14,7 +14,7 @@ from typing import Any
 
 from seqlab.errors import ConfigError
 from seqlab.records.columns import BY_NAME, COLUMNS
-from seqlab.sweeps.rows import swept_keys
+from seqlab.reports.rows import swept_keys
 
 GROUP_FIELDS = ("n", "n_timed", "seeds")  # a grouped row's own columns, after the overrides
 SPEEDUP = ("speedup",)

@@ -9,11 +9,11 @@ from typing import Any
 
 from seqlab.errors import ConfigError, MissingExtra
 from seqlab.records.files import write_text_atomic
-from seqlab.sweeps.compare import derive, notes
-from seqlab.sweeps.page import write_page
-from seqlab.sweeps.rows import check_baseline, collect, headline, swept_keys
-from seqlab.sweeps.stats import add_group_speedup, group_rows, has_repeats
-from seqlab.sweeps.table import GROUP_SPEEDUP, sort_rows, table, to_csv, to_markdown
+from seqlab.reports.compare import derive, notes
+from seqlab.reports.page import write_page
+from seqlab.reports.rows import check_baseline, collect, headline, swept_keys
+from seqlab.reports.stats import add_group_speedup, group_rows, has_repeats
+from seqlab.reports.table import GROUP_SPEEDUP, sort_rows, table, to_csv, to_markdown
 
 SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png", "summary.html")
 
@@ -30,10 +30,10 @@ def write_summary(
     """Collect the jobs of `sweep_dirs` and write summary.csv/.md/.png into `out_dir`.
 
     Jobs that differ only in trainer.seed are summarised as groups with statistics
-    (`seqlab.sweeps.stats`); every job is then listed in summary_jobs.csv/.md.
+    (`seqlab.reports.stats`); every job is then listed in summary_jobs.csv/.md.
     `columns` limits the measured columns (the job and swept overrides always stay).
     Returns the jobs' rows, the header and the cells written to summary.csv, and the
-    notes written under the table (`seqlab.sweeps.compare.notes`, and what was left out).
+    notes written under the table (`seqlab.reports.compare.notes`, and what was left out).
     """
     rows = collect([Path(d) for d in sweep_dirs])
     if not rows:
@@ -86,7 +86,7 @@ def write_summary(
     write_text_atomic(csv_file, to_csv(header, cells))
     said = notes(rows)
     if chart:
-        from seqlab.sweeps.chart import summary_chart
+        from seqlab.reports.chart import summary_chart
 
         try:
             summary_chart(shown, keys, png_file)
@@ -101,13 +101,13 @@ def write_summary(
 
 def all_ok(rows: list[dict[str, Any]]) -> bool:
     """Whether a sweep counts as ok: every job ok, and no rows of one dataset's options
-    trained on different data (`seqlab.sweeps.compare.data_note`)."""
+    trained on different data (`seqlab.reports.compare.data_note`)."""
     return all(row["status"] == "ok" and not row.get("data_mixed") for row in rows)
 
 
 def add_stop_reasons(groups: list[dict[str, Any]], sweep_dirs: list[Path]) -> None:
     """Each group's `stopped`: why repeats=auto gave it no more seeds (auto.json)."""
-    from seqlab.sweeps.auto import stop_reasons
+    from seqlab.reports.decisions import stop_reasons
 
     reasons = {str(d): stop_reasons(d) for d in sweep_dirs}
     for group in groups:
@@ -119,7 +119,7 @@ def finish(sweep_dir: Path, baseline: str | None) -> list[dict[str, Any]]:
     """Write and print the summary of what the sweep folder holds; return its rows."""
     from rich.console import Console
 
-    from seqlab.sweeps.table import print_table
+    from seqlab.reports.table import print_table
 
     rows, header, cells, said = write_summary([sweep_dir], sweep_dir, baseline=baseline)
     print_table(f"seqlab sweep: {sweep_dir}", header, cells)

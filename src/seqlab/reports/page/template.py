@@ -1,4 +1,4 @@
-"""The HTML of summary.html (`seqlab.sweeps.page`): words, charts, a table that sorts
+"""The HTML of summary.html (`seqlab.reports.page`): words, charts, a table that sorts
 and filters; everything inline but plotly.min.js, which lies beside it."""
 
 TEMPLATE = """<!doctype html>
