@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from seqlab.reports.rows import swept_keys
+from seqlab.reports.baseline import Baseline
 
 # A probe this much slower than the quietest job's on the same host: a busy machine.
 # Repeated probes of an idle machine here spread by a few percent; a second process
@@ -168,32 +168,18 @@ def smoke_note(rows: list[dict[str, Any]]) -> str | None:
     )
 
 
-def split_baseline(baseline: str) -> tuple[str, str]:
-    """(key, value) of a baseline override, \"impl=cell_loop\" or \"impl:cell_loop\"."""
-    key, _, value = baseline.replace(":", "=", 1).partition("=")
-    return key, value
-
-
 def add_speedup(rows: list[dict[str, Any]], baseline: str) -> None:
-    """Add `speedup` = baseline step time / job step time, matching all other swept keys,
-    and `same_start` where the two should have started alike.
-
-    `baseline` is an override, "impl=cell_loop" or "impl:cell_loop" (Hydra's command
-    line needs the first form quoted: 'report.baseline="impl=cell_loop"').
-    """
-    key, value = split_baseline(baseline)
-    others = [k for k in swept_keys(rows) if k != key]
-
-    def match(row: dict[str, Any]) -> tuple:
-        return (row.get("sweep"), *(row["overrides"].get(k) for k in others))
-
-    reference = {match(row): row for row in rows if row["overrides"].get(key) == value}
-    for row in rows:
-        base = reference.get(match(row))
+    """Add `speedup` = baseline step time / job step time (the baseline job is the one
+    `seqlab.reports.baseline` pairs it with), and `same_start` where the two should have
+    started alike."""
+    chosen = Baseline.parse(baseline)
+    bases = chosen.pair(rows, lambda row: row["overrides"], lambda row: row.get("sweep"))
+    for i, row in enumerate(rows):
+        base = bases[i]
         mine = row.get("step_ms_median")
         theirs = base.get("step_ms_median") if base else None
         row["speedup"] = theirs / mine if theirs and mine else None
-        row["same_start"] = same_start(row, base) if key in SAME_FUNCTION_KEYS else None
+        row["same_start"] = same_start(row, base) if chosen.key in SAME_FUNCTION_KEYS else None
 
 
 def same_start(row: dict[str, Any], base: dict[str, Any] | None) -> str | None:

@@ -209,22 +209,3 @@ def swept_keys(rows: list[dict[str, Any]]) -> list[str]:
     if len(rows) < 2:
         return keys
     return [k for k in keys if len({row["overrides"].get(k) for row in rows}) > 1]
-
-
-def check_baseline(baseline: str, overrides: list[dict[str, str]]) -> None:
-    """A baseline ("impl=cell_loop") must name a key and value some job has."""
-    from seqlab.errors import ConfigError
-
-    key, _, value = baseline.replace(":", "=", 1).partition("=")
-    values = sorted({o[key] for o in overrides if key in o})
-    if value not in values:
-        raise ConfigError(
-            f"The baseline {baseline!r} matches no job: "
-            + (
-                f"{key} takes the values {', '.join(values)} here."
-                if values
-                else f"no job has an override of {key}."
-            )
-            + " Give an override of the jobs, e.g. impl=cell_loop (report.baseline=... or "
-            "seqlab-report --baseline ...)."
-        )

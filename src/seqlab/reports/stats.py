@@ -153,18 +153,13 @@ def group_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def add_group_speedup(groups: list[dict[str, Any]], baseline: str) -> None:
     """`speedup` (baseline mean step time / the group's), its 95 % interval, beyond_noise."""
-    from seqlab.reports.compare import split_baseline
-    from seqlab.reports.rows import swept_keys
+    from seqlab.reports.baseline import Baseline
 
-    key, value = split_baseline(baseline)
-    others = [k for k in swept_keys(groups) if k != key]
-
-    def match(group: dict[str, Any]) -> tuple:
-        return (group.get("sweep"), *(group["overrides"].get(k) for k in others))
-
-    reference = {match(g): g for g in groups if g["overrides"].get(key) == value}
-    for group in groups:
-        base = reference.get(match(group))
+    bases = Baseline.parse(baseline).pair(
+        groups, lambda group: group["overrides"], lambda group: group.get("sweep")
+    )
+    for i, group in enumerate(groups):
+        base = bases[i]
         group["speedup"] = group["speedup_low"] = group["speedup_high"] = None
         group["beyond_noise"] = None
         if base is None or not base.get("step_ms_median") or not group.get("step_ms_median"):

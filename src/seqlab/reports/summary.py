@@ -9,9 +9,10 @@ from typing import Any
 
 from seqlab.errors import ConfigError, MissingExtra
 from seqlab.records.files import write_text_atomic
+from seqlab.reports.baseline import Baseline
 from seqlab.reports.compare import derive, notes
 from seqlab.reports.page import write_page
-from seqlab.reports.rows import check_baseline, collect, headline, swept_keys
+from seqlab.reports.rows import collect, headline, swept_keys
 from seqlab.reports.stats import add_group_speedup, group_rows, has_repeats
 from seqlab.reports.table import GROUP_SPEEDUP, sort_rows, table, to_csv, to_markdown
 
@@ -43,7 +44,7 @@ def write_summary(
             "the folder of a sweep (multirun/<date>/<time>) or of a run."
         )
     if baseline:
-        check_baseline(baseline, [row["overrides"] for row in rows])
+        Baseline.parse(baseline).check(row["overrides"] for row in rows)
     derive(rows, baseline)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

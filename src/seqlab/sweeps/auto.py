@@ -56,7 +56,7 @@ def configurations(sweeper: Any, arguments: list[str]) -> list[list[str]]:
 
 
 def _baseline_index(configs: list[list[str]], baseline: str | None) -> int:
-    from seqlab.reports.compare import split_baseline
+    from seqlab.reports.baseline import Baseline
     from seqlab.reports.rows import override_dict
 
     if not baseline:
@@ -64,8 +64,8 @@ def _baseline_index(configs: list[list[str]], baseline: str | None) -> int:
             "repeats=auto decides each comparison with a baseline, and none is given. Name "
             "it with report.baseline (for example 'report.baseline=\"impl=cell_loop\"')."
         )
-    key, value = split_baseline(baseline)
-    matches = [i for i, c in enumerate(configs) if override_dict(c).get(key) == value]
+    chosen = Baseline.parse(baseline)
+    matches = [i for i, c in enumerate(configs) if chosen.holds(override_dict(c))]
     if not matches:
         raise ConfigError(
             f"The baseline {baseline!r} matches no configuration of this sweep. Give an "
@@ -200,19 +200,14 @@ def _rounds(sweeper: Any, arguments: list[str]) -> list[Any]:
 
 
 def _group_baselines(configs: list[list[str]], baseline: str) -> dict[int, int | None]:
-    """Each configuration's baseline: the configuration that differs from it only by having
-    the baseline's value (model=lstm impl=manual -> model=lstm impl=cell_loop); a baseline
+    """Each configuration's baseline (`seqlab.reports.baseline`), as an index; a baseline
     is its own; None where no configuration is one."""
-    from seqlab.reports.compare import split_baseline
+    from seqlab.reports.baseline import Baseline
     from seqlab.reports.rows import override_dict
 
-    key, value = split_baseline(baseline)
-
-    def rest(config: list[str]) -> tuple:
-        return tuple(sorted((k, v) for k, v in override_dict(config).items() if k != key))
-
-    bases = {rest(c): i for i, c in enumerate(configs) if override_dict(c).get(key) == value}
-    return {i: bases.get(rest(c)) for i, c in enumerate(configs)}
+    given = [override_dict(c) for c in configs]
+    bases = Baseline.parse(baseline).pair(list(range(len(configs))), lambda i: given[i])
+    return dict(bases)
 
 
 def _decide(

@@ -22,7 +22,8 @@ from typing import Any
 from omegaconf import DictConfig
 
 from seqlab.errors import ConfigError, FolderError, SeqlabError
-from seqlab.reports.rows import SWEEP_FILE, check_baseline, find_runs, override_dict, planned_jobs
+from seqlab.reports.baseline import Baseline
+from seqlab.reports.rows import SWEEP_FILE, find_runs, override_dict, planned_jobs
 from seqlab.sweeps.auto import check_auto, is_auto
 from seqlab.sweeps.plan import PlannedJob, plan
 
@@ -53,7 +54,7 @@ def begin(config: DictConfig) -> list[PlannedJob] | None:
     hold_lock(sweep_dir, "sweep")  # until this process ends
     baseline = config.get("report", {}).get("baseline")
     if jobs is not None and baseline:  # a typo found now, not after every job ran
-        check_baseline(baseline, [override_dict(job.overrides) for job in jobs])
+        Baseline.parse(baseline).check(override_dict(job.overrides) for job in jobs)
     found = conflicts(sweep_dir, jobs) if jobs is not None else []
     if configs is not None:
         found += auto_conflicts(sweep_dir, config, configs)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab.records.files import write_text_atomic
+from seqlab.reports.baseline import Baseline
 from seqlab.reports.page.charts import by_metric, charts, direction, jobs_of, label
 from seqlab.reports.page.template import TEMPLATE
 from seqlab.reports.rows import status_counts, swept_keys
@@ -43,14 +44,13 @@ def headline(
     if not ok:
         said.append("No job measured a step time (smoke runs and failed jobs have none).")
     elif baseline:
-        key, _, value = baseline.replace(":", "=", 1).partition("=")
-        compared = [r for r in ok if r["overrides"].get(key) != value and r.get("speedup")]
+        chosen = Baseline.parse(baseline)
+        compared = [r for r in ok if not chosen.holds(r["overrides"]) and r.get("speedup")]
         if not compared:
             return [f"No configuration has a matching baseline ({baseline})."]
 
         def say(row: dict[str, Any]) -> str:
-            base = {**row["overrides"], key: value}
-            base_label = label({"overrides": base, "job": ""}, keys)
+            base_label = label({"overrides": chosen.counterpart(row["overrides"]), "job": ""}, keys)
             return _comparison(row, label(row, keys), base_label, grouped)
 
         if len(compared) <= MAX_SENTENCES:
