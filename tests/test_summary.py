@@ -290,3 +290,29 @@ def test_an_unknown_sort_key_lists_the_columns_and_no_internal_field(impl_sweep,
     assert "step_ms_median" in listed and "impl" in listed and "speedup" in listed
     for internal in ("step_values", "fit_window", "start", "host", "data_mixed", "overrides"):
         assert internal not in listed.replace(".", ",").split(", ")
+
+
+def test_a_launcher_is_recorded_by_the_name_typed_and_found_by_class_under_another():
+    """`launcher_of` matched by class and the first row won: a YAML of the user's own
+    (conf/hydra/launcher/two_at_once.yaml, a joblib launcher) recorded as 'joblib'."""
+    from seqlab.sweeps.launchers import describe, launcher_of
+
+    joblib = {"_target_": f"{JOBLIB}.JoblibLauncher", "n_jobs": 2}
+    info = describe(joblib, "two_at_once")
+    assert info == {"name": "two_at_once", "workers_per_node": 2, "node": None}
+    assert launcher_of(joblib, "two_at_once").name == "joblib"
+    assert launcher_of({"_target_": "x.LocalLauncher"}, "submitit_local").job_id is None
+
+
+def test_a_launcher_whose_plugin_is_missing_names_its_extra(monkeypatch):
+    import importlib.util
+
+    from seqlab.sweeps.launchers import missing_plugin
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if "joblib" in name else real(name)
+    )
+    said = missing_plugin(["-m", "hydra/launcher=joblib", "model=lstm,gru"])
+    assert said and "pip install 'seqlab[joblib]'" in said
+    assert missing_plugin(["-m", "hydra/launcher=basic"]) is None

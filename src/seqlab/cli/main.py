@@ -55,7 +55,7 @@ def _job(cfg: DictConfig) -> RunResults:
             cfg,
             output_dir,
             list(hydra_cfg.overrides.task),
-            launcher=describe(hydra_cfg.launcher),
+            launcher=describe(hydra_cfg.launcher, hydra_cfg.runtime.choices.get("hydra/launcher")),
             validated=None if sweeping else take_validated(),
         )
     except (KeyboardInterrupt, Interrupted) as exc:  # recorded by the run already
@@ -101,10 +101,15 @@ def main() -> None:
 
     for sig in SIGNALS:
         signal.signal(sig, _before_any_run)
+    from seqlab.sweeps.launchers import missing_plugin
+
     try:
         sys.argv[1:] = expand_repeats(sys.argv[1:])
     except SeqlabError as exc:
         refuse("seqlab", exc)
+    missing = missing_plugin(sys.argv[1:])
+    if missing:
+        refuse("seqlab", missing)
     try:
         _job()
     except SystemExit as exc:

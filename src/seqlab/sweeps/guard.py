@@ -34,7 +34,7 @@ def begin(config: DictConfig) -> list[PlannedJob] | None:
     from seqlab.records.files import write_json_atomic
     from seqlab.records.folder import hold_lock
     from seqlab.sweeps.driver import Driver
-    from seqlab.sweeps.launchers import launcher_of
+    from seqlab.sweeps.launchers import chosen
 
     sweeper = config.hydra.sweeper
     if str(sweeper.get("_target_", "")).endswith(".MissingPluginSweeper"):
@@ -43,7 +43,7 @@ def begin(config: DictConfig) -> list[PlannedJob] | None:
             f"which is not installed. Install it with `pip install 'seqlab[{sweeper.extra}]'`, "
             "or run the preset as one run (without -m) or with another sweeper."
         )
-    launcher = launcher_of(config.hydra.launcher)
+    launcher = chosen(config)
     if launcher is not None and launcher.prepare is not None:
         launcher.prepare(config)
     jobs = plan(config)

@@ -25,13 +25,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seqlab.errors import ConfigError, SeqlabError, one_line
-
-# hydra.job.id as each launcher sets it (its plugin's source); None: only the job knows.
-JOB_IDS = {
-    "BasicLauncher": lambda name, num: num,
-    "JoblibLauncher": lambda name, num: f"{name}_{num}",
-    "RayLauncher": lambda name, num: f"job_id_for_{num}",
-}
+from seqlab.sweeps.launchers import chosen
 
 
 @dataclass
@@ -92,12 +86,11 @@ def compose_job(config: DictConfig, overrides: list[str], number: int) -> DictCo
         return_hydra_config=True,
     )
     OmegaConf.copy_cache(from_config=config, to_config=job)  # the sweep's ${now:}
-    launcher = str(config.hydra.launcher.get("_target_", "")).rsplit(".", 1)[-1]
+    launcher = chosen(config)
     with open_dict(job):
         job.hydra.job.num = number
-        make_id = JOB_IDS.get(launcher)
-        if make_id is not None:  # else only the job knows (plan refuses patterns using it)
-            job.hydra.job.id = make_id(str(job.hydra.job.name), number)
+        if launcher is not None and launcher.job_id is not None:  # else only the job knows
+            job.hydra.job.id = launcher.job_id(str(job.hydra.job.name), number)
     return job
 
 
@@ -137,11 +130,12 @@ def check_jobs(
     from seqlab.config.validate import validate
 
     sweep_dir = Path(str(config.hydra.sweep.dir))  # resolved once: the cache ${now:} fills
-    launcher = str(config.hydra.launcher.get("_target_", "")).rsplit(".", 1)[-1]
+    launcher = chosen(config)
     pattern = str(OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir"))
-    if "job.id" in pattern and launcher not in JOB_IDS:
+    if "job.id" in pattern and (launcher is None or launcher.job_id is None):
+        name = launcher.name if launcher else config.hydra.launcher.get("_target_", "?")
         raise ConfigError(
-            f"hydra.sweep.subdir={pattern} uses hydra.job.id, which the {launcher} launcher "
+            f"hydra.sweep.subdir={pattern} uses hydra.job.id, which the {name} launcher "
             "sets only inside each job, so seqlab cannot tell up front where the jobs go "
             "(nor count them in the summary). Use ${hydra.job.num} or "
             "${hydra.job.override_dirname} instead."
