@@ -67,10 +67,10 @@ def test_mixed_precision_is_no_cudnn_for_jaxs_lstm_and_bfloat16_on_tensorflow(pr
 
     lstm = ModelConfig(cell="lstm")
     assert any(
-        "float32 only" in r for r in jax_rules.cudnn_refusals(lstm, "layer", False, precision)
+        "float32 only" in r for r in jax_rules.cudnn_refusals("lstm", lstm, False, precision)
     )
-    assert jax_rules.cudnn_refusals(lstm, "layer", False, "float32") == []
-    on_tf = tf_rules.cudnn_refusals(lstm, "layer", False, precision)
+    assert jax_rules.cudnn_refusals("lstm", lstm, False, "float32") == []
+    on_tf = tf_rules.cudnn_refusals("lstm", lstm, False, precision)
     assert bool(on_tf) == (precision == "mixed_bfloat16")
 
 

@@ -5,9 +5,12 @@ import pytest
 
 from seqlab.config import ModelConfig
 from seqlab.models.builder import InputSpec, build_model
+from seqlab.models.cells import CELLS as FAMILIES
+from seqlab.models.impls import IMPLEMENTATIONS
 
-IMPLS = ["layer", "cell_loop", "manual", "unrolled"]
-CELLS = ["simple_rnn", "lstm", "gru"]
+# From the registries: a new cell type or implementation is tested without editing here.
+IMPLS = ["layer", *(name for name in IMPLEMENTATIONS.names() if name != "layer")]
+CELLS = [name for name in FAMILIES.names() if FAMILIES.get(name).layer_class is not None]
 
 
 def _outputs_of_all_impls(spec, model_cfg, x, impls=IMPLS):

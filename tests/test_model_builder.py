@@ -15,13 +15,13 @@ from seqlab.registry import Registry
 FEATURES = InputSpec(timesteps=5, features=3, vocab_size=None)
 TOKENS = InputSpec(timesteps=6, features=None, vocab_size=50)
 
-# Trainable weights of one recurrent layer: gates * (units * (inputs + units) + bias)
-GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
-
 
 def rnn_weights(cell: str, inputs: int, units: int) -> int:
-    bias = units * (2 if cell == "gru" else 1)  # GRU reset_after keeps two biases
-    return GATES[cell] * (units * (inputs + units) + bias)
+    """Trainable weights of one recurrent layer: gates * (units * (inputs + units) + bias),
+    the gates as the cell's family declares them."""
+    family = CELLS.get(cell)
+    bias = units * (2 if "reset_after" in family.options else 1)  # reset_after: two biases
+    return family.gates * (units * (inputs + units) + bias)
 
 
 @pytest.mark.parametrize("impl", IMPLEMENTATIONS.names())

@@ -83,9 +83,9 @@ def _gpu_assumed(rules):
         rules._is_gpu_available = original
 
 
-def cudnn_argument_check(cell: str):
+def cudnn_argument_check(kernel: str | None):
     """Keras's own JAX cuDNN check for an LSTM's arguments; JAX has no cuDNN GRU."""
-    if cell != "lstm":
+    if kernel != "lstm":
         return None
     rules = importlib.import_module("keras.src.backend.jax.rnn")
 
@@ -96,16 +96,18 @@ def cudnn_argument_check(cell: str):
     return check
 
 
-def cudnn_refusals(model: Any, impl: str, masked: bool, precision: str = "float32") -> list[str]:
+def cudnn_refusals(
+    kernel: str | None, model: Any, masked: bool, precision: str = "float32"
+) -> list[str]:
     """What rules out cuDNN on JAX beyond the cell's arguments (Keras 3.15)."""
     reasons = []
-    if precision != "float32" and model.cell == "lstm":
+    if precision != "float32" and kernel == "lstm":
         # jaxlib's cuDNN RNN lowering (gpu_rnn) takes float32 and float64 and raises for
         # other dtypes, after Keras's try block (read in the source, not run on a GPU).
         reasons.append(
             f"trainer.precision={precision} (JAX's cuDNN LSTM is lowered for float32 only)"
         )
-    if model.cell == "gru":
+    if kernel == "gru":
         reasons.append("backend=jax has no cuDNN GRU in Keras (its GRU is a lax.scan)")
     sequences = model.layers > 1 or model.readout.startswith("sequence")
     if model.bidirectional and sequences:

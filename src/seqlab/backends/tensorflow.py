@@ -95,7 +95,7 @@ def _rules():
     return importlib.import_module("keras.src.backend.tensorflow.rnn")
 
 
-def cudnn_argument_check(cell: str):
+def cudnn_argument_check(kernel: str | None):
     """Keras's own check of a cell's arguments for the cuDNN kernel (private: Keras
     exposes no public one); called with activation, recurrent_activation, unroll,
     use_bias (and reset_after for GRU)."""
@@ -103,10 +103,12 @@ def cudnn_argument_check(cell: str):
     return {
         "lstm": rules._do_lstm_arguments_support_cudnn,
         "gru": rules._do_gru_arguments_support_cudnn,
-    }.get(cell)
+    }.get(kernel)
 
 
-def cudnn_refusals(model: Any, impl: str, masked: bool, precision: str = "float32") -> list[str]:
+def cudnn_refusals(
+    kernel: str | None, model: Any, masked: bool, precision: str = "float32"
+) -> list[str]:
     """What rules out cuDNN on TensorFlow beyond the cell's arguments and the masks."""
     if precision == "mixed_bfloat16":
         # TensorFlow registers its CudnnRNN GPU kernels for float16, float32 and float64

@@ -74,7 +74,7 @@ def gpu_peak_mb() -> float | None:
     return torch.cuda.max_memory_allocated() / (1024.0 * 1024.0)
 
 
-def cudnn_argument_check(cell: str):
+def cudnn_argument_check(kernel: str | None):
     """Keras's own torch cuDNN check of a cell's arguments (it also asks for CUDA,
     which is answered yes here: the question is what would run on a GPU)."""
     rules = importlib.import_module("keras.src.backend.torch.rnn")
@@ -88,10 +88,12 @@ def cudnn_argument_check(cell: str):
             rules._is_cuda_cudnn_available = original
         return ok and reset_after  # Keras's torch GRU takes only reset_after=True
 
-    return check if cell in ("lstm", "gru") else None
+    return check if kernel in ("lstm", "gru") else None
 
 
-def cudnn_refusals(model: Any, impl: str, masked: bool, precision: str = "float32") -> list[str]:
+def cudnn_refusals(
+    kernel: str | None, model: Any, masked: bool, precision: str = "float32"
+) -> list[str]:
     """Nothing beyond the masks: Keras casts the input to the kernel's dtype and falls
     back to its torch loop when cuDNN refuses (the kernel detection says what ran)."""
     return []

@@ -53,7 +53,7 @@ class CudnnReport:
 
 def argument_reasons(family: CellFamily, model: ModelConfig, backend: ModuleType) -> list[str]:
     """Which of the cell's arguments the backend's cuDNN check in Keras refuses."""
-    check = backend.cudnn_argument_check(family.name)
+    check = backend.cudnn_argument_check(family.cudnn_kernel)
     if check is None:
         return [f"model.cell={family.name} has no cuDNN kernel on backend={backend.NAME}"]
     cell = family.cell_class()(**cell_kwargs(model))
@@ -63,7 +63,7 @@ def argument_reasons(family: CellFamily, model: ModelConfig, backend: ModuleType
         "unroll": False,  # the implementation decides unrolling (see IMPLEMENTATIONS)
         "use_bias": cell.use_bias,
     }
-    if family.name == "gru":
+    if "reset_after" in family.options:  # the GRU kernel's own argument
         actual["reset_after"] = cell.reset_after
     if check(**actual):
         return []
@@ -127,7 +127,7 @@ def cudnn_eligibility(
         if model.recurrent_dropout > 0:
             # LSTM/GRU.inner_loop try the backend's kernel only without recurrent dropout.
             reasons.append("recurrent_dropout > 0")
-        reasons += backend.cudnn_refusals(model, impl, bool(masks), precision)
+        reasons += backend.cudnn_refusals(family.cudnn_kernel, model, bool(masks), precision)
         reasons += argument_reasons(family, model, backend)
         chunk = model.chunk_length if model.stateful else None
         reasons += mask_reasons(masks or [], chunk, backend)

@@ -21,7 +21,11 @@ class CellFamily:
         layer_class: returns the fused Keras layer class (LSTM, GRU, SimpleRNN), or
             None for cells that only run in `keras.layers.RNN` or the manual loop.
         num_states: state tensors per step (LSTM: h and c; GRU and SimpleRNN: h).
-        has_cudnn_kernel: whether Keras has a cuDNN kernel for the fused layer.
+        gates: weight blocks per step, each (inputs + units) x units (LSTM 4, GRU 3,
+            SimpleRNN 1): what the parameter count and the tests read.
+        cudnn_kernel: which of Keras's cuDNN kernels its fused layer calls ("lstm",
+            "gru"), or None: every backend's rules are asked by this, never by the
+            cell's name, so a new cell on an existing kernel needs no backend change.
         options: the ModelConfig options that only some cells take and this one does.
     """
 
@@ -29,8 +33,13 @@ class CellFamily:
     cell_class: Callable[[], type]
     layer_class: Callable[[], type] | None
     num_states: int
-    has_cudnn_kernel: bool
+    gates: int
+    cudnn_kernel: str | None = None
     options: frozenset[str] = frozenset()
+
+    @property
+    def has_cudnn_kernel(self) -> bool:
+        return self.cudnn_kernel is not None
 
 
 CELLS: Registry[CellFamily] = Registry("cell", key="model.cell")

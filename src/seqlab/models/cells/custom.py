@@ -156,5 +156,5 @@ def family_for(model: ModelConfig) -> CellFamily:
         cell_class=lambda: partial(cell_class, **arguments),
         layer_class=None,  # custom cells have no fused layer: cell_loop or manual only
         num_states=len(state_size) if isinstance(state_size, list | tuple) else 1,
-        has_cudnn_kernel=False,
+        gates=0,  # unknown: a user's cell has its own weights
     )

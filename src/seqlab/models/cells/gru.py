@@ -21,7 +21,8 @@ GRU_FAMILY = register_cell(
         _cell,
         _layer,
         num_states=1,
-        has_cudnn_kernel=True,
+        gates=3,
+        cudnn_kernel="gru",
         options=frozenset({"recurrent_activation", "reset_after"}),
     )
 )

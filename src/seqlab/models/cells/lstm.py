@@ -21,7 +21,8 @@ LSTM_FAMILY = register_cell(
         _cell,
         _layer,
         num_states=2,
-        has_cudnn_kernel=True,
+        gates=4,
+        cudnn_kernel="lstm",
         options=frozenset({"recurrent_activation"}),
     )
 )

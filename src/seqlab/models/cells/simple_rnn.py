@@ -15,6 +15,4 @@ def _layer() -> type:
     return SimpleRNN
 
 
-SIMPLE_RNN = register_cell(
-    CellFamily("simple_rnn", _cell, _layer, num_states=1, has_cudnn_kernel=False)
-)
+SIMPLE_RNN = register_cell(CellFamily("simple_rnn", _cell, _layer, num_states=1, gates=1))
