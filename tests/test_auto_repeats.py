@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from seqlab.sweeps.auto import _decide, _group_baselines, expand_repeats
+from seqlab.cli.arguments import expand_repeats
+from seqlab.sweeps.auto import _decide, _group_baselines
 
 from .conftest import run_cli
 from .records import seqlab_record

@@ -10,11 +10,11 @@ import statistics
 import pytest
 from scipy import stats as scipy_stats
 
+from seqlab.cli.arguments import expand_repeats
 from seqlab.errors import ConfigError
 from seqlab.reports.stats import add_group_speedup, describe, group_rows, has_repeats
 from seqlab.reports.summary import write_summary
 from seqlab.reports.table import table
-from seqlab.sweeps.auto import expand_repeats
 
 from .conftest import run_cli
 from .records import seqlab_record

@@ -11,7 +11,6 @@ non-zero exit: 2 when the user must change something, 1 otherwise.
 
 from __future__ import annotations
 
-import copy
 import functools
 import sys
 from collections.abc import Callable
@@ -19,21 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 
 from seqlab.errors import ConfigError, Exit, SeqlabError, one_line, refuse
 from seqlab.schema.options import SeqlabConfig
+from seqlab.sweeps.plan import task_config
 
 # The config `on_run_start` validated, handed to the job it precedes (same process).
 _validated: SeqlabConfig | None = None
-
-
-def task_config(config: DictConfig) -> DictConfig:
-    """The job's config as the job will see it: everything but the `hydra` node."""
-    task = copy.deepcopy(config)
-    with open_dict(task):
-        del task["hydra"]
-    return task
 
 
 def take_validated() -> SeqlabConfig | None:

@@ -97,7 +97,7 @@ def _before_any_run(signum: int, frame: object) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    from seqlab.sweeps.auto import expand_repeats
+    from seqlab.cli.arguments import expand_repeats
 
     for sig in SIGNALS:
         signal.signal(sig, _before_any_run)

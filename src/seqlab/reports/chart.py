@@ -6,22 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from seqlab.records.files import write_atomic
+from seqlab.reports.shown import extremes, label
 from seqlab.training.figures import pyplot
-
-
-def job_label(row: dict[str, Any], keys: list[str]) -> str:
-    """A bar's label from the swept overrides, e.g. "lstm / cell_loop"; the job number else."""
-    values = [str(row["overrides"].get(k, "")) for k in keys]
-    values = [v for v in values if v]
-    if not values:
-        return f"job {row['job']}"
-    # Values alone read better than "model=lstm impl=layer" when each key has one column.
-    return (
-        " / ".join(values)
-        if len(keys) <= 3
-        else " ".join(f"{k}={v}" for k, v in zip(keys, values, strict=False))
-    )
-
 
 MAX_BARS = 40  # a readable chart: past this, the fastest and the slowest half each
 
@@ -29,17 +15,13 @@ MAX_BARS = 40  # a readable chart: past this, the fastest and the slowest half e
 def readable(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
     """At most MAX_BARS rows, the fastest and the slowest by step time (in the table's
     order), and a sentence saying what was left out; all rows when they fit."""
-    if len(rows) <= MAX_BARS:
+    kept, left = extremes(rows, "step_ms_median", MAX_BARS)
+    if not left:
         return rows, None
-    timed = sorted(
-        (r for r in rows if r.get("step_ms_median") is not None), key=lambda r: r["step_ms_median"]
-    )
     half = MAX_BARS // 2
-    chosen = {id(r) for r in timed[:half] + timed[-half:]} if len(timed) > MAX_BARS else None
-    kept = [r for r in rows if chosen is None or id(r) in chosen][:MAX_BARS]
     return kept, (
         f"the {half} fastest and the {half} slowest of {len(rows)}: "
-        f"{len(rows) - len(kept)} not drawn (summary.csv and summary.html list them all)"
+        f"{left} not drawn (summary.csv and summary.html list them all)"
     )
 
 
@@ -49,7 +31,7 @@ def summary_chart(rows: list[dict[str, Any]], keys: list[str], path: Path) -> Pa
     total = len(rows)
     rows, left_out = readable(rows)
     plt = pyplot()
-    labels = [job_label(row, keys) for row in rows]
+    labels = [label(row, keys) for row in rows]
     metrics = {row["metric"] for row in rows if row["metric"]}
     metric = metrics.pop() if len(metrics) == 1 else "metric (each job's own)"
     step = [row["step_ms_median"] or 0.0 for row in rows]

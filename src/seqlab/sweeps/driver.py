@@ -35,10 +35,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from seqlab.errors import Exit
+from seqlab.records.signals import SIGNALS
 
 STOP_WAIT_S = 30.0  # how long the jobs get to record their interruption
 SUMMARY_WAIT_S = 300.0  # how long the child process gets to write the summary
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class Driver:

@@ -25,9 +25,10 @@ from typing import Any
 
 from seqlab.records.files import write_text_atomic
 from seqlab.reports.baseline import Baseline
-from seqlab.reports.page.charts import by_metric, charts, direction, jobs_of, label
+from seqlab.reports.page.charts import by_metric, charts, direction, jobs_of
 from seqlab.reports.page.template import TEMPLATE
 from seqlab.reports.rows import status_counts, swept_keys
+from seqlab.reports.shown import label
 
 PAGE_FILE = "summary.html"
 PLOTLY_FILE = "plotly.min.js"

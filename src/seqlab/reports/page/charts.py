@@ -16,14 +16,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+from seqlab.reports.shown import extremes, label
+
 MAX_DRAWN = 40  # configurations a bar chart shows: the best and the worst half each
 MAX_CURVES = 12  # learning curves drawn: the best configurations by validation metric
-
-
-def label(row: dict[str, Any], keys: list[str]) -> str:
-    """A configuration's name from its swept values, e.g. "gru / layer"."""
-    values = [str(row["overrides"].get(k, "")) for k in keys if row["overrides"].get(k)]
-    return " / ".join(values) if values else f"job {row['job']}"
 
 
 def plotly_text(text: Any) -> str:
@@ -95,15 +91,6 @@ def direction(rows: list[dict[str, Any]]) -> bool | None:
     return said.pop() if len(said) == 1 else None
 
 
-def _extremes(rows: list[dict[str, Any]], key: str) -> tuple[list[dict[str, Any]], int]:
-    """At most MAX_DRAWN rows with a value: the best and the worst half; and how many left."""
-    valued = sorted((r for r in rows if r.get(key) is not None), key=lambda r: r[key])
-    if len(valued) <= MAX_DRAWN:
-        return valued, 0
-    half = MAX_DRAWN // 2
-    return valued[:half] + valued[-half:], len(valued) - MAX_DRAWN
-
-
 def charts(
     shown: list[dict[str, Any]], keys: list[str], sweep_dirs: list[Path], grouped: bool
 ) -> list[tuple[str, str, str]]:
@@ -136,7 +123,8 @@ def charts(
         else ""
     )
 
-    drawn, left = _extremes(shown, "step_ms_median")
+    timed = sorted((r for r in shown if r.get("step_ms_median")), key=lambda r: r["step_ms_median"])
+    drawn, left = extremes(timed, "step_ms_median", MAX_DRAWN)
     if drawn:
         names = [chart_label(r, keys) for r in drawn]
         errors = [r.get("step_ms_median_ci95") or 0.0 for r in drawn]
