@@ -46,8 +46,8 @@ class RunRecord:
     # What the run started from: fingerprints of its initial weights, its data and its
     # data order (seqlab.training.fingerprints).
     start: dict[str, Any] = field(default_factory=dict)
-    # The machine-load probe's samples (seqlab.runs.machine).
-    load_probe: dict[str, Any] = field(default_factory=dict)
+    # What other processes used of the cores while it trained (seqlab.training.load).
+    load: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -90,7 +90,7 @@ class RunRecord:
             record.pop("traceback")
         if compact:
             record["timing"] = {k: v for k, v in record["timing"].items() if k != "definitions"}
-            record["load_probe"] = {k: v for k, v in record["load_probe"].items() if k != "samples"}
+            record["load"] = {k: v for k, v in record["load"].items() if k != "samples"}
             record["compact"] = True
         return record
 

@@ -3,8 +3,8 @@ whether the rows compared started alike.
 
 - `jobs_at_once`: the most jobs that trained on a job's host at the same time
   (measured from every record's fit window, for every launcher).
-- `busy`: a job whose machine-load probe was clearly slower than the quietest job's on
-  the same host (`BUSY_RATIO`) was measured on a busy machine.
+- `busy`: a job during whose training other processes took cores (`BUSY_MEAN`,
+  `BUSY_PEAK`, from the kernel's counts in its record) was measured on a busy machine.
 - `speedup` and `same_start` (with a baseline): the baseline job's step time over the
   job's, matched on every other swept key; and, where the two should share a start
   (they differ in how the same model runs: impl, backend, jit, device, precision),
@@ -20,10 +20,11 @@ from typing import Any
 
 from seqlab.reports.baseline import Baseline
 
-# A probe this much slower than the quietest job's on the same host: a busy machine.
-# Repeated probes of an idle machine here spread by a few percent; a second process
-# on one of two cores made it about 2x (measured: tests/test_busy_machine.py).
-BUSY_RATIO = 1.2  # quiet runs spread 1.06x, one busy core of two 1.5-1.9x (machine.py)
+# Cores other processes took while a job trained (seqlab.training.load) past which the
+# job was measured on a busy machine: over its whole fit, or over any 3 s of it.
+# Calibrated in docs/benchmarks.md ("The load measure").
+BUSY_MEAN = 0.2
+BUSY_PEAK = 0.6
 # Swept keys that change how the same model runs, not which model or data: rows that
 # differ only in one of them should start from the same weights, data and order.
 SAME_FUNCTION_KEYS = ("impl", "impl.name", "backend", "backend.name", "device", "device.name",
@@ -97,16 +98,15 @@ def sharing_note(rows: list[dict[str, Any]]) -> str | None:
 
 
 def mark_busy(rows: list[dict[str, Any]]) -> None:
-    """Set `busy` from the probes: slower than BUSY_RATIO x the quietest on the host."""
-    quietest: dict[str, float] = {}
+    """Set `busy` from what the kernel counted (`seqlab.training.load`): other processes
+    took more than BUSY_MEAN cores over the job's fit, or more than BUSY_PEAK over any
+    3 s of it; None for a record that has no such figure (older seqlab, not Linux)."""
     for row in rows:
-        if row.get("probe_ms"):
-            host = row.get("host") or ""
-            quietest[host] = min(quietest.get(host, row["probe_ms"]), row["probe_ms"])
-    for row in rows:
-        probe = row.get("probe_ms")
-        calm = quietest.get(row.get("host") or "")
-        row["busy"] = None if not probe or not calm else probe > BUSY_RATIO * calm
+        mean, peak = row.get("others_cores"), row.get("others_peak")
+        if mean is None:
+            row["busy"] = None
+            continue
+        row["busy"] = mean > BUSY_MEAN or (peak is not None and peak > BUSY_PEAK)
 
 
 def busy_note(rows: list[dict[str, Any]]) -> str | None:
@@ -116,11 +116,12 @@ def busy_note(rows: list[dict[str, Any]]) -> str | None:
         return None
     jobs = ", ".join(str(row["job"]) for row in busy[:12]) + (" ..." if len(busy) > 12 else "")
     return (
-        f"load: {len(busy)} of {len(rows)} jobs were measured on a busy machine (their "
-        f"load probe was more than {BUSY_RATIO:.2f}x the quietest job's on the same host; "
-        f"column busy): {jobs}. Something else used the cores while they trained, so their "
-        "step times are slower than the job's own. Run them again on a quiet machine "
-        "(the same command, after moving their folders away) before comparing."
+        f"load: {len(busy)} of {len(rows)} jobs were measured on a busy machine (other "
+        f"processes took more than {BUSY_MEAN} cores over their training, or more than "
+        f"{BUSY_PEAK} over some 3 s of it; columns others_cores, others_peak, busy): {jobs}. "
+        "Their step times include that load. Run them again on a quiet machine (the same "
+        "command, after moving their folders away), or interleave the comparison "
+        "(hydra/launcher=interleaved), which gives both sides the same load."
     )
 
 

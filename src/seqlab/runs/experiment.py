@@ -197,7 +197,7 @@ def _write_record(output_dir: Path, record: RunRecord) -> None:
     """Write results.json; if even that fails, say so (the process exits non-zero).
 
     On a full disk the record is tried once more without what a reader can do without
-    (the timing definitions, the probe's samples, a traceback): a smaller record that
+    (the timing definitions, the load's samples, a traceback): a smaller record that
     says how the run ended is worth more than the last "running" one.
     """
     try:
@@ -235,10 +235,11 @@ def _run(
     record.device = device.as_dict()
 
     from seqlab.backends import current
-    from seqlab.runs.machine import LoadProbe, environment
+    from seqlab.runs.machine import environment
     from seqlab.runs.setup import fresh_keras, prepare
     from seqlab.training.figures import curves_chart
     from seqlab.training.fingerprints import order_fingerprint
+    from seqlab.training.load import LoadMeter
     from seqlab.training.progress import print_summary
     from seqlab.training.trainer import train
 
@@ -263,11 +264,12 @@ def _run(
         }
         record.cudnn = run.cudnn.as_dict()
         mark = fingerprint(record.config)
-        probe = LoadProbe()
-        probe.sample("before training")
-        outcome = train(run, output_dir, record, console, start.checkpoint, mark, probe)
-        probe.sample("after training")
-        record.load_probe = probe.as_dict()
+        meter = LoadMeter().start()  # what else ran on the cores while this one trained
+        try:
+            outcome = train(run, output_dir, record, console, start.checkpoint, mark)
+        finally:
+            meter.stop()
+        record.load = meter.as_dict(outcome.timing.fit_window)
     record.timing = outcome.timing.as_dict()
     # The direction is the task's, recorded once: every reader (the page's best, its
     # charts) takes it from here rather than guessing from the metric's name.

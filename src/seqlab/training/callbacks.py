@@ -10,8 +10,7 @@
    of the checkpoint a restart resumes from.
 6. The best model is saved when this epoch is the best so far: after the checkpoint
    that names it, so no kill leaves a best model newer than any checkpoint.
-7. The machine-load probe runs when it is due (`seqlab.runs.machine`).
-8. A signal whose exception Python swallowed stops the run here (`seqlab.records.signals`).
+7. A signal whose exception Python swallowed stops the run here (`seqlab.records.signals`).
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from seqlab.training.timing import StepTimer, Timing
 
 
 class EpochEnd(keras.callbacks.Callback):
-    """Runs the eight steps above when an epoch ends; see the module docstring."""
+    """Runs the seven steps above when an epoch ends; see the module docstring."""
 
     def __init__(
         self,
@@ -55,7 +54,6 @@ class EpochEnd(keras.callbacks.Callback):
         min_delta: float,
         nan_guard: Any,
         throughput_unit: tuple[int, int],
-        probe: Any = None,
     ) -> None:
         super().__init__()
         self.folder = Path(folder)
@@ -70,7 +68,6 @@ class EpochEnd(keras.callbacks.Callback):
         self.min_delta = min_delta
         self.nan_guard = nan_guard
         self.throughput_unit = throughput_unit
-        self.probe = probe
         self.stopped_epoch: int | None = None
 
     @property
@@ -119,10 +116,7 @@ class EpochEnd(keras.callbacks.Callback):
         # 6. best model
         if self.best_epoch == number and self.nan_guard.where is None:
             save_best(self.model, self.folder)
-        # 7. machine-load probe
-        if self.probe is not None:
-            self.probe.maybe_sample()
-        # 8. a swallowed signal
+        # 7. a swallowed signal
         signals.check()
 
     @property

@@ -79,7 +79,6 @@ def train(
     console: Console,
     checkpoint: Checkpoint | None,
     fingerprint: str,
-    probe: Any = None,
 ) -> Trained:
     """Build and fit the model (from `checkpoint` when resuming), save it, fill the record."""
     cfg, output_dir = run.cfg, Path(output_dir)
@@ -125,7 +124,6 @@ def train(
         min_delta=stopping.min_delta,
         nan_guard=guard,
         throughput_unit=run.layout.throughput_unit(),
-        probe=probe,
     )
     first = checkpoint.epoch if checkpoint else 0
     left = 0 if checkpoint and checkpoint.finished_training else cfg.trainer.epochs - first
