@@ -8,10 +8,12 @@ import json
 import pytest
 
 from seqlab.cli.arguments import expand_repeats
-from seqlab.sweeps.auto import _decide, _group_baselines
+from seqlab.sweeps.auto import Rule, _decide, _group_baselines
 
 from .conftest import run_cli
 from .records import seqlab_record
+
+RULE = Rule(min_rounds=3, max_rounds=10, alpha=0.05, resolution=0.05)
 
 CONFIGS = [["impl=cell_loop"], ["impl=layer"], ["impl=manual"], ["impl=unrolled"]]
 
@@ -39,11 +41,15 @@ def test_a_comparison_is_decided_when_its_interval_excludes_1_or_sits_within_the
     rounds = [(100.0, 50.0, 100.5, 80.0), (101.0, 51.0, 101.0, 125.0), (99.0, 49.0, 99.5, 95.0)]
     for seed, steps in enumerate(rounds, 1):
         _round(tmp_path, 4 * (seed - 1), seed, steps)
-    stopped: dict[int, str] = {}
-    _decide(tmp_path, CONFIGS, "impl=cell_loop", 0.05, stopped)
-    assert stopped[1].startswith("faster beyond the noise after 3 seeds")
-    assert stopped[2].startswith("within 5% of the baseline after 3 seeds")
-    assert 3 not in stopped and 0 not in stopped
+    decided: dict[int, dict] = {}
+    _decide(tmp_path, CONFIGS, "impl=cell_loop", RULE, decided)
+    assert decided[1]["stopped"] == "faster after 3 seeds"
+    assert decided[1]["interval"]["low"] > 1.0 and decided[1]["interval"]["n"] == 3
+    assert decided[2]["stopped"] == "within 5% after 3 seeds"
+    assert 3 not in decided and 0 not in decided
+    again: dict[int, dict] = {}
+    _decide(tmp_path, CONFIGS, "impl=cell_loop", RULE, again)  # replayed from the records
+    assert again == decided
 
 
 def test_what_more_seeds_cannot_decide_is_stopped_not_run_to_the_cap(tmp_path):
@@ -51,17 +57,18 @@ def test_what_more_seeds_cannot_decide_is_stopped_not_run_to_the_cap(tmp_path):
     rounds = [(100.0, 50.0, None, 80.0), (101.0, 51.0, None, 125.0)]
     for seed, steps in enumerate(rounds, 1):
         _round(tmp_path, 4 * (seed - 1), seed, steps)
-    stopped: dict[int, str] = {}
-    _decide(tmp_path, CONFIGS, "impl=cell_loop", 0.05, stopped)
-    assert stopped[2].startswith("no step time after 2 seeds") and 3 not in stopped
+    stopped: dict[int, dict] = {}
+    _decide(tmp_path, CONFIGS, "impl=cell_loop", RULE, stopped)
+    assert stopped[2]["stopped"].startswith("no step time after 2 seeds") and 3 not in stopped
     untimed = tmp_path / "untimed"
     for seed, steps in enumerate([(None, 50.0, 60.0, 80.0)] * 2, 1):
         _round(untimed, 4 * (seed - 1), seed, steps)
     stopped = {}
-    _decide(untimed, CONFIGS, "impl=cell_loop", 0.05, stopped)
+    _decide(untimed, CONFIGS, "impl=cell_loop", RULE, stopped)
     assert sorted(stopped) == [1, 2, 3]
     assert all(
-        s.startswith("the baseline has no step time after 2 seeds") for s in stopped.values()
+        s["stopped"].startswith("the baseline has no step time after 2 seeds")
+        for s in stopped.values()
     )
 
 
@@ -87,10 +94,10 @@ def test_each_configuration_is_decided_against_the_baseline_of_its_own_group(tmp
             overrides = [*config, f"trainer.seed={seed}"]
             record = {"status": "ok", "overrides": overrides, "timing": timing}
             (folder / "results.json").write_text(json.dumps(seqlab_record(record)))
-    stopped: dict[int, str] = {}
-    _decide(tmp_path, GROUPED, "impl=cell_loop", 0.05, stopped)
-    assert stopped[1].startswith("faster beyond the noise after 3 seeds")
-    assert stopped[3].startswith("the baseline has no step time after 3 seeds")
+    stopped: dict[int, dict] = {}
+    _decide(tmp_path, GROUPED, "impl=cell_loop", RULE, stopped)
+    assert stopped[1]["stopped"] == "faster after 3 seeds"
+    assert stopped[3]["stopped"].startswith("the baseline has no step time after 3 seeds")
     assert 0 not in stopped and 2 not in stopped
 
 
@@ -188,3 +195,41 @@ def test_an_unquoted_baseline_with_an_equals_sign_says_how_to_write_it():
         expand_repeats(["-m", "model=lstm,gru", "report.baseline=model=lstm"])
     for fine in ("report.baseline=model:lstm", 'report.baseline="model=lstm"'):
         assert expand_repeats(["-m", "model=lstm,gru", fine])[-1] == fine
+
+
+def test_the_summary_shows_the_recorded_decision_and_its_interval_never_a_recomputed_one(
+    tmp_path,
+):
+    """A decided configuration stops while its baseline goes on for the others: the
+    summary once recomputed with the extra baseline seeds and read 'stopped: faster'
+    beside beyond_noise: no. Now it shows what auto.json recorded."""
+    from seqlab.records.files import write_json_atomic
+    from seqlab.reports.summary import write_summary
+    from seqlab.sweeps.auto import _write
+
+    rounds = [(100.0, 60.0, 100.5, 80.0), (101.0, 61.0, 101.0, 125.0), (99.0, 59.0, 99.5, 95.0)]
+    for seed, steps in enumerate(rounds, 1):
+        _round(tmp_path, 4 * (seed - 1), seed, steps)
+    decided: dict[int, dict] = {}
+    _decide(tmp_path, CONFIGS, "impl=cell_loop", RULE, decided)
+    # Two more rounds for the baseline and the undecided one, with layer's seeds missing.
+    for seed, (base, other) in ((4, (140.0, 70.0)), (5, (60.0, 130.0))):
+        for offset, (config, ms) in enumerate(((CONFIGS[0], base), (CONFIGS[3], other))):
+            folder = tmp_path / str(12 + 2 * (seed - 4) + offset)
+            folder.mkdir()
+            record = {"status": "ok", "overrides": [*config, f"trainer.seed={seed}"],
+                      "timing": {"step_ms_median": ms}}  # fmt: skip
+            (folder / "results.json").write_text(json.dumps(seqlab_record(record)))
+    seeds = {0: 5, 1: 3, 2: 3, 3: 5}
+    _write(tmp_path, CONFIGS, 0, seeds, decided, RULE, [], write_json_atomic)
+    write_summary([tmp_path], tmp_path, baseline="impl=cell_loop", chart=False)
+    with open(tmp_path / "summary.csv") as f:
+        rows = {row["impl"]: row for row in csv.DictReader(f)}
+    for i in (1, 2):
+        row, recorded = rows[CONFIGS[i][0].split("=")[1]], decided[i]
+        assert row["stopped"] == recorded["stopped"]
+        assert float(row["speedup_low"]) == pytest.approx(recorded["interval"]["low"])
+        assert float(row["speedup_high"]) == pytest.approx(recorded["interval"]["high"])
+        assert row["beyond_noise"] == str(recorded["stopped"].startswith("faster"))
+        assert "sequential" in row["speedup_method"]
+    assert int(rows["layer"]["speedup_n"]) == 3  # its own 3 pairs, not the baseline's 5

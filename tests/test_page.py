@@ -23,7 +23,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 
 def _group(model, speedup, low, high, beyond):
     return {"overrides": {"model": model}, "job": "0", "step_ms_median": 10.0, "speedup": speedup,
-            "speedup_low": low, "speedup_high": high, "beyond_noise": beyond, "n_timed": 5,
+            "speedup_low": low, "speedup_high": high, "beyond_noise": beyond, "speedup_n": 5,
             "metric": "accuracy", "val_metric": 0.5}  # fmt: skip
 
 
@@ -32,7 +32,7 @@ def test_the_headline_says_each_comparison_in_words_with_its_interval():
     rows.append(_group("simple_rnn", 0.5, 0.4, 0.625, True))
     said = headline(rows, ["model"], "model=lstm", grouped=True)
     assert said[0] == (
-        "gru vs lstm (baseline): 1.24x faster [1.14, 1.34], beyond the seed-to-seed noise, 5 seeds."
+        "gru vs lstm (baseline): 1.24x faster [1.14, 1.34], beyond the noise, 5 seeds."
     )
     # Slower: the factor and its interval are both inverted, never mixed.
     assert said[1].startswith("simple_rnn vs lstm (baseline): 2.00x slower [1.60, 2.50]")

@@ -12,7 +12,9 @@ from scipy import stats as scipy_stats
 
 from seqlab.cli.arguments import expand_repeats
 from seqlab.errors import ConfigError
-from seqlab.reports.stats import add_group_speedup, describe, group_rows, has_repeats
+from seqlab.reports.compare import derive
+from seqlab.reports.speedup import add_group_speedups
+from seqlab.reports.stats import describe, group_rows, has_repeats
 from seqlab.reports.summary import write_summary
 from seqlab.reports.table import table
 
@@ -63,20 +65,51 @@ def test_jobs_that_differ_only_in_the_seed_become_one_row_each(seeded_sweep, tmp
         assert len(list(csv.DictReader(f))) == 12  # every job is still listed
 
 
-def test_the_speed_up_has_an_interval_and_says_whether_it_beats_the_noise(seeded_sweep):
+def _groups(sweep, baseline):
     from seqlab.reports.rows import collect
 
-    groups = group_rows(collect([seeded_sweep]))
-    add_group_speedup(groups, "model=lstm")
+    rows = collect([sweep])
+    derive(rows, baseline)
+    groups = group_rows(rows)
+    add_group_speedups(groups, baseline)
+    return groups
+
+
+def test_the_speed_up_is_paired_seed_by_seed_with_an_interval_that_decides(seeded_sweep):
+    groups = _groups(seeded_sweep, "model=lstm")
     header, cells = table(groups, "model=lstm", grouped=True)
     rows = {c[header.index("model")]: dict(zip(header, c, strict=True)) for c in cells}
     gru = rows["gru"]
-    assert gru["speedup"] == pytest.approx(100.25 / 50.125)
-    assert gru["speedup_low"] < gru["speedup"] < gru["speedup_high"]
-    assert gru["beyond_noise"] is True  # twice as fast, far beyond 2 % noise
+    # Seed r of gru against seed r of lstm: the geometric mean of the 4 paired ratios.
+    ratios = [100 / 50, 102 / 51, 98 / 49, 101 / 50.5]
+    assert gru["speedup"] == pytest.approx(statistics.geometric_mean(ratios))
+    assert gru["speedup_low"] == pytest.approx(2.0) == gru["speedup_high"]  # 2x every seed
+    assert gru["beyond_noise"] is True and gru["speedup_n"] == 4
+    assert "paired over 4 seeds" in gru["speedup_method"]
+    # scipy's one-sample t interval of the log-ratios is the oracle.
+    logs = [math.log(100 / 90), math.log(102 / 115), math.log(98 / 95), math.log(101 / 105)]
+    oracle = scipy_stats.ttest_1samp(logs, 0.0).confidence_interval(0.95)
     noisy = rows["simple_rnn"]
-    assert noisy["speedup_low"] < 1.0 < noisy["speedup_high"] and noisy["beyond_noise"] is False
+    assert noisy["speedup_low"] == pytest.approx(math.exp(oracle.low))
+    assert noisy["speedup_high"] == pytest.approx(math.exp(oracle.high))
+    assert noisy["beyond_noise"] is False
     assert rows["lstm"]["speedup"] == pytest.approx(1.0)
+
+
+def test_pairing_removes_a_drift_that_two_means_keep(tmp_path):
+    """The machine slows 30 % over the sweep; gru is 1.5x faster in every round. The ratio
+    of the two means reads the drift as noise; the pairs do not."""
+    sweep = tmp_path / "sweep"
+    number = 0
+    for seed in range(1, 5):
+        machine = 1.0 + 0.1 * (seed - 1)
+        for model, ms in (("lstm", 150.0), ("gru", 100.0)):
+            write_job(sweep, number, [f"trainer.seed={seed}", f"model={model}"], ms * machine)
+            number += 1
+    gru = next(g for g in _groups(sweep, "model=lstm") if g["overrides"]["model"] == "gru")
+    assert gru["speedup"] == pytest.approx(1.5)
+    assert gru["speedup_high"] / gru["speedup_low"] == pytest.approx(1.0)
+    assert gru["beyond_noise"] is True
 
 
 def test_without_seed_repeats_the_table_stays_one_row_per_job(tmp_path):
@@ -127,37 +160,6 @@ def test_the_issue_command_groups_two_models_over_three_seeds(tmp_path):
     assert row["n"] == "2" and row["seeds"] == "1,2"
 
 
-def test_the_degrees_of_freedom_are_welch_satterthwaites_as_scipy_computes_them():
-    from seqlab.reports.stats import welch_dof
-
-    a, b = [100.0, 102.0, 98.0], [50.0, 51.0, 49.0, 50.5, 52.0]
-    # On the log scale the terms are the variances of the scaled samples' means.
-    scaled = [[v / statistics.mean(x) for v in x] for x in (a, b)]
-    terms = [statistics.variance(x) / len(x) for x in scaled]
-    oracle = scipy_stats.ttest_ind(*scaled, equal_var=False).df
-    assert welch_dof(terms, [3, 5]) == pytest.approx(oracle)
-
-
-def test_the_speed_up_interval_covers_the_true_ratio_95_percent_of_the_time():
-    """The coverage the README states: a true speed-up of 1.1, 10 % seed-to-seed noise."""
-    import numpy as np
-
-    from seqlab.reports.stats import ratio_interval
-
-    rng = np.random.default_rng(7)
-    coverage = {}
-    for n in (3, 5, 10):
-        hits = 0
-        for _ in range(1500):
-            base, other = rng.normal(110.0, 11.0, n), rng.normal(100.0, 10.0, n)
-            _, low, high = ratio_interval(list(base), list(other))
-            hits += low <= 1.1 <= high
-        coverage[n] = hits / 1500
-    assert 0.95 <= coverage[3] <= 0.985, coverage  # a little conservative at 3 seeds
-    assert 0.94 <= coverage[5] <= 0.97 and 0.94 <= coverage[10] <= 0.965, coverage
-    print(f"coverage of the 95 % speed-up interval: {coverage}")
-
-
 def test_n_counts_the_values_used_and_a_job_without_a_step_time_is_not_one(tmp_path):
     sweep = tmp_path / "sweep"
     for number, (seed, ms) in enumerate([(1, 100.0), (2, 102.0), (3, None)]):
@@ -174,16 +176,14 @@ def test_n_counts_the_values_used_and_a_job_without_a_step_time_is_not_one(tmp_p
 def test_a_seed_without_metrics_stays_in_its_configuration_and_keeps_the_speed_ups(seeded_sweep):
     """An interrupted job has no metrics; grouped by its metric it became a group of its
     own that took its configuration's place, and every speed-up of that baseline vanished."""
-    from seqlab.reports.rows import collect
 
     folder = seeded_sweep / "12"
     folder.mkdir()
     record = {"status": "interrupted", "overrides": ["model=lstm", "trainer.seed=5"]}
     (folder / "results.json").write_text(json.dumps(seqlab_record(record)))
-    groups = group_rows(collect([seeded_sweep]))
-    add_group_speedup(groups, "model=lstm")
+    groups = _groups(seeded_sweep, "model=lstm")
     by_model = {g["overrides"]["model"]: g for g in groups}
     assert len(groups) == 3 and by_model["lstm"]["seeds"] == "1,2,3,4,5"
     assert by_model["lstm"]["metric"] == "accuracy" and by_model["lstm"]["n"] == 4
     assert by_model["lstm"]["status"] == "4 ok, 1 interrupted"
-    assert by_model["gru"]["speedup"] == pytest.approx(100.25 / 50.125)
+    assert by_model["gru"]["speedup"] == pytest.approx(2.0) and by_model["gru"]["speedup_n"] == 4

@@ -26,11 +26,13 @@ class AutoRepeatSweeper(Sweeper):
         max_rounds: int = 10,
         min_rounds: int = 3,
         resolution: float = 0.05,
+        alpha: float = 0.05,
         params: DictConfig | None = None,
     ) -> None:
         self.max_rounds = max_rounds
         self.min_rounds = min_rounds
         self.resolution = resolution
+        self.alpha = alpha
         self.params = params
         self.config: DictConfig | None = None
         self.launcher: Any = None

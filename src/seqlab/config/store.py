@@ -123,9 +123,13 @@ class AutoRepeatSweeperConf:
     _target_: str = "hydra_plugins.seqlab_sweepers.AutoRepeatSweeper"
     max_rounds: int = 10  # the cap: at most this many seeds per configuration
     min_rounds: int = 3  # no decision from fewer seeds
-    # A speed-up whose 95 % interval lies within 1 +- resolution is decided: "no
-    # difference larger than that".
+    # A speed-up whose interval lies within 1 +- resolution is decided: "no difference
+    # larger than that".
     resolution: float = 0.05
+    # The chance of a false "faster" or "slower" per comparison, over every look up to
+    # max_rounds (seqlab.reports.sequential). For a whole sweep of k comparisons, set
+    # alpha/k (docs/sweeps.md).
+    alpha: float = 0.05
     # The axes to sweep, as the basic sweeper's hydra.sweeper.params (presets set them).
     params: dict[str, Any] | None = None
 

@@ -5,10 +5,10 @@ whether the rows compared started alike.
   (measured from every record's fit window, for every launcher).
 - `busy`: a job during whose training other processes took cores (`BUSY_MEAN`,
   `BUSY_PEAK`, from the kernel's counts in its record) was measured on a busy machine.
-- `speedup` and `same_start` (with a baseline): the baseline job's step time over the
-  job's, matched on every other swept key; and, where the two should share a start
-  (they differ in how the same model runs: impl, backend, jit, device, precision),
-  whether their initial weights, data and data order were the same.
+- `speedup` (with a baseline; `seqlab.reports.speedup`) and `same_start`: where a job
+  and its baseline job should share a start (they differ in how the same model runs:
+  impl, backend, jit, device, precision), whether their initial weights, data and
+  data order were the same.
 
 Each has a note for under the table (`notes`), where a reader of the numbers looks.
 """
@@ -38,7 +38,10 @@ def derive(rows: list[dict[str, Any]], baseline: str | None = None) -> None:
     mark_busy(rows)
     mark_mixed_data(rows)
     if baseline:
-        add_speedup(rows, baseline)
+        from seqlab.reports.speedup import add_job_speedups
+
+        add_job_speedups(rows, baseline)
+        add_same_start(rows, baseline)
 
 
 def mark_shared(rows: list[dict[str, Any]]) -> None:
@@ -169,18 +172,17 @@ def smoke_note(rows: list[dict[str, Any]]) -> str | None:
     )
 
 
-def add_speedup(rows: list[dict[str, Any]], baseline: str) -> None:
-    """Add `speedup` = baseline step time / job step time (the baseline job is the one
-    `seqlab.reports.baseline` pairs it with), and `same_start` where the two should have
-    started alike."""
+def add_same_start(rows: list[dict[str, Any]], baseline: str) -> None:
+    """`same_start` where a job and its baseline job should have started alike (they
+    differ in how the same model runs: impl, backend, jit, device, precision)."""
     chosen = Baseline.parse(baseline)
+    if chosen.key not in SAME_FUNCTION_KEYS:
+        for row in rows:
+            row["same_start"] = None
+        return
     bases = chosen.pair(rows, lambda row: row["overrides"], lambda row: row.get("sweep"))
     for i, row in enumerate(rows):
-        base = bases[i]
-        mine = row.get("step_ms_median")
-        theirs = base.get("step_ms_median") if base else None
-        row["speedup"] = theirs / mine if theirs and mine else None
-        row["same_start"] = same_start(row, base) if chosen.key in SAME_FUNCTION_KEYS else None
+        row["same_start"] = same_start(row, bases[i])
 
 
 def same_start(row: dict[str, Any], base: dict[str, Any] | None) -> str | None:

@@ -55,6 +55,8 @@ def _empty_row(run_dir: Path, status: str, error: str | None, overrides: list[st
         host=None,
         fit_window=None,
         start=None,
+        family=None,
+        chunks=None,
     )
     return row
 
@@ -85,7 +87,30 @@ def _row(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
     row["fit_window"] = _window(row["host"], (record.get("timing") or {}).get("fit_window"))
     start = record.get("start")
     row["start"] = start if isinstance(start, dict) else None
+    row["family"], row["chunks"] = _chunks((record.get("timing") or {}).get("chunks"))
     return row
+
+
+def _chunks(found: Any) -> tuple[str | None, dict[int, float] | None]:
+    """(family, {round: seconds per step}) of an interleaved job's chunks, as
+    `seqlab.training.interleave` records them; (None, None) for anything else (a job
+    that ran alone, or a record whose chunks are not what seqlab writes)."""
+    if not isinstance(found, dict) or not isinstance(found.get("family"), str):
+        return None, None
+    rounds = found.get("rounds")
+    if not isinstance(rounds, list):
+        return None, None
+    series: dict[int, float] = {}
+    for entry in rounds:
+        if not (isinstance(entry, list) and len(entry) >= 2):
+            return None, None
+        number, seconds = entry[0], entry[1]
+        whole = isinstance(number, int) and not isinstance(number, bool)
+        timed = isinstance(seconds, int | float) and not isinstance(seconds, bool)
+        if not (whole and timed and math.isfinite(seconds) and seconds > 0):
+            return None, None
+        series[number] = float(seconds)
+    return found["family"], series or None
 
 
 MAX_FIT_S = 366 * 24 * 3600.0  # a longer fit window is a damaged record, not a fit

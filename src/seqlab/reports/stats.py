@@ -3,13 +3,8 @@
 For every measured quantity a group gets the mean, the standard deviation (n - 1) and
 the half-width of a 95 % confidence interval of the mean (Student's t, n - 1 degrees
 of freedom), over the values its ok jobs have (`n` counts the ok jobs, `n_timed` those
-with a step time: the n of the step statistics and of the speed-up). The speed-up over
-a baseline group is the ratio of the mean step times; its interval comes from the
-standard errors of the two means on a log scale (the delta method) with
-Welch-Satterthwaite degrees of freedom, and `beyond_noise` says whether that interval
-excludes 1, i.e. whether the difference is larger than the seed-to-seed noise. Its
-real coverage, simulated in tests/test_stats.py and given in docs/records.md, is close
-to 95 % from 5 seeds on and conservative at 3.
+with a step time). The speed-up over a baseline group is paired seed by seed
+(`seqlab.reports.speedup`), never a ratio of two means whose jobs ran minutes apart.
 """
 
 from __future__ import annotations
@@ -49,32 +44,6 @@ def describe(values: list[float]) -> tuple[float | None, float | None, float | N
         return mean, None, None
     std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
     return mean, std, t_quantile(len(values) - 1) * std / math.sqrt(len(values))
-
-
-def welch_dof(terms: list[float], counts: list[int]) -> float:
-    """Welch-Satterthwaite degrees of freedom of a sum of variances of means
-    (`terms[i]` = s_i^2 / n_i, here on a log scale) from `counts[i]` values each."""
-    denominator = sum(t**2 / (n - 1) for t, n in zip(terms, counts, strict=True))
-    return sum(terms) ** 2 / denominator if denominator > 0 else float(min(counts) - 1)
-
-
-def ratio_interval(base: list[float], other: list[float]) -> tuple[float, float, float] | None:
-    """(speed-up, low, high): mean(base) / mean(other) with its 95 % interval, from the
-    delta method on a log scale and Welch-Satterthwaite degrees of freedom; None when
-    either side has fewer than two values."""
-    base, other = usable(base), usable(other)
-    if len(base) < 2 or len(other) < 2:
-        return None
-    terms, counts = [], []
-    for values in (base, other):
-        mean, std, _ = describe(values)
-        if not mean:
-            return None
-        terms.append(std**2 / (len(values) * mean**2))
-        counts.append(len(values))
-    ratio = describe(base)[0] / describe(other)[0]
-    spread = t_quantile(welch_dof(terms, counts)) * math.sqrt(sum(terms))
-    return ratio, ratio * math.exp(-spread), ratio * math.exp(spread)
 
 
 def has_repeats(rows: list[dict[str, Any]]) -> bool:
@@ -138,6 +107,7 @@ def group_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if len(ok) == len(members)
             else ", ".join(f"{n} {s}" for s, n in statuses.items()),
             "error": "; ".join(m["error"] for m in members if m.get("error")) or None,
+            "members": members,  # the jobs, for the paired speed-up (reports.speedup)
         }
         for column in COLUMNS:
             if column.group == "stats":
@@ -149,25 +119,3 @@ def group_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 group[column.name] = _summarise(kind, members, ok, column.name)
         out.append(group)
     return out
-
-
-def add_group_speedup(groups: list[dict[str, Any]], baseline: str) -> None:
-    """`speedup` (baseline mean step time / the group's), its 95 % interval, beyond_noise."""
-    from seqlab.reports.baseline import Baseline
-
-    bases = Baseline.parse(baseline).pair(
-        groups, lambda group: group["overrides"], lambda group: group.get("sweep")
-    )
-    for i, group in enumerate(groups):
-        base = bases[i]
-        group["speedup"] = group["speedup_low"] = group["speedup_high"] = None
-        group["beyond_noise"] = None
-        if base is None or not base.get("step_ms_median") or not group.get("step_ms_median"):
-            continue
-        group["speedup"] = base["step_ms_median"] / group["step_ms_median"]
-        if base is group:
-            continue
-        interval = ratio_interval(base["step_values"], group["step_values"])
-        if interval is not None:
-            _, group["speedup_low"], group["speedup_high"] = interval
-            group["beyond_noise"] = not group["speedup_low"] <= 1.0 <= group["speedup_high"]

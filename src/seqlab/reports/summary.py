@@ -13,7 +13,8 @@ from seqlab.reports.baseline import Baseline
 from seqlab.reports.compare import derive, notes
 from seqlab.reports.page import write_page
 from seqlab.reports.rows import collect, headline, swept_keys
-from seqlab.reports.stats import add_group_speedup, group_rows, has_repeats
+from seqlab.reports.speedup import add_group_speedups
+from seqlab.reports.stats import group_rows, has_repeats
 from seqlab.reports.table import GROUP_SPEEDUP, sort_rows, table, to_csv, to_markdown
 
 SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png", "summary.html")
@@ -56,7 +57,7 @@ def write_summary(
         write_text_atomic(out_dir / "summary_jobs.md", to_markdown(header, cells))
         shown = group_rows(rows)
         if baseline:
-            add_group_speedup(shown, baseline)
+            add_group_speedups(shown, baseline, _decided([Path(d) for d in sweep_dirs]))
         add_stop_reasons(shown, [Path(d) for d in sweep_dirs])
         header, cells = table(shown, baseline, grouped=True)
     else:
@@ -104,6 +105,14 @@ def all_ok(rows: list[dict[str, Any]]) -> bool:
     """Whether a sweep counts as ok: every job ok, and no rows of one dataset's options
     trained on different data (`seqlab.reports.compare.data_note`)."""
     return all(row["status"] == "ok" and not row.get("data_mixed") for row in rows)
+
+
+def _decided(sweep_dirs: list[Path]) -> dict[tuple, dict[str, Any]]:
+    """repeats=auto's recorded decisions of a single sweep folder (merged folders are
+    compared afresh: one sweep's decisions say nothing of another's rows)."""
+    from seqlab.reports.decisions import decisions
+
+    return decisions(sweep_dirs[0]) if len(sweep_dirs) == 1 else {}
 
 
 def add_stop_reasons(groups: list[dict[str, Any]], sweep_dirs: list[Path]) -> None:

@@ -17,8 +17,15 @@ from seqlab.records.columns import BY_NAME, COLUMNS
 from seqlab.reports.rows import swept_keys
 
 GROUP_FIELDS = ("n", "n_timed", "seeds")  # a grouped row's own columns, after the overrides
-SPEEDUP = ("speedup",)
-GROUP_SPEEDUP = ("speedup", "speedup_low", "speedup_high", "beyond_noise")
+SPEEDUP = ("speedup", "speedup_low", "speedup_high", "speedup_method")
+GROUP_SPEEDUP = (
+    "speedup",
+    "speedup_low",
+    "speedup_high",
+    "beyond_noise",
+    "speedup_n",
+    "speedup_method",
+)
 # Columns the terminal shows only when some row says something there.
 ONLY_WHEN_SET = ("jobs_at_once", "busy", "smoke", "stopped")
 # Columns that, when every row has the same value, the terminal says once in the title.
@@ -133,7 +140,7 @@ def _hidden(name: str) -> bool:
     intervals of the validation metric and step time, and the speed-up's interval)."""
     base = name[:-5] if name.endswith("_ci95") else name
     column = BY_NAME.get(base) or BY_NAME.get(_unnamed(base))
-    if name == "error" or name.endswith("_std") or name == "seeds" or name == "n_timed":
+    if name in ("error", "seeds", "n_timed", "speedup_method") or name.endswith("_std"):
         return True
     if column is not None and not column.terminal:
         return True

@@ -1,33 +1,38 @@
-"""`repeats=N` and `repeats=auto` on the command line, and the rounds of `repeats=auto`.
-
-`repeats=N` runs every job of a sweep N times, one seed each (`seqlab.cli.arguments`).
-`repeats=auto` runs rounds of seeds until every comparison with the baseline is
-decided:
+"""The rounds of `repeats=auto`: seeds until every comparison with the baseline is decided.
 
 Three seeds could not tell a 10 % difference from noise in the README's tables, while
 ten would be wasted on differences that are clear after three. So the sweep runs
-alternated rounds: round r runs every configuration still undecided, and the baseline,
-once with `trainer.seed=r`, through whatever launcher is configured. From `min_rounds`
-on, after each round, each configuration's speed-up interval against the baseline
-(`seqlab.reports.stats`) decides it when it excludes 1 (faster or slower beyond the
-seed-to-seed noise) or lies within 1 +- `resolution` (no difference that large); a
-decided configuration gets no more seeds. The sweep stops when every configuration is
-decided or after `max_rounds`. auto.json in the sweep folder says, per configuration,
-how many seeds it took and why it stopped; the summary shows it (column `stopped`).
+rounds: round r runs every configuration still undecided, and its baseline, once with
+`trainer.seed=r`, in an order shuffled anew each round (a drift of the machine then
+lands on either side of a comparison alike, instead of always on the one that runs
+later), through whatever launcher is configured (`hydra/launcher=interleaved` runs each
+configuration beside its baseline, in turns). Each round pairs a configuration's job
+with its baseline's job of the same seed (`seqlab.reports.speedup`).
 
-The same command again resumes: every finished job is skipped (its record is read
-back), so the same decisions are taken and only what is missing runs.
+From `min_rounds` on, after each round, a configuration is decided by the sequential
+rule (`seqlab.reports.sequential`): its paired interval, whose level is calibrated so
+that the chance of a false "faster" or "slower" over all the looks up to `max_rounds`
+is `alpha` (5 %), excludes 1, or lies within 1 +- `resolution`. A decided configuration
+gets no more seeds. The decision and the interval it was taken from are recorded once,
+in auto.json, and the summary shows exactly those (columns `stopped`, `beyond_noise`,
+`speedup_low`, `speedup_high`): the two can never disagree.
+
+The same command again resumes: every finished job is skipped (its record is read back)
+and the decisions are replayed from the records, so only what is missing runs.
 """
 
 from __future__ import annotations
 
 import itertools
+import random
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.errors import ConfigError, SeqlabError, refuse
+from seqlab.reports import sequential
 from seqlab.reports.decisions import AUTO_FILE
 from seqlab.reports.stats import SEED_KEY
 
@@ -125,6 +130,14 @@ def _check_auto(config: DictConfig, arguments: list[str]) -> tuple[list[list[str
             f"hydra.sweeper.resolution={resolution!r} must be a fraction in (0, 1), "
             "e.g. 0.05 for 'within 5 % of the baseline'."
         )
+    alpha = sweeper.get("alpha")
+    number = isinstance(alpha, int | float) and not isinstance(alpha, bool)
+    if not number or not 0.0 < alpha <= 0.5:
+        raise ConfigError(
+            f"hydra.sweeper.alpha={alpha!r} must be a fraction in (0, 0.5]: the chance of a "
+            "false 'faster' or 'slower' per comparison, e.g. 0.05 (or 0.05/k for a whole "
+            "sweep of k comparisons)."
+        )
     configs = configurations(sweeper, arguments)
     baseline = config.get("report", {}).get("baseline")
     base = _baseline_index(configs, baseline)
@@ -168,19 +181,22 @@ def _rounds(sweeper: Any, arguments: list[str]) -> list[Any]:
     sweep_dir = Path(str(config.hydra.sweep.dir))
     configs, base = check_auto(config, arguments)  # checked by the sweep's start too
     baseline = config.get("report", {}).get("baseline")
-    stopped: dict[int, str] = {}
+    rule = Rule(sweeper.min_rounds, sweeper.max_rounds, sweeper.alpha, sweeper.resolution)
+    decided: dict[int, dict[str, Any]] = {}
     seeds = dict.fromkeys(range(len(configs)), 0)
     launched: list[dict[str, Any]] = []
     returns: list[Any] = []
     of = _group_baselines(configs, baseline)
     bases = {i for i, b in of.items() if b == i}
     for round_number in range(1, sweeper.max_rounds + 1):
-        undecided = [i for i in range(len(configs)) if i not in stopped and i not in bases]
+        undecided = [i for i in range(len(configs)) if i not in decided and i not in bases]
         if not undecided and len(configs) > 1:
             break
         # A baseline runs while some configuration compared with it is undecided.
         needed = {of[i] for i in undecided} | ({base} if len(configs) == 1 else set())
         active = [i for i in range(len(configs)) if i in undecided or i in needed]
+        # Shuffled, the same way on every rerun (the folders follow the order).
+        random.Random(f"seqlab round {round_number}").shuffle(active)
         batch = [[*configs[i], f"{SEED_KEY}={round_number}"] for i in active]
         for offset, job in enumerate(batch):
             number = sweeper.job_idx + offset
@@ -191,12 +207,25 @@ def _rounds(sweeper: Any, arguments: list[str]) -> list[Any]:
         for i in active:
             seeds[i] += 1
         if round_number >= sweeper.min_rounds:
-            _decide(sweep_dir, configs, baseline, sweeper.resolution, stopped)
-        _write(sweep_dir, configs, base, seeds, stopped, sweeper, launched, write_json_atomic)
+            _decide(sweep_dir, configs, baseline, rule, decided)
+        _write(sweep_dir, configs, base, seeds, decided, rule, launched, write_json_atomic)
     for i in range(len(configs)):
-        stopped.setdefault(i, "baseline" if i in bases else f"cap of {sweeper.max_rounds} rounds")
-    _write(sweep_dir, configs, base, seeds, stopped, sweeper, launched, write_json_atomic)
+        if i not in decided:
+            why = "baseline" if i in bases else f"cap of {rule.max_rounds} rounds"
+            decided[i] = {"stopped": why, **_last_look(sweep_dir, configs, baseline, rule, i)}
+    _write(sweep_dir, configs, base, seeds, decided, rule, launched, write_json_atomic)
     return returns
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The sweeper's stopping rule: looks from min_rounds to max_rounds, the error rate it
+    keeps over all of them, and the resolution of "no difference that large"."""
+
+    min_rounds: int
+    max_rounds: int
+    alpha: float
+    resolution: float
 
 
 def _group_baselines(configs: list[list[str]], baseline: str) -> dict[int, int | None]:
@@ -210,72 +239,126 @@ def _group_baselines(configs: list[list[str]], baseline: str) -> dict[int, int |
     return dict(bases)
 
 
+def _paired(sweep_dir: Path, baseline: str) -> list[dict[str, Any]]:
+    """The sweep's job rows, each paired with its baseline job of the same seed."""
+    from seqlab.reports.compare import derive
+    from seqlab.reports.rows import collect
+
+    rows = collect([sweep_dir])
+    derive(rows, baseline)
+    return rows
+
+
+def _values(rows: list[dict[str, Any]], config: list[str]) -> tuple[list[float], int, int]:
+    """(the configuration's paired log-ratios in seed order, its jobs, its timed jobs)."""
+    from seqlab.reports.rows import override_dict
+
+    mine = {k: v for k, v in override_dict(config).items() if k != SEED_KEY}
+    jobs = [
+        row for row in rows if {k: v for k, v in row["overrides"].items() if k != SEED_KEY} == mine
+    ]
+    jobs.sort(key=lambda row: int(row["overrides"].get(SEED_KEY) or 0))
+    values = [row["paired_d"] for row in jobs if row.get("paired_d") is not None]
+    timed = sum(1 for row in jobs if row.get("step_ms_median"))
+    return values, len(jobs), timed
+
+
 def _decide(
     sweep_dir: Path,
     configs: list[list[str]],
     baseline: str,
-    resolution: float,
-    stopped: dict[int, str],
+    rule: Rule,
+    decided: dict[int, dict[str, Any]],
 ) -> None:
-    """Stop the configurations whose comparison with the baseline is decided."""
-    from seqlab.reports.compare import derive
-    from seqlab.reports.rows import collect, override_dict
-    from seqlab.reports.stats import add_group_speedup, group_rows
-
-    rows = collect([sweep_dir])
-    derive(rows, baseline)
-    groups = group_rows(rows)
-    add_group_speedup(groups, baseline)
-    by_overrides = {tuple(sorted(g["overrides"].items())): g for g in groups}
-
-    def group_of(config: list[str]) -> dict[str, Any]:
-        key = tuple(sorted((k, v) for k, v in override_dict(config).items() if k != SEED_KEY))
-        return by_overrides.get(key) or {}
-
-    # A configuration none of whose seeds has a step time (failed, or too short to time:
-    # trainer=smoke) cannot be decided by more seeds of the same; nor can any without a
-    # timed baseline.
-    untimed = "no step time after {n} seeds (failed, or too few steps to time): undecidable"
-
-    def seeds_of(group: dict[str, Any]) -> int:
-        return len([job for job in str(group.get("job") or "").split(",") if job])
-
+    """Decide the configurations whose sequential interval now decides (or that more
+    seeds cannot decide: none of their jobs, or none of their baseline's, has a step
+    time: failed, or too short to time, as trainer=smoke)."""
+    rows = _paired(sweep_dir, baseline)
     of = _group_baselines(configs, baseline)
     for i, config in enumerate(configs):
-        if of[i] == i or i in stopped:
+        if of[i] == i or i in decided:
             continue
-        own_base = group_of(configs[of[i]]) if of[i] is not None else None
-        if own_base is not None and not own_base.get("n_timed"):
-            stopped[i] = f"the baseline has {untimed.format(n=seeds_of(own_base))}"
+        if of[i] is not None:
+            _, jobs, timed = _values(rows, configs[of[i]])
+            if jobs and not timed:
+                decided[i] = {"stopped": f"the baseline has no step time after {jobs} seeds"}
+                continue
+        values, jobs, timed = _values(rows, config)
+        if jobs and not timed:
+            decided[i] = {"stopped": f"no step time after {jobs} seeds: undecidable"}
             continue
-        group = group_of(config)
-        if not group.get("n_timed"):
-            stopped[i] = untimed.format(n=seeds_of(group))
-            continue
-        if group.get("speedup_low") is None:
-            continue  # no interval yet (one timed seed)
-        low, high = group["speedup_low"], group["speedup_high"]
-        if low > 1.0:
-            stopped[i] = f"faster beyond the noise after {group['n_timed']} seeds"
-        elif high < 1.0:
-            stopped[i] = f"slower beyond the noise after {group['n_timed']} seeds"
-        elif 1.0 - resolution <= low and high <= 1.0 + resolution:
-            stopped[i] = f"within {resolution:.0%} of the baseline after {group['n_timed']} seeds"
+        outcome = sequential.run_sequence(
+            values[: rule.max_rounds],
+            min_looks=rule.min_rounds,
+            max_looks=rule.max_rounds,
+            alpha=rule.alpha,
+            resolution=rule.resolution,
+        )
+        if outcome.decision is not None:
+            decided[i] = _entry(outcome.decision, outcome.interval, rule)
 
 
-def _write(sweep_dir, configs, base, seeds, stopped, sweeper, launched, write) -> None:
-    """auto.json (decisions) and sweep.json (every job launched so far, for the summary)."""
+def _entry(decision: str | None, interval: Any, rule: Rule) -> dict[str, Any]:
+    """What auto.json keeps of a decision: the reason in words, the decision, and the
+    interval it was taken from (the summary shows exactly these)."""
+    said = {
+        sequential.FASTER: "faster",
+        sequential.SLOWER: "slower",
+        sequential.WITHIN: f"within {rule.resolution:.0%}",
+    }.get(decision or "", "undecided")
+    found = {"decision": decision}
+    if interval is not None:
+        found["interval"] = {
+            "estimate": interval.estimate,
+            "low": interval.low,
+            "high": interval.high,
+            "n": interval.n,
+            "quantile": interval.quantile,
+            "level": interval.level,
+        }
+        found["stopped"] = f"{said} after {interval.n} seeds"
+    return found
+
+
+def _last_look(
+    sweep_dir: Path, configs: list[list[str]], baseline: str, rule: Rule, i: int
+) -> dict[str, Any]:
+    """The interval of an undecided configuration at its last look (at the cap)."""
+    values, _, _ = _values(_paired(sweep_dir, baseline), configs[i])
+    values = values[: rule.max_rounds]
+    interval = sequential.paired_interval(
+        values, min_looks=rule.min_rounds, max_looks=rule.max_rounds, alpha=rule.alpha
+    )
+    if interval is None:
+        return {"decision": None}
+    found = _entry(None, interval, rule)
+    found.pop("stopped", None)
+    return found
+
+
+def _write(sweep_dir, configs, base, seeds, decided, rule: Rule, launched, write) -> None:
+    """auto.json (the rule and its decisions) and sweep.json (every job launched so far,
+    for the summary)."""
     from seqlab.reports.rows import SWEEP_FILE
 
     write(
         sweep_dir / AUTO_FILE,
         {
             "baseline": base,
-            "max_rounds": sweeper.max_rounds,
-            "min_rounds": sweeper.min_rounds,
-            "resolution": sweeper.resolution,
+            "max_rounds": rule.max_rounds,
+            "min_rounds": rule.min_rounds,
+            "resolution": rule.resolution,
+            "alpha": rule.alpha,
+            "min_looks": rule.min_rounds,
+            "max_looks": rule.max_rounds,
+            "rule": (
+                f"Pocock's sequential t on paired log-ratios: {rule.alpha:.0%} over the looks "
+                f"after rounds {rule.min_rounds}-{rule.max_rounds}, "
+                f"{sequential.nominal_level(rule.min_rounds, rule.max_rounds, rule.alpha):.4f} "
+                "per look"
+            ),
             "configurations": [
-                {"overrides": c, "seeds": seeds[i], "stopped": stopped.get(i)}
+                {"overrides": c, "seeds": seeds[i], **decided.get(i, {"stopped": None})}
                 for i, c in enumerate(configs)
             ],
         },

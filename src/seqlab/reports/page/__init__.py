@@ -81,39 +81,37 @@ def headline(
 
 def _tally(compared: list[dict[str, Any]], baseline: str, grouped: bool) -> str:
     """One sentence counting many comparisons: faster, slower, within the noise."""
-    if grouped:
-        faster = sum(1 for r in compared if r.get("beyond_noise") and r["speedup"] > 1)
-        slower = sum(1 for r in compared if r.get("beyond_noise") and r["speedup"] < 1)
-        rest = len(compared) - faster - slower
-        return (
-            f"{len(compared)} configurations against {baseline}: {faster} faster and "
-            f"{slower} slower beyond the seed-to-seed noise, {rest} within it or without "
-            "an interval. The largest speed-ups and slowdowns (the table has them all):"
-        )
-    faster = sum(1 for r in compared if r["speedup"] > 1)
+    faster = sum(1 for r in compared if r.get("beyond_noise") and r["speedup"] > 1)
+    slower = sum(1 for r in compared if r.get("beyond_noise") and r["speedup"] < 1)
+    rest = len(compared) - faster - slower
     return (
-        f"{len(compared)} configurations against {baseline}, one run each: {faster} faster, "
-        f"{len(compared) - faster} slower (no interval: repeats=auto gives one). The "
-        "largest speed-ups and slowdowns (the table has them all):"
+        f"{len(compared)} configurations against {baseline}: {faster} faster and {slower} "
+        f"slower beyond the noise, {rest} within it or without an interval that decides. "
+        "The largest speed-ups and slowdowns (the table has them all, with the method of "
+        "each interval):"
     )
 
 
 def _comparison(row: dict[str, Any], mine: str, theirs: str, grouped: bool) -> str:
+    """One comparison in words: the factor, its interval as the factor's own (a slowdown's
+    interval inverted with it), whether it decides, over how many pairs."""
     speedup, low, high = row["speedup"], row.get("speedup_low"), row.get("speedup_high")
     faster = speedup >= 1
     how = f"{speedup:.2f}x faster" if faster else f"{1 / speedup:.2f}x slower"
     text = f"{mine} vs {theirs} (baseline): {how}"
-    if grouped and low is not None:  # the interval of the factor said, not of its inverse
+    if low is not None:
         low, high = (low, high) if faster else (1 / high, 1 / low)
         text += f" [{low:.2f}, {high:.2f}]"
-        text += (
-            ", beyond the seed-to-seed noise"
-            if row.get("beyond_noise")
-            else ", within the seed-to-seed noise"
-        )
-        text += f", {row.get('n_timed')} seeds"
-    elif not grouped:
-        text += ", one run each (repeat the sweep with repeats=auto for an interval)"
+        if row.get("beyond_noise") is None:  # one interleaved pair: within-pair noise only
+            text += ", within one pair of processes (decides nothing)"
+        elif row["beyond_noise"]:
+            text += ", beyond the noise"
+        else:
+            text += ", within the noise"
+        if row.get("speedup_n"):
+            text += f", {row['speedup_n']} seeds"
+    else:
+        text += ", one run each (repeats=N or auto gives an interval)"
     if str(row.get("same_start") or "").startswith("no"):
         text += f"; started differently ({row['same_start'][4:]})"
     if row.get("stopped"):

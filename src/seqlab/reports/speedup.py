@@ -1,0 +1,145 @@
+"""Speed-ups against the baseline: paired, with an interval that says what it covers.
+
+Every job is paired with its baseline job (`seqlab.reports.baseline`: the same other
+overrides, the same seed). A pair gives one log-ratio d = log(baseline step time / job
+step time):
+
+- two jobs interleaved by `hydra/launcher=interleaved` (one family, chunks of steps in
+  a random order each round): the mean of their rounds' chunk log-ratios, whose
+  batch-means interval covers the noise inside that pair of processes only
+  (`sequential.chunk_pair`);
+- two jobs run one after the other: the log-ratio of their median steps.
+
+A configuration's speed-up is exp(mean d) over its pairs (seeds):
+
+- repeats=auto: the interval and the decision its sweeper recorded in auto.json, the
+  sequential interval that keeps its error rate over every look (`sequential`);
+- two or more pairs otherwise: the paired t interval, which covers the seed-to-seed
+  and process-to-process noise together, since each pair is a fresh pair of processes;
+- one interleaved pair: its within-pair interval, never a decision ("beyond the noise"
+  needs fresh pairs);
+- one pair run one after the other: no interval.
+
+`speedup_method` says which, in words, on every row that has a speed-up.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from seqlab.reports import sequential
+from seqlab.reports.baseline import Baseline
+
+WITHIN_PAIR = (
+    "one interleaved pair: batch means over {rounds} rounds of chunks; covers the noise "
+    "within this pair of processes only (a fresh pair has its own few percent), so it "
+    "decides nothing: run seeds (repeats=N or auto) for that"
+)
+ONE_EACH = "one run each, one after the other: no interval (repeats=N or auto gives one)"
+FIXED = (
+    "paired over {n} seeds (each a fresh pair of processes{how}): 95 % t interval of the "
+    "mean log-ratio; covers seed-to-seed and process-to-process noise"
+)
+SEQUENTIAL = (
+    "repeats=auto: paired over {n} seeds{how}, sequential interval (Pocock, {level:.2%} "
+    "per look over looks {min}-{max}) that keeps {alpha:.0%} over every look; the "
+    "sweeper decided from it"
+)
+
+
+def _chunk_series(row: dict[str, Any]) -> dict[int, float] | None:
+    chunks = row.get("chunks")
+    return chunks if isinstance(chunks, dict) and chunks else None
+
+
+def pair_ratio(
+    row: dict[str, Any], base: dict[str, Any]
+) -> tuple[float | None, sequential.ChunkPair | None]:
+    """(d, the chunk pair when interleaved) of a job against its baseline job."""
+    mine, theirs = _chunk_series(row), _chunk_series(base)
+    if mine and theirs and row.get("family") and row.get("family") == base.get("family"):
+        rounds = sorted(set(mine) & set(theirs))
+        found = sequential.chunk_pair([theirs[r] for r in rounds], [mine[r] for r in rounds])
+        if found is not None:
+            return found.log_ratio, found
+    step, base_step = row.get("step_ms_median"), base.get("step_ms_median")
+    if step and base_step and row.get("status") == "ok" and base.get("status") == "ok":
+        return math.log(base_step / step), None
+    return None, None
+
+
+def add_job_speedups(rows: list[dict[str, Any]], baseline: str) -> None:
+    """Each job's `speedup` against its baseline job, with the within-pair interval of an
+    interleaved pair; `paired_d` (internal) keeps its log-ratio for the groups."""
+    bases = Baseline.parse(baseline).pair(
+        rows, lambda row: row["overrides"], lambda row: row.get("sweep")
+    )
+    for i, row in enumerate(rows):
+        base = bases[i]
+        row["speedup"] = row["speedup_low"] = row["speedup_high"] = None
+        row["speedup_method"] = row["paired_d"] = None
+        row["paired_chunks"] = None
+        if base is None:
+            continue
+        if base is row:
+            row["speedup"] = 1.0 if row.get("step_ms_median") else None
+            continue
+        d, chunks = pair_ratio(row, base)
+        if d is None:
+            continue
+        row["speedup"], row["paired_d"], row["paired_chunks"] = math.exp(d), d, chunks
+        if chunks is not None and chunks.low is not None:
+            row["speedup_low"], row["speedup_high"] = chunks.low, chunks.high
+            row["speedup_method"] = WITHIN_PAIR.format(rounds=chunks.rounds)
+        else:
+            row["speedup_method"] = ONE_EACH
+
+
+def add_group_speedups(
+    groups: list[dict[str, Any]],
+    baseline: str,
+    decided: dict[tuple, dict[str, Any]] | None = None,
+) -> None:
+    """Each group's speed-up over its seeds' pairs (see the module docstring); `decided`
+    holds repeats=auto's recorded decisions by the group's overrides."""
+    chosen = Baseline.parse(baseline)
+    for group in groups:
+        group["speedup"] = group["speedup_low"] = group["speedup_high"] = None
+        group["beyond_noise"] = group["speedup_method"] = None
+        group["speedup_n"] = None
+        if chosen.holds(group["overrides"]):
+            group["speedup"] = 1.0 if group.get("step_ms_median") else None
+            continue
+        pairs = [m for m in group.get("members", []) if m.get("paired_d") is not None]
+        if not pairs:
+            continue
+        values = [m["paired_d"] for m in pairs]
+        interleaved = all(m.get("paired_chunks") is not None for m in pairs)
+        how = ", interleaved" if interleaved else ", one after the other"
+        group["speedup_n"] = len(values)
+        group["speedup"] = math.exp(math.fsum(values) / len(values))
+        recorded = (decided or {}).get(tuple(sorted(group["overrides"].items())))
+        if recorded and recorded.get("interval"):
+            interval = recorded["interval"]
+            group["speedup"] = interval["estimate"]
+            group["speedup_low"], group["speedup_high"] = interval["low"], interval["high"]
+            group["speedup_n"] = interval["n"]
+            group["beyond_noise"] = recorded.get("decision") in (
+                sequential.FASTER,
+                sequential.SLOWER,
+            )
+            group["speedup_method"] = SEQUENTIAL.format(
+                n=interval["n"], how=how, level=1 - interval["level"], min=recorded["min_looks"],
+                max=recorded["max_looks"], alpha=recorded["alpha"],
+            )  # fmt: skip
+            continue
+        if len(values) >= 2:
+            interval = sequential.fixed_interval(values)
+            group["speedup_low"], group["speedup_high"] = interval.low, interval.high
+            group["beyond_noise"] = not interval.low <= 1.0 <= interval.high
+            group["speedup_method"] = FIXED.format(n=len(values), how=how)
+        else:
+            (only,) = pairs
+            group["speedup_low"], group["speedup_high"] = only["speedup_low"], only["speedup_high"]
+            group["speedup_method"] = only["speedup_method"]
