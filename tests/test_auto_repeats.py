@@ -233,3 +233,18 @@ def test_the_summary_shows_the_recorded_decision_and_its_interval_never_a_recomp
         assert row["beyond_noise"] == str(recorded["stopped"].startswith("faster"))
         assert "sequential" in row["speedup_method"]
     assert int(rows["layer"]["speedup_n"]) == 3  # its own 3 pairs, not the baseline's 5
+
+
+def test_a_rerun_replays_each_round_with_that_rounds_seeds_only(tmp_path):
+    """On a rerun the folder already holds later rounds' jobs; deciding round 2 with
+    them took other decisions than the first run, and ran other jobs."""
+    rounds = [(100.0, 50.0, 100.5, 80.0), (101.0, 51.0, 101.0, 125.0), (99.0, 49.0, 99.5, 95.0)]
+    for seed, steps in enumerate(rounds, 1):
+        _round(tmp_path, 4 * (seed - 1), seed, steps)
+    rule = Rule(min_rounds=2, max_rounds=10, alpha=0.05, resolution=0.05)
+    decided: dict[int, dict] = {}
+    _decide(tmp_path, CONFIGS, "impl=cell_loop", rule, decided, 2)
+    assert all(entry["interval"]["n"] == 2 for entry in decided.values() if "interval" in entry)
+    later: dict[int, dict] = {}
+    _decide(tmp_path, CONFIGS, "impl=cell_loop", rule, later, 3)
+    assert any(entry["interval"]["n"] == 3 for entry in later.values() if "interval" in entry)

@@ -207,7 +207,7 @@ def _rounds(sweeper: Any, arguments: list[str]) -> list[Any]:
         for i in active:
             seeds[i] += 1
         if round_number >= sweeper.min_rounds:
-            _decide(sweep_dir, configs, baseline, rule, decided)
+            _decide(sweep_dir, configs, baseline, rule, decided, round_number)
         _write(sweep_dir, configs, base, seeds, decided, rule, launched, write_json_atomic)
     for i in range(len(configs)):
         if i not in decided:
@@ -249,15 +249,26 @@ def _paired(sweep_dir: Path, baseline: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _values(rows: list[dict[str, Any]], config: list[str]) -> tuple[list[float], int, int]:
-    """(the configuration's paired log-ratios in seed order, its jobs, its timed jobs)."""
+def _values(
+    rows: list[dict[str, Any]], config: list[str], rounds: int
+) -> tuple[list[float], int, int]:
+    """(the configuration's paired log-ratios in seed order, its jobs, its timed jobs),
+    from its seeds up to `rounds`: a rerun replays each round with what that round had,
+    not with the later seeds an earlier run left in the folder."""
     from seqlab.reports.rows import override_dict
+
+    def seed(row: dict[str, Any]) -> int:
+        text = str(row["overrides"].get(SEED_KEY, ""))
+        return int(text) if text.isdigit() else 0
 
     mine = {k: v for k, v in override_dict(config).items() if k != SEED_KEY}
     jobs = [
-        row for row in rows if {k: v for k, v in row["overrides"].items() if k != SEED_KEY} == mine
+        row
+        for row in rows
+        if {k: v for k, v in row["overrides"].items() if k != SEED_KEY} == mine
+        and 1 <= seed(row) <= rounds
     ]
-    jobs.sort(key=lambda row: int(row["overrides"].get(SEED_KEY) or 0))
+    jobs.sort(key=seed)
     values = [row["paired_d"] for row in jobs if row.get("paired_d") is not None]
     timed = sum(1 for row in jobs if row.get("step_ms_median"))
     return values, len(jobs), timed
@@ -269,21 +280,23 @@ def _decide(
     baseline: str,
     rule: Rule,
     decided: dict[int, dict[str, Any]],
+    rounds: int | None = None,
 ) -> None:
     """Decide the configurations whose sequential interval now decides (or that more
     seeds cannot decide: none of their jobs, or none of their baseline's, has a step
     time: failed, or too short to time, as trainer=smoke)."""
     rows = _paired(sweep_dir, baseline)
+    rounds = rule.max_rounds if rounds is None else rounds
     of = _group_baselines(configs, baseline)
     for i, config in enumerate(configs):
         if of[i] == i or i in decided:
             continue
         if of[i] is not None:
-            _, jobs, timed = _values(rows, configs[of[i]])
+            _, jobs, timed = _values(rows, configs[of[i]], rounds)
             if jobs and not timed:
                 decided[i] = {"stopped": f"the baseline has no step time after {jobs} seeds"}
                 continue
-        values, jobs, timed = _values(rows, config)
+        values, jobs, timed = _values(rows, config, rounds)
         if jobs and not timed:
             decided[i] = {"stopped": f"no step time after {jobs} seeds: undecidable"}
             continue
@@ -324,7 +337,7 @@ def _last_look(
     sweep_dir: Path, configs: list[list[str]], baseline: str, rule: Rule, i: int
 ) -> dict[str, Any]:
     """The interval of an undecided configuration at its last look (at the cap)."""
-    values, _, _ = _values(_paired(sweep_dir, baseline), configs[i])
+    values, _, _ = _values(_paired(sweep_dir, baseline), configs[i], rule.max_rounds)
     values = values[: rule.max_rounds]
     interval = sequential.paired_interval(
         values, min_looks=rule.min_rounds, max_looks=rule.max_rounds, alpha=rule.alpha
