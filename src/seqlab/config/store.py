@@ -134,6 +134,23 @@ class AutoRepeatSweeperConf:
     params: dict[str, Any] | None = None
 
 
+@dataclass
+class InterleavedLauncherConf:
+    """`hydra/launcher=interleaved`: the jobs of each comparison live at once and compute
+    in turns, chunk by chunk (seqlab.sweeps.interleave)."""
+
+    _target_: str = "hydra_plugins.seqlab_launchers.InterleavedLauncher"
+    # Processes alive at once, at most: a comparison's jobs (a baseline and every
+    # configuration compared with it) must fit; each holds its backend (hundreds of MB).
+    group: int = 4
+    # Steady training steps per turn.
+    chunk_steps: int = 3
+    # A turn longer than this (the first holds the warm-up) stops the job as hung.
+    timeout_s: float = 1800.0
+    # The seed of the turns' random order.
+    seed: int = 0
+
+
 # Sweepers a preset may name whose plugin comes with an extra.
 SWEEPER_EXTRAS = {"optuna": ("hydra_plugins.hydra_optuna_sweeper", "optuna")}
 
@@ -148,6 +165,7 @@ def register_schemas() -> None:
     store = ConfigStore.instance()
     store.store(name="seqlab_schema", node=SeqlabConfig)
     store.store(group="hydra/sweeper", name="seqlab_auto", node=AutoRepeatSweeperConf)
+    store.store(group="hydra/launcher", name="interleaved", node=InterleavedLauncherConf)
     for name, (module, extra) in SWEEPER_EXTRAS.items():
         if importlib.util.find_spec(module) is None:  # composes; refuses to sweep
             store.store(

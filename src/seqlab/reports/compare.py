@@ -51,10 +51,25 @@ def mark_shared(rows: list[dict[str, Any]]) -> None:
     Measured from the records' fit windows, so it holds for every launcher; a job
     without a window (not run, failed before training) gets None.
     """
+    # The jobs of an interleaved family lived at once but computed in turns: together
+    # they are one fit, spanning their windows.
+    spans: dict[str, list[float]] = {}
+    for row in rows:
+        if row.get("fit_window") is not None and row.get("family"):
+            _, start, end = row["fit_window"]
+            span = spans.setdefault(row["family"], [start, end])
+            span[0], span[1] = min(span[0], start), max(span[1], end)
+
+    def window(row: dict[str, Any]) -> tuple[str, float, float]:
+        host, start, end = row["fit_window"]
+        if row.get("family"):
+            start, end = spans[row["family"]]
+        return host, start, end
+
     by_host: dict[str, set[tuple[float, float]]] = {}
     for row in rows:
         if row.get("fit_window") is not None:
-            host, start, end = row["fit_window"]
+            host, start, end = window(row)
             # A set: the same job listed twice (a folder merged twice, or a copy of it)
             # is one fit, not two that ran side by side.
             by_host.setdefault(host, set()).add((start, end))
@@ -66,7 +81,7 @@ def mark_shared(rows: list[dict[str, Any]]) -> None:
         if row.get("fit_window") is None:
             row["jobs_at_once"] = None
             continue
-        host, start, end = row["fit_window"]
+        host, start, end = window(row)
         starts, ends = timelines[host]
         # The number of running fits only rises when one starts, so the most during my
         # fit is at my start or at another start inside my window [start, end).
@@ -122,9 +137,16 @@ def busy_note(rows: list[dict[str, Any]]) -> str | None:
         f"load: {len(busy)} of {len(rows)} jobs were measured on a busy machine (other "
         f"processes took more than {BUSY_MEAN} cores over their training, or more than "
         f"{BUSY_PEAK} over some 3 s of it; columns others_cores, others_peak, busy): {jobs}. "
-        "Their step times include that load. Run them again on a quiet machine (the same "
-        "command, after moving their folders away), or interleave the comparison "
-        "(hydra/launcher=interleaved), which gives both sides the same load."
+        "Their step times include that load. "
+        + (
+            "They were interleaved, so both sides of each comparison met the load in "
+            "alternating turns and their paired ratios cancel what it did to both alike; "
+            "their absolute times are not the machine's best."
+            if all(row.get("family") for row in busy)
+            else "Run them again on a quiet machine (the same command, after moving their "
+            "folders away), or interleave the comparison (hydra/launcher=interleaved), which "
+            "gives both sides the same load."
+        )
     )
 
 

@@ -33,6 +33,7 @@ from seqlab.records.folder import fingerprint, hold
 from seqlab.records.record import RunRecord
 from seqlab.runs.decision import Start, decide
 from seqlab.schema.options import SeqlabConfig
+from seqlab.training.interleave import Gate
 
 log = logging.getLogger(__name__)
 # How a run called without a launcher's description runs: alone, in this process (the
@@ -76,6 +77,7 @@ def run_experiment(
         if start.action == "skip":
             _refuse_other_data(start.previous, run_cfg or validate(cfg), output_dir)
             return {**start.previous, "skipped": True}
+        gate = Gate.from_env()  # started by hydra/launcher=interleaved: compute in turns
         record = RunRecord(run_title(cfg), str(output_dir), list(overrides), config)
         record.env["launcher"] = launcher or ALONE
         if start.checkpoint is not None:  # how far the run got: its checkpoint, never more
@@ -87,7 +89,10 @@ def run_experiment(
             raise _as_folder_error(exc, output_dir) from None
         try:
             with signals.interruptible():
-                _run(run_cfg or validate(cfg), output_dir, record, console or Console(), start)
+                if gate is not None:
+                    gate.turn()  # the warm-up's turn: nothing heavy ran before it
+                config = run_cfg or validate(cfg)
+                _run(config, output_dir, record, console or Console(), start, gate)
                 signals.check()  # a signal whose exception Python swallowed
             record.status = "ok"
         except (KeyboardInterrupt, signals.Interrupted) as exc:
@@ -225,7 +230,12 @@ def _save_config_record(output_dir: Path, cfg: DictConfig, overrides: list[str])
 
 
 def _run(
-    cfg: SeqlabConfig, output_dir: Path, record: RunRecord, console: Console, start: Start
+    cfg: SeqlabConfig,
+    output_dir: Path,
+    record: RunRecord,
+    console: Console,
+    start: Start,
+    gate: Any = None,
 ) -> None:
     from seqlab.backends.devices import select_device
     from seqlab.runs import machine
@@ -239,7 +249,7 @@ def _run(
     from seqlab.runs.setup import fresh_keras, prepare
     from seqlab.training.figures import curves_chart
     from seqlab.training.fingerprints import order_fingerprint
-    from seqlab.training.load import LoadMeter
+    from seqlab.training.load import LoadMeter, over_turns
     from seqlab.training.progress import print_summary
     from seqlab.training.trainer import train
 
@@ -266,10 +276,12 @@ def _run(
         mark = fingerprint(record.config)
         meter = LoadMeter().start()  # what else ran on the cores while this one trained
         try:
-            outcome = train(run, output_dir, record, console, start.checkpoint, mark)
+            outcome = train(run, output_dir, record, console, start.checkpoint, mark, gate)
         finally:
             meter.stop()
         record.load = meter.as_dict(outcome.timing.fit_window)
+        if outcome.timing.chunks:  # interleaved: the others of its family are no load on it
+            record.load.update(over_turns(outcome.timing.chunks))
     record.timing = outcome.timing.as_dict()
     # The direction is the task's, recorded once: every reader (the page's best, its
     # charts) takes it from here rather than guessing from the metric's name.

@@ -50,6 +50,11 @@ def begin(config: DictConfig) -> list[PlannedJob] | None:
     configs = None
     if jobs is None and is_auto(config):  # its rounds are planned as it goes; check now
         configs, _ = check_auto(config, list(config.hydra.overrides.task))
+    if launcher is not None and launcher.check is not None:  # before the sweep's folder exists
+        planned = [j.overrides for j in jobs] if jobs is not None else None
+        if planned is None and configs is not None:
+            planned = [[*c, "trainer.seed=1"] for c in configs]
+        launcher.check(config, planned or [])
     sweep_dir = Path(config.hydra.sweep.dir)
     hold_lock(sweep_dir, "sweep")  # until this process ends
     baseline = config.get("report", {}).get("baseline")

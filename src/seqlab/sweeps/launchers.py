@@ -48,6 +48,14 @@ def _ray_stop() -> None:
     ray_cluster.shutdown()
 
 
+def _interleaved_check(config: Any, overrides: list[list[str]]) -> None:
+    from seqlab.sweeps import interleave
+
+    group, _, _ = interleave.options(config)
+    baseline = config.get("report", {}).get("baseline")
+    interleave.check_families(overrides, baseline, group)
+
+
 def _ray_prepare(config: Any) -> None:
     from seqlab.sweeps import ray_cluster
 
@@ -70,6 +78,8 @@ class Launcher:
         setup: runs after the plan, before the first job (Ray: start or join a cluster).
         node: facts about the node a job runs on, read inside the job (Ray).
         stop: runs after a signal, before the driver exits (Ray: shut the cluster down).
+        check: refuses, before the sweep's folder exists, what it cannot run (the
+            interleaved one: a comparison larger than the processes it may keep).
         extra: the seqlab extra that installs its plugin.
         plugin: the module of its Hydra plugin (None: Hydra's own).
     """
@@ -82,6 +92,7 @@ class Launcher:
     setup: Callable[[Any, Any], None] | None = None
     node: Callable[[], dict[str, Any]] | None = None
     stop: Callable[[], None] | None = None
+    check: Callable[[Any, list[list[str]]], None] | None = None
     extra: str | None = None
     plugin: str | None = None
 
@@ -89,6 +100,13 @@ class Launcher:
 LAUNCHERS: Registry[Launcher] = Registry("launcher", key="hydra/launcher")
 for _row in (
     Launcher("basic", "BasicLauncher", _one, job_id=lambda name, num: num),
+    Launcher(
+        "interleaved",
+        "InterleavedLauncher",
+        lambda cfg: cfg.get("group"),  # alive at once; only one of them computes
+        job_id=lambda name, num: num,
+        check=_interleaved_check,
+    ),
     Launcher(
         "joblib",
         "JoblibLauncher",

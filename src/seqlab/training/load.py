@@ -158,3 +158,17 @@ def _peak(readings: list[Counters]) -> float:
         if j < len(readings):
             best = max(best, others_cores(start, readings[j]) or 0.0)
     return best
+
+
+def over_turns(chunks: dict[str, Any]) -> dict[str, Any]:
+    """The figures of an interleaved job (`seqlab.training.interleave`) over its own turns:
+    between its turns the other jobs of its family compute, which is not a load on it."""
+    found = [(r[2], r[3]) for r in chunks.get("rounds", []) if r[2] is not None and r[3]]
+    if not found:
+        return {}
+    steps = sum(n for _, n in found)
+    return {
+        "others_cores_mean": round(sum(o * n for o, n in found) / steps, 4),
+        "others_cores_peak": round(max(o for o, _ in found), 4),
+        "measured_over": "its own turns (hydra/launcher=interleaved): the chunks' figures",
+    }

@@ -57,6 +57,10 @@ DEFINITIONS = {
     "fit_window": "wall-clock start and end of this process's model.fit (Unix seconds); the "
     "sweep summary counts from it the jobs that trained on one host at the same time",
     "eval_s": "evaluation on the test split",
+    "waited_s": "hydra/launcher=interleaved: the time this job waited for its turns while "
+    "the others of its family computed; left out of epoch_s, train_epoch_s and fit_s",
+    "chunks": "hydra/launcher=interleaved: every chunk of steady steps with its round, its "
+    "mean step time and the cores other processes took meanwhile",
     "total_s": "the whole run: device set-up, data loading, build, fit, evaluation, writing",
     "resumed": "true when the run continued an interrupted one; epoch_s then lists the "
     "earlier run's epochs first, and first_epoch_s, step and throughput figures come from "
@@ -106,6 +110,8 @@ class Timing:
     fit_s: float | None = None
     fit_window: list[float] | None = None
     eval_s: float | None = None
+    waited_s: float | None = None
+    chunks: dict[str, Any] | None = None
     total_s: float | None = None
     resumed: bool = False
     resumed_from_epoch: int | None = None
@@ -142,10 +148,17 @@ class StepTimer(keras.callbacks.Callback):
         self._step_start = 0.0
         self._epoch_start = 0.0
         self._last_step_end = 0.0
+        self._paused = 0.0  # this epoch's waits for an interleaving launcher's turns
 
     def on_epoch_begin(self, epoch, logs=None):
         self.steps.append([])
         self._epoch_start = self._last_step_end = time.perf_counter()
+        self._paused = 0.0
+
+    def pause(self, seconds: float) -> None:
+        """Leave `seconds` (a wait for a turn, `seqlab.training.interleave`) out of the
+        running epoch's times; the wait happens between steps, never inside one."""
+        self._paused += seconds
 
     def on_train_batch_begin(self, batch, logs=None):
         self._step_start = time.perf_counter()
@@ -157,8 +170,8 @@ class StepTimer(keras.callbacks.Callback):
     def close_epoch(self) -> float:
         """End the running epoch's timing; returns its wall time in seconds."""
         now = time.perf_counter()
-        self.train_epoch_s.append(self._last_step_end - self._epoch_start)
-        self.epoch_s.append(now - self._epoch_start)
+        self.train_epoch_s.append(self._last_step_end - self._epoch_start - self._paused)
+        self.epoch_s.append(now - self._epoch_start - self._paused)
         return self.epoch_s[-1]
 
     def steady_steps(self) -> tuple[list[float], str]:

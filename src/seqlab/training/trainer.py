@@ -79,6 +79,7 @@ def train(
     console: Console,
     checkpoint: Checkpoint | None,
     fingerprint: str,
+    gate: Any = None,
 ) -> Trained:
     """Build and fit the model (from `checkpoint` when resuming), save it, fill the record."""
     cfg, output_dir = run.cfg, Path(output_dir)
@@ -129,8 +130,10 @@ def train(
     left = 0 if checkpoint and checkpoint.finished_training else cfg.trainer.epochs - first
     outcome = FitOutcome()
     optional = _optional(run, output_dir, steps, console)
+    turns = gate.chunks(timer, left) if gate is not None and left > 0 else None
     if left > 0:
-        callbacks = [InterruptCheck(), timer, epoch_end, *optional]
+        # Turns before the timer: a step's time never holds a wait for its turn.
+        callbacks = [InterruptCheck(), *([turns] if turns else []), timer, epoch_end, *optional]
         outcome = fit_model(model, run.data, cfg.trainer, run.layout, callbacks, guard, first)
         detect(model, run.cudnn, run.layout.sample(run.data))  # the kernel that ran
     else:  # stopped after its last checkpoint: evaluate and save what it trained
@@ -178,6 +181,9 @@ def train(
         timing.epoch_s = [row.get("epoch_s") for row in previous] + timing.epoch_s
         timing.train_epoch_s = [row.get("train_epoch_s") for row in previous] + timing.train_epoch_s
     timing.fit_s, timing.fit_window = outcome.fit_s, outcome.fit_window
+    if turns is not None:  # interleaved: the waits for turns are the others' time
+        timing.chunks, timing.waited_s = turns.as_dict(), gate.waited_s
+        timing.fit_s = None if outcome.fit_s is None else outcome.fit_s - gate.waited_s
     return Trained(timing, metrics, epoch_end.rows, outcome.nan_at)
 
 

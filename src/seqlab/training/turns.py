@@ -1,0 +1,80 @@
+"""The Keras callback of an interleaved job: a turn before every chunk of steady steps
+(`seqlab.training.interleave` says why and how)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import keras
+
+from seqlab.training.load import others_cores, read_counters
+
+
+class ChunkTurns(keras.callbacks.Callback):
+    """Before every chunk of steady steps, a turn; each chunk's time kept with its round.
+
+    Placed before the StepTimer among the callbacks, so a step's time never includes
+    the wait for its turn."""
+
+    def __init__(self, gate: Any, timer: Any, epochs: int) -> None:
+        super().__init__()
+        self.gate = gate
+        self.timer = timer
+        self.epochs = epochs
+        self.warmup_steps = getattr(timer, "warmup_steps", 1)
+        self.rounds: list[list[float]] = []  # [round, mean step s, others' cores, steps]
+        self._epochs_begun = 0  # in this process (a resumed fit starts past epoch 1)
+        self._steps_in_epoch = 0
+        self._chunk: dict[str, Any] | None = None
+        self._step_start = 0.0
+
+    def _warm(self) -> bool:
+        """Whether the warm-up (the first turn's share) is over."""
+        if self.epochs > 1:
+            return self._epochs_begun >= 2
+        return self._steps_in_epoch >= self.warmup_steps
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._close()  # a chunk never spans an epoch's end
+        self._epochs_begun += 1
+        self._steps_in_epoch = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._warm() and (self._chunk is None or self._chunk["steps"] >= self.gate.chunk_steps):
+            self._close()
+            waited = self.gate.waited_s
+            number = self.gate.turn()
+            self.timer.pause(self.gate.waited_s - waited)
+            self._chunk = {"round": number, "times": [], "steps": 0, "load": read_counters()}
+        self._step_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        seconds = time.perf_counter() - self._step_start
+        if self._chunk is not None:
+            self._chunk["steps"] += 1
+            if self._steps_in_epoch > 0:  # an epoch's first step is no steady step
+                self._chunk["times"].append(seconds)
+        self._steps_in_epoch += 1
+
+    def on_train_end(self, logs=None):
+        self._close()
+
+    def _close(self) -> None:
+        chunk, self._chunk = self._chunk, None
+        if chunk is None or not chunk["times"]:
+            return
+        load = others_cores(chunk["load"], read_counters()) if chunk["load"] else None
+        mean = sum(chunk["times"]) / len(chunk["times"])
+        self.rounds.append(
+            [chunk["round"], mean, None if load is None else round(load, 3), len(chunk["times"])]
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """What results.json records under `timing.chunks`."""
+        return {
+            "family": self.gate.family,
+            "chunk_steps": self.gate.chunk_steps,
+            "rounds": [[int(r), float(s), o, int(n)] for r, s, o, n in self.rounds],
+            "fields": ["round", "seconds per steady step", "others' cores", "steps"],
+        }
