@@ -183,13 +183,32 @@ def pipeline():
     return sys.modules[__name__]
 
 
-def first_batch(n: int, batch_size: int, seed: int, buffer: int | None) -> np.ndarray:
-    """The example indices of the first training batch `batches` serves with this seed:
-    the same shuffle over the indices alone (a new dataset's first pass, as fit's)."""
+def _shuffled(examples, n: int, buffer: int | None, seed: int, number):
+    """Pass `number` over `examples`, shuffled with a seed drawn statelessly from (seed,
+    number): every pass's order is a function of the two alone. (tf.data's
+    reshuffle_each_iteration counts iterations from 0 again in every process, so a
+    resumed run was served other orders than the run it continues.)"""
     import tensorflow as tf
 
-    ds = tf.data.Dataset.range(n).shuffle(buffer or n, seed=seed, reshuffle_each_iteration=True)
-    return next(iter(ds.batch(batch_size))).numpy()
+    pair = tf.stack([tf.constant(seed, tf.int64), tf.cast(number, tf.int64)])
+    pass_seed = tf.random.stateless_uniform([], pair, 0, 2**31 - 1, dtype=tf.int64)
+    return examples.shuffle(buffer or n, seed=pass_seed)
+
+
+def _passes(make, first):
+    """`make(number)` for every pass number from `first` on, one after the other, without end."""
+    import tensorflow as tf
+
+    return tf.data.Dataset.counter(first).flat_map(make)
+
+
+def first_batch(n: int, batch_size: int, seed: int, buffer: int | None) -> np.ndarray:
+    """The example indices of the first training batch `batches` serves with this seed:
+    the same shuffle over the indices alone (the first pass)."""
+    import tensorflow as tf
+
+    first = _shuffled(tf.data.Dataset.range(n), n, buffer, seed, 0).batch(batch_size)
+    return next(iter(first)).numpy()
 
 
 def batches(
@@ -201,16 +220,37 @@ def batches(
     shuffle_buffer: int | None = None,
     drop_remainder: bool = False,
     steps: int | None = None,
+    first_epoch: int | None = None,
 ):
-    """tf.data over (x, y); as `seqlab.data.arrays.batches` (same arguments), in C++."""
+    """tf.data over (x, y); as `seqlab.data.arrays.batches` (same arguments), in C++.
+
+    Shuffled, the batches of epoch e are a function of the seed and e alone: pass e
+    (or, with `steps`, the stream of passes from batch e * steps on). `first_epoch`
+    makes fit's stream: every epoch from that one on, without end (fit reads its
+    steps_per_epoch batches each epoch); without it, the batches of epoch 0 only (a
+    stream, without end, with `steps`).
+    """
     import tensorflow as tf
 
     ds = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle_seed is not None:
-        ds = ds.shuffle(shuffle_buffer or len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
-    if steps is not None:
-        ds = ds.repeat()
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    if shuffle_seed is None:
+        return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    n, first = len(x), first_epoch or 0
+
+    def one_pass(number):
+        return _shuffled(ds, n, shuffle_buffer, shuffle_seed, number)
+
+    if steps is None:  # one pass per epoch, batched on its own: pass e is epoch e
+
+        def epoch(number):
+            return one_pass(number).batch(batch_size, drop_remainder=drop_remainder)
+
+        ds = epoch(0) if first_epoch is None else _passes(epoch, first)
+    else:  # the passes run on across epochs, as shuffle().repeat().batch() does
+        start = first * steps * batch_size  # examples served before `first_epoch`
+        ds = _passes(one_pass, start // n).skip(start % n)
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def chunk_batches(
@@ -221,8 +261,13 @@ def chunk_batches(
     shuffle_seed: int | None = None,
     groups_per_epoch: int | None = None,
     groups: int | None = None,
+    first_epoch: int | None = None,
 ):
-    """tf.data chunk batches; as `seqlab.data.arrays.chunk_batches` (same arguments)."""
+    """tf.data chunk batches; as `seqlab.data.arrays.chunk_batches` (same arguments).
+
+    Shuffled, the groups are served as `batches` serves batches: those of epoch e
+    are a function of the seed and e alone, and `first_epoch` makes fit's stream.
+    """
     import tensorflow as tf
 
     from seqlab.data.chunks import arrange
@@ -245,11 +290,16 @@ def chunk_batches(
         weights = tf.concat([tf.zeros([n - 1, b]), tf.fill([1, b], weight)], axis=0)
         return chunks, targets, weights
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
-    # Group before repeating, so that no group mixes two passes over the data.
-    ds = ds.batch(b, drop_remainder=True)
-    if groups_per_epoch is not None:
-        ds = ds.repeat()
+    examples, first = tf.data.Dataset.from_tensor_slices((x, y)), first_epoch or 0
+
+    def grouped(number):  # group within a pass, so that no group mixes two passes
+        one = _shuffled(examples, len(x), None, shuffle_seed, number)
+        return one.batch(b, drop_remainder=True)
+
+    if groups_per_epoch is None:  # one pass per epoch
+        ds = grouped(0) if first_epoch is None else _passes(grouped, first)
+    else:  # the groups run on across passes
+        per_pass, start = len(x) // b, first * groups_per_epoch  # groups before first_epoch
+        ds = _passes(grouped, start // per_pass).skip(start % per_pass)
     ds = ds.map(cut).unbatch()
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -70,17 +70,18 @@ def fit(
     initial_epoch: int = 0,
 ) -> FitOutcome:
     """Train `model` (already compiled, restored by the caller when resuming) from
-    `initial_epoch` to `cfg.epochs`."""
+    `initial_epoch` to `cfg.epochs`; epoch e is served the batches an uninterrupted run
+    serves in its epoch e (the layout's stream from `initial_epoch` on)."""
     start, wall_start = time.perf_counter(), time.time()
     model.fit(
-        layout.train(data),
+        layout.train(data, initial_epoch),
         epochs=cfg.epochs,
         initial_epoch=initial_epoch,
         validation_data=layout.validation(data),
         callbacks=[*layout.callbacks(), guard, *callbacks],
         shuffle=False,  # the pipeline shuffles
         verbose=0,
-        **layout.fit_steps(),
+        **layout.fit_steps(data),
     )
     outcome = FitOutcome(
         fit_s=time.perf_counter() - start,
