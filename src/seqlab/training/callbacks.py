@@ -4,8 +4,8 @@
 2. Its history row is kept.
 3. Early stopping decides from the rows (the decision goes into the checkpoint).
 4. The checkpoint is committed: weights, rows, the stop decision, the timing figures
-   so far, the data's fingerprint. Not after a non-finite loss: a resumed run must not
-   start from those weights.
+   so far, the data's fingerprint, the random generators' states (`rng_states`). Not
+   after a non-finite loss: a resumed run must not start from those weights.
 5. history.csv and the running record say the epoch finished; they are never ahead
    of the checkpoint a restart resumes from.
 6. The best model is saved when this epoch is the best so far: after the checkpoint
@@ -110,6 +110,7 @@ class EpochEnd(keras.callbacks.Callback):
                     "stopped_epoch": self.stopped_epoch,
                     "timing": figures.carried(),
                     "data": self.identity.get("data"),
+                    "rng": rng_states(self.model),
                 },
             )
         # 5. history.csv and the running record
@@ -129,6 +130,28 @@ class EpochEnd(keras.callbacks.Callback):
     def outputs(self) -> dict[str, str]:
         """What results.json lists under `files`."""
         return {"model_best": BEST_MODEL_FILE} if (self.folder / BEST_MODEL_FILE).exists() else {}
+
+
+def _rng_variables(model) -> list:
+    """The states of the model's random generators (a SeedGenerator per dropout cell):
+    in `model.variables` but not in `model.weights`, so not in a weights file."""
+    weights = {id(w) for w in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
+
+
+def rng_states(model) -> list[list[int]]:
+    """The random generators' states, for a checkpoint: without them a resumed run
+    draws the dropout masks of the first epochs again."""
+    return [np.asarray(v.numpy()).tolist() for v in _rng_variables(model)]
+
+
+def set_rng_states(model, states: list[list[int]] | None) -> None:
+    """Put back what `rng_states` saved (a checkpoint of an older seqlab has none)."""
+    variables = _rng_variables(model)
+    if states is None or len(states) != len(variables):
+        return
+    for variable, state in zip(variables, states, strict=True):
+        variable.assign(np.asarray(state, dtype=variable.dtype))
 
 
 def save_best(model, folder: Path) -> None:

@@ -20,7 +20,7 @@ from seqlab.records.checkpoints import Checkpoint
 from seqlab.records.files import MODEL_FILE, write_atomic
 from seqlab.records.record import RunRecord
 from seqlab.schema.options import TrainerConfig
-from seqlab.training.callbacks import NanGuard
+from seqlab.training.callbacks import NanGuard, set_rng_states
 from seqlab.training.optimizers import make_optimizer
 
 
@@ -107,7 +107,8 @@ def evaluate_test(model, data: SequenceData, task: TaskSpec, layout) -> tuple[di
 
 
 def restore(model, checkpoint: Checkpoint) -> None:
-    """Load the checkpoint's model and optimizer variables into a compiled `model`."""
+    """Load the checkpoint's model and optimizer variables (the optimizer's step count
+    included) and its random generators' states into a compiled `model`."""
     model.optimizer.build(model.trainable_variables)  # so its variables load too
     try:
         model.load_weights(checkpoint.weights)
@@ -117,6 +118,7 @@ def restore(model, checkpoint: Checkpoint) -> None:
             f"({type(exc).__name__}: {exc}). Start over with trainer.resume=false (the earlier "
             "files are moved into .attic/), or run in a new folder."
         ) from None
+    set_rng_states(model, checkpoint.state.get("rng"))
 
 
 def save_model(model, output_dir: Path, record: RunRecord) -> None:
