@@ -178,6 +178,16 @@ def jit_meaning(jit: bool) -> str:
     return "XLA (tf.function(jit_compile=True))" if jit else "tf.function graph, no XLA"
 
 
+def random_state() -> None:
+    """Nothing beyond the model: Keras draws every random number of a run on TensorFlow from
+    its SeedGenerators (stateless ops), whose states are model variables."""
+    return None
+
+
+def set_random_state(state: Any) -> None:
+    """Nothing to put back (see `random_state`)."""
+
+
 def pipeline():
     """The module whose `batches` and `chunk_batches` feed fit on this backend."""
     return sys.modules[__name__]

@@ -4,7 +4,7 @@
 2. Its history row is kept.
 3. Early stopping decides from the rows (the decision goes into the checkpoint).
 4. The checkpoint is committed: weights, rows, the stop decision, the timing figures
-   so far, the data's fingerprint, the random generators' states (`rng_states`). Not
+   so far, the data's fingerprint, the random states (`rng_states`). Not
    after a non-finite loss: a resumed run must not start from those weights.
 5. history.csv and the running record say the epoch finished; they are never ahead
    of the checkpoint a restart resumes from.
@@ -139,19 +139,44 @@ def _rng_variables(model) -> list:
     return [v for v in model.variables if id(v) not in weights]
 
 
-def rng_states(model) -> list[list[int]]:
-    """The random generators' states, for a checkpoint: without them a resumed run
-    draws the dropout masks of the first epochs again."""
-    return [np.asarray(v.numpy()).tolist() for v in _rng_variables(model)]
+def rng_states(model) -> dict[str, Any]:
+    """The random states a checkpoint keeps, without which a resumed run draws other
+    dropout masks: the model's generators, and the backend's global one (torch's)."""
+    from seqlab.backends import current
+
+    return {
+        "generators": [np.asarray(v.numpy()).tolist() for v in _rng_variables(model)],
+        "backend": current().random_state(),
+    }
 
 
-def set_rng_states(model, states: list[list[int]] | None) -> None:
-    """Put back what `rng_states` saved (a checkpoint of an older seqlab has none)."""
+def set_rng_states(model, states: dict[str, Any] | None) -> None:
+    """Put back the model's generators that `rng_states` saved (a checkpoint of an older
+    seqlab has none); the backend's global state goes back with `GlobalRandomState`."""
     variables = _rng_variables(model)
-    if states is None or len(states) != len(variables):
+    saved = (states or {}).get("generators")
+    if saved is None or len(saved) != len(variables):
         return
-    for variable, state in zip(variables, states, strict=True):
+    for variable, state in zip(variables, saved, strict=True):
         variable.assign(np.asarray(state, dtype=variable.dtype))
+
+
+class GlobalRandomState(keras.callbacks.Callback):
+    """Puts the backend's global random state of a checkpoint back right before the first
+    training step of a resumed fit: fit's start draws from torch's generator (each data
+    iterator Keras makes is a DataLoader, which takes a seed from it), and the run that
+    was not stopped made no such draws there (it kept its training iterator)."""
+
+    def __init__(self, states: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.state = (states or {}).get("backend")
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.state is not None:
+            from seqlab.backends import current
+
+            current().set_random_state(self.state)
+            self.state = None
 
 
 def save_best(model, folder: Path) -> None:
