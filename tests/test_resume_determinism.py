@@ -39,7 +39,12 @@ STATEFUL = [
 CASES = {
     "layer": [*QUICK, *DROPOUT, "trainer.early_stopping.patience=2"],
     "manual": [*QUICK, *DROPOUT, "impl=manual"],
-    "steps_per_epoch": [*QUICK, *DROPOUT, "trainer.steps_per_epoch=7"],
+    "steps_per_epoch": [
+        *QUICK,
+        *DROPOUT,
+        "trainer.steps_per_epoch=7",
+        "trainer.lr_schedule=cosine",
+    ],
     "shuffle_buffer": [
         *QUICK,
         *DROPOUT,
