@@ -197,19 +197,25 @@ def _shuffled(examples, n: int, buffer: int | None, seed: int, number):
     """Pass `number` over `examples`, shuffled with a seed drawn statelessly from (seed,
     number): every pass's order is a function of the two alone. (tf.data's
     reshuffle_each_iteration counts iterations from 0 again in every process, so a
-    resumed run was served other orders than the run it continues.)"""
+    resumed run was served other orders than the run it continues.) Called while
+    tf.data traces a function (`_passes`), whose graph gets a seed of its own: the
+    order does not depend on TensorFlow's global seed either (with a global seed of 0,
+    trainer.seed=0, TensorFlow cannot even take a seed tensor)."""
     import tensorflow as tf
 
+    tf.compat.v1.set_random_seed(1)  # the traced function's graph only
     pair = tf.stack([tf.constant(seed, tf.int64), tf.cast(number, tf.int64)])
     pass_seed = tf.random.stateless_uniform([], pair, 0, 2**31 - 1, dtype=tf.int64)
     return examples.shuffle(buffer or n, seed=pass_seed)
 
 
-def _passes(make, first):
-    """`make(number)` for every pass number from `first` on, one after the other, without end."""
+def _passes(make, first, count: int | None = None):
+    """`make(number)` for `count` pass numbers from `first` on (None: without end), one
+    after the other."""
     import tensorflow as tf
 
-    return tf.data.Dataset.counter(first).flat_map(make)
+    numbers = tf.data.Dataset.counter(first)
+    return (numbers if count is None else numbers.take(count)).flat_map(make)
 
 
 def first_batch(n: int, batch_size: int, seed: int, buffer: int | None) -> np.ndarray:
@@ -217,8 +223,12 @@ def first_batch(n: int, batch_size: int, seed: int, buffer: int | None) -> np.nd
     the same shuffle over the indices alone (the first pass)."""
     import tensorflow as tf
 
-    first = _shuffled(tf.data.Dataset.range(n), n, buffer, seed, 0).batch(batch_size)
-    return next(iter(first)).numpy()
+    indices = tf.data.Dataset.range(n)
+
+    def one_pass(number):
+        return _shuffled(indices, n, buffer, seed, number).batch(batch_size)
+
+    return next(iter(_passes(one_pass, 0, 1))).numpy()
 
 
 def batches(
@@ -242,6 +252,8 @@ def batches(
     """
     import tensorflow as tf
 
+    from seqlab.data.arrays import batches_per_pass
+
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle_seed is None:
         return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
@@ -255,7 +267,11 @@ def batches(
         def epoch(number):
             return one_pass(number).batch(batch_size, drop_remainder=drop_remainder)
 
-        ds = epoch(0) if first_epoch is None else _passes(epoch, first)
+        if first_epoch is None:  # epoch 0 alone, of a known length (as Keras wants it)
+            length = batches_per_pass(n, batch_size, drop_remainder)
+            ds = _passes(epoch, 0, 1).apply(tf.data.experimental.assert_cardinality(length))
+        else:
+            ds = _passes(epoch, first)
     else:  # the passes run on across epochs, as shuffle().repeat().batch() does
         start = first * steps * batch_size  # examples served before `first_epoch`
         ds = _passes(one_pass, start // n).skip(start % n)
@@ -307,9 +323,11 @@ def chunk_batches(
         return one.batch(b, drop_remainder=True)
 
     if groups_per_epoch is None:  # one pass per epoch
-        ds = grouped(0) if first_epoch is None else _passes(grouped, first)
+        ds = _passes(grouped, 0, 1) if first_epoch is None else _passes(grouped, first)
     else:  # the groups run on across passes
         per_pass, start = len(x) // b, first * groups_per_epoch  # groups before first_epoch
         ds = _passes(grouped, start // per_pass).skip(start % per_pass)
     ds = ds.map(cut).unbatch()
+    if groups_per_epoch is None and first_epoch is None:  # of a known length, as Keras wants
+        ds = ds.apply(tf.data.experimental.assert_cardinality(len(x) // b * n))
     return ds.prefetch(tf.data.AUTOTUNE)
