@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seqlab.data.arrays import batches, chunk_batches, pass_order
+from seqlab.data.arrays import batches, batches_per_pass, chunk_batches, pass_order
 from seqlab.data.chunks import ChunkLayout
 
 
@@ -76,3 +76,110 @@ def test_chunk_batches_keep_groups_consecutive_and_reshuffle_them():
     # Each real sequence's last chunk weighs chunks * padded / real = 2 * 6 / 5.
     sums = [float(b[2].sum()) for b in _epochs(evaluation, 1)[0]]
     assert sums[0::2] == [0, 0, 0] and sums[1::2] == pytest.approx([4.8, 4.8, 2.4])
+
+
+def _served(pipeline, dataset, count: int) -> list[np.ndarray]:
+    """The first `count` elements a training stream serves, as NumPy arrays."""
+    if pipeline == "numpy":
+        return [np.concatenate([np.ravel(a) for a in dataset[i]]) for i in range(count)]
+    return [np.concatenate([np.ravel(t.numpy()) for t in b]) for b in dataset.take(count)]
+
+
+def _module(pipeline):
+    if pipeline == "numpy":
+        from seqlab.data import arrays
+
+        return arrays
+    from seqlab.backends import tensorflow
+
+    return tensorflow
+
+
+@pytest.mark.parametrize("pipeline", ["numpy", "tf.data"])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"steps": 4}, {"shuffle_buffer": 3, "drop_remainder": True}, {"chunked": True},
+     {"chunked": True, "groups_per_epoch": 3}],
+)  # fmt: skip
+def test_the_stream_from_epoch_k_serves_what_an_uninterrupted_stream_serves_in_epoch_k(
+    pipeline, options
+):
+    """A resumed fit starts the stream at its first epoch: the batches must be those the
+    uninterrupted run gets there, and the first batch the one start.data_order names."""
+    module, x = _module(pipeline), np.arange(10, dtype="float32")
+    if options.get("chunked"):
+        layout = ChunkLayout(batch_size=2, chunk_length=3, chunks=2)
+        xs, groups = (
+            np.arange(10 * 6, dtype="float32").reshape(10, 6, 1),
+            options.get("groups_per_epoch"),
+        )
+        per_epoch = (groups or 5) * layout.chunks
+
+        def stream(first):
+            return module.chunk_batches(
+                xs, x, layout, shuffle_seed=7, groups_per_epoch=groups, first_epoch=first
+            )
+
+        first_rows = xs[module.first_batch(10, 2, 7, None)][:, :3]
+    else:
+        kw = {k: v for k, v in options.items()}
+        per_epoch = kw.get("steps") or batches_per_pass(10, 4, kw.get("drop_remainder", False))
+
+        def stream(first):
+            return module.batches(x, x, 4, shuffle_seed=7, first_epoch=first, **kw)
+
+        first_rows = x[module.first_batch(10, 4, 7, kw.get("shuffle_buffer"))]
+    whole = _served(pipeline, stream(0), 4 * per_epoch)
+    for k in (1, 3):
+        resumed = _served(pipeline, stream(k), per_epoch)
+        for got, want in zip(resumed, whole[k * per_epoch :], strict=False):
+            np.testing.assert_array_equal(got, want)
+    epochs = [np.concatenate(whole[e * per_epoch : (e + 1) * per_epoch]) for e in range(4)]
+    assert not np.array_equal(epochs[0], epochs[1])  # reshuffled
+    served_first = _served(pipeline, stream(0), 1)[0][: first_rows.size]
+    np.testing.assert_array_equal(served_first, np.ravel(first_rows))
+
+
+def test_fit_trains_on_the_numpy_pipelines_pass_0_first_as_its_fingerprint_says():
+    """Keras calls a PyDataset's on_epoch_end once before the first epoch: an epoch count
+    kept by the dataset served pass 1 first (and a resumed process counted from 0)."""
+    import keras
+
+    from seqlab.data import arrays
+
+    trained_on = []
+
+    class Recording(keras.Sequential):
+        def train_step(self, data):
+            trained_on.append(np.ravel(keras.ops.convert_to_numpy(data[0])))
+            return super().train_step(data)
+
+    x = np.arange(12, dtype="float32")[:, None]
+    model = Recording([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse", run_eagerly=True)
+    data = arrays.batches(x, x, 4, shuffle_seed=0, first_epoch=0)
+    model.fit(data, epochs=2, steps_per_epoch=3, shuffle=False, verbose=0)
+    np.testing.assert_array_equal(trained_on[0], arrays.first_batch(12, 4, 0, None))
+    for epoch in (0, 1):  # a pass per epoch
+        assert sorted(np.concatenate(trained_on[3 * epoch : 3 * epoch + 3])) == list(range(12))
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_tf_data_orders_do_not_depend_on_tensorflows_global_seed_not_even_0(chunked):
+    import tensorflow as tf
+
+    from seqlab.backends import tensorflow as pipeline
+
+    x = np.arange(12 * 6, dtype="float32").reshape(12, 6, 1)
+    layout = ChunkLayout(batch_size=2, chunk_length=3, chunks=2)
+    served = []
+    for global_seed in (0, 5):  # trainer.seed=0 sets a global seed of 0
+        tf.random.set_seed(global_seed)
+        if chunked:
+            ds = pipeline.chunk_batches(x, x[:, 0, 0], layout, shuffle_seed=0, first_epoch=0)
+        else:
+            ds = pipeline.batches(x, x[:, 0, 0], 4, shuffle_seed=0, first_epoch=0)
+        served.append((_served("tf.data", ds, 12), pipeline.first_batch(12, 4, 0, None)))
+    for got, want in zip(served[0][0], served[1][0], strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(served[0][1], served[1][1])

@@ -9,8 +9,9 @@ outside this package imports tensorflow, jax or torch.
 Each backend module provides the same functions: `prepare` (environment before the
 framework starts), `select_device`, `versions`, `reset_gpu_peak`, `gpu_peak_mb`,
 `cudnn_refusals` and `cudnn_argument_check` (its own cuDNN rules, asked of Keras),
-`mask_reasons`, `detect_kernel` (the kernel that ran), `jit_meaning`, and `batches`
-(the data pipeline it runs fastest with).
+`mask_reasons`, `detect_kernel` (the kernel that ran), `jit_meaning`, `random_state`
+and `set_random_state` (global random state beyond the model's, for checkpoints), and
+`batches` (the data pipeline it runs fastest with).
 """
 
 from __future__ import annotations

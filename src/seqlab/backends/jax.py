@@ -160,6 +160,16 @@ def jit_meaning(jit: bool) -> str:
     return "XLA (jax.jit)" if jit else "no jax.jit: op by op, very slow"
 
 
+def random_state() -> None:
+    """Nothing beyond the model: JAX has no global random state: Keras draws from its
+    SeedGenerators, whose states are model variables."""
+    return None
+
+
+def set_random_state(state: Any) -> None:
+    """Nothing to put back (see `random_state`)."""
+
+
 def pipeline():
     """The module whose `batches` and `chunk_batches` feed fit on this backend."""
     from seqlab.data import arrays

@@ -180,18 +180,57 @@ def jit_meaning(jit: bool) -> str:
     return "XLA (tf.function(jit_compile=True))" if jit else "tf.function graph, no XLA"
 
 
+def random_state() -> None:
+    """Nothing beyond the model: Keras draws every random number of a run on TensorFlow from
+    its SeedGenerators (stateless ops), whose states are model variables."""
+    return None
+
+
+def set_random_state(state: Any) -> None:
+    """Nothing to put back (see `random_state`)."""
+
+
 def pipeline():
     """The module whose `batches` and `chunk_batches` feed fit on this backend."""
     return sys.modules[__name__]
 
 
-def first_batch(n: int, batch_size: int, seed: int, buffer: int | None) -> np.ndarray:
-    """The example indices of the first training batch `batches` serves with this seed:
-    the same shuffle over the indices alone (a new dataset's first pass, as fit's)."""
+def _shuffled(examples, n: int, buffer: int | None, seed: int, number):
+    """Pass `number` over `examples`, shuffled with a seed drawn statelessly from (seed,
+    number): every pass's order is a function of the two alone. (tf.data's
+    reshuffle_each_iteration counts iterations from 0 again in every process, so a
+    resumed run was served other orders than the run it continues.) Called while
+    tf.data traces a function (`_passes`), whose graph gets a seed of its own: the
+    order does not depend on TensorFlow's global seed either (with a global seed of 0,
+    trainer.seed=0, TensorFlow cannot even take a seed tensor)."""
     import tensorflow as tf
 
-    ds = tf.data.Dataset.range(n).shuffle(buffer or n, seed=seed, reshuffle_each_iteration=True)
-    return next(iter(ds.batch(batch_size))).numpy()
+    tf.compat.v1.set_random_seed(1)  # the traced function's graph only
+    pair = tf.stack([tf.constant(seed, tf.int64), tf.cast(number, tf.int64)])
+    pass_seed = tf.random.stateless_uniform([], pair, 0, 2**31 - 1, dtype=tf.int64)
+    return examples.shuffle(buffer or n, seed=pass_seed)
+
+
+def _passes(make, first, count: int | None = None):
+    """`make(number)` for `count` pass numbers from `first` on (None: without end), one
+    after the other."""
+    import tensorflow as tf
+
+    numbers = tf.data.Dataset.counter(first)
+    return (numbers if count is None else numbers.take(count)).flat_map(make)
+
+
+def first_batch(n: int, batch_size: int, seed: int, buffer: int | None) -> np.ndarray:
+    """The example indices of the first training batch `batches` serves with this seed:
+    the same shuffle over the indices alone (the first pass)."""
+    import tensorflow as tf
+
+    indices = tf.data.Dataset.range(n)
+
+    def one_pass(number):
+        return _shuffled(indices, n, buffer, seed, number).batch(batch_size)
+
+    return next(iter(_passes(one_pass, 0, 1))).numpy()
 
 
 def batches(
@@ -203,16 +242,43 @@ def batches(
     shuffle_buffer: int | None = None,
     drop_remainder: bool = False,
     steps: int | None = None,
+    first_epoch: int | None = None,
 ):
-    """tf.data over (x, y); as `seqlab.data.arrays.batches` (same arguments), in C++."""
+    """tf.data over (x, y); as `seqlab.data.arrays.batches` (same arguments), in C++.
+
+    Shuffled, the batches of epoch e are a function of the seed and e alone: pass e
+    (or, with `steps`, the stream of passes from batch e * steps on). `first_epoch`
+    makes fit's stream: every epoch from that one on, without end (fit reads its
+    steps_per_epoch batches each epoch); without it, the batches of epoch 0 only (a
+    stream, without end, with `steps`).
+    """
     import tensorflow as tf
 
+    from seqlab.data.arrays import batches_per_pass
+
     ds = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle_seed is not None:
-        ds = ds.shuffle(shuffle_buffer or len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
-    if steps is not None:
-        ds = ds.repeat()
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    if shuffle_seed is None:
+        return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    n, first = len(x), first_epoch or 0
+
+    def one_pass(number):
+        return _shuffled(ds, n, shuffle_buffer, shuffle_seed, number)
+
+    if steps is None:  # one pass per epoch, batched on its own: pass e is epoch e
+
+        def epoch(number):
+            return one_pass(number).batch(batch_size, drop_remainder=drop_remainder)
+
+        if first_epoch is None:  # epoch 0 alone, of a known length (as Keras wants it)
+            length = batches_per_pass(n, batch_size, drop_remainder)
+            ds = _passes(epoch, 0, 1).apply(tf.data.experimental.assert_cardinality(length))
+        else:
+            ds = _passes(epoch, first)
+    else:  # the passes run on across epochs, as shuffle().repeat().batch() does
+        start = first * steps * batch_size  # examples served before `first_epoch`
+        ds = _passes(one_pass, start // n).skip(start % n)
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def chunk_batches(
@@ -223,8 +289,13 @@ def chunk_batches(
     shuffle_seed: int | None = None,
     groups_per_epoch: int | None = None,
     groups: int | None = None,
+    first_epoch: int | None = None,
 ):
-    """tf.data chunk batches; as `seqlab.data.arrays.chunk_batches` (same arguments)."""
+    """tf.data chunk batches; as `seqlab.data.arrays.chunk_batches` (same arguments).
+
+    Shuffled, the groups are served as `batches` serves batches: those of epoch e
+    are a function of the seed and e alone, and `first_epoch` makes fit's stream.
+    """
     import tensorflow as tf
 
     from seqlab.data.chunks import arrange
@@ -247,11 +318,18 @@ def chunk_batches(
         weights = tf.concat([tf.zeros([n - 1, b]), tf.fill([1, b], weight)], axis=0)
         return chunks, targets, weights
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
-    # Group before repeating, so that no group mixes two passes over the data.
-    ds = ds.batch(b, drop_remainder=True)
-    if groups_per_epoch is not None:
-        ds = ds.repeat()
+    examples, first = tf.data.Dataset.from_tensor_slices((x, y)), first_epoch or 0
+
+    def grouped(number):  # group within a pass, so that no group mixes two passes
+        one = _shuffled(examples, len(x), None, shuffle_seed, number)
+        return one.batch(b, drop_remainder=True)
+
+    if groups_per_epoch is None:  # one pass per epoch
+        ds = _passes(grouped, 0, 1) if first_epoch is None else _passes(grouped, first)
+    else:  # the groups run on across passes
+        per_pass, start = len(x) // b, first * groups_per_epoch  # groups before first_epoch
+        ds = _passes(grouped, start // per_pass).skip(start % per_pass)
     ds = ds.map(cut).unbatch()
+    if groups_per_epoch is None and first_epoch is None:  # of a known length, as Keras wants
+        ds = ds.apply(tf.data.experimental.assert_cardinality(len(x) // b * n))
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -125,3 +125,34 @@ def pipeline():
     from seqlab.data import arrays
 
     return arrays
+
+
+def random_state() -> dict[str, Any]:
+    """torch's global generators (CPU, and CUDA where it started): Keras's torch dropout
+    without a seed draws from them (its SeedGenerators are not asked), and so does every
+    DataLoader iterator Keras makes. Bytes as base64, for a checkpoint's JSON."""
+    import base64
+
+    import torch
+
+    def text(state) -> str:
+        return base64.b64encode(state.numpy().tobytes()).decode()
+
+    state = {"cpu": text(torch.get_rng_state())}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = [text(s) for s in torch.cuda.get_rng_state_all()]
+    return state
+
+
+def set_random_state(state: dict[str, Any]) -> None:
+    """Put back what `random_state` returned."""
+    import base64
+
+    import torch
+
+    def tensor(text: str):
+        return torch.frombuffer(bytearray(base64.b64decode(text)), dtype=torch.uint8)
+
+    torch.set_rng_state(tensor(state["cpu"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([tensor(t) for t in state["cuda"]])

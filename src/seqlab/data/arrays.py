@@ -6,6 +6,11 @@ buffer of that size gives), and with `steps_per_epoch` the stream runs on across
 passes, as `dataset.shuffle().repeat().batch()` does. Chunked (stateful) training
 streams whole groups of sequences, each cut into its consecutive chunk batches
 (`seqlab.data.chunks`). Every order derives from the seed, the pass number alone.
+
+Fit reads a shuffled pipeline as one stream from its first epoch on (`first_epoch`),
+`steps_per_epoch` batches an epoch, so batch i of epoch e is the same whatever the
+process: Keras's own epoch count does not do (its fit calls `on_epoch_end` once more
+before the first epoch, and a resumed process counts from 0 again).
 """
 
 from __future__ import annotations
@@ -74,7 +79,28 @@ class _Batches:
         self.epoch += 1
 
 
-def _dataset(length: int, make: Callable[[int], tuple], continuous: bool):
+class _Stream(_Batches):
+    """Fit's stream: the batches of every epoch from `first_epoch` on, without end (fit
+    reads `length` of them per epoch, through one iterator)."""
+
+    def __init__(self, length: int, make: Callable[[int], tuple], first_epoch: int) -> None:
+        super().__init__(length, make, continuous=True)
+        self.start = first_epoch * length
+
+    @property
+    def num_batches(self) -> None:
+        return None  # no end: Keras keeps one iterator across epochs
+
+    def __getitem__(self, index: int) -> tuple:
+        return self.make(self.start + index)
+
+
+def _dataset(
+    length: int, make: Callable[[int], tuple], continuous: bool, first_epoch: int | None = None
+):
+    if first_epoch is not None:
+        cls = type("ArrayStream", (_Stream, _py_dataset()), {})
+        return cls(length, make, first_epoch)
     cls = type("ArrayBatches", (_Batches, _py_dataset()), {})
     return cls(length, make, continuous)
 
@@ -88,9 +114,11 @@ def batches(
     shuffle_buffer: int | None = None,
     drop_remainder: bool = False,
     steps: int | None = None,
+    first_epoch: int | None = None,
 ):
     """(x, y) batches; shuffled every pass when a seed is given; `steps` per epoch run on
-    across passes (the stream repeats), else one pass per epoch."""
+    across passes (the stream repeats), else one pass per epoch. With a seed,
+    `first_epoch` makes fit's stream from that epoch on (see the module docstring)."""
     n = len(x)
     per_pass = batches_per_pass(n, batch_size, drop_remainder)
     if shuffle_seed is None:
@@ -116,7 +144,7 @@ def batches(
             rows = order(number)[position * batch_size : (position + 1) * batch_size]
             return x[rows], y[rows]
 
-        return _dataset(per_pass, make_epoch, continuous=True)
+        return _dataset(per_pass, make_epoch, continuous=True, first_epoch=first_epoch)
 
     def make_stream(index: int) -> tuple:
         start = index * batch_size
@@ -128,7 +156,7 @@ def batches(
         )
         return x[rows], y[rows]
 
-    return _dataset(steps, make_stream, continuous=True)
+    return _dataset(steps, make_stream, continuous=True, first_epoch=first_epoch)
 
 
 def chunk_batches(
@@ -139,6 +167,7 @@ def chunk_batches(
     shuffle_seed: int | None = None,
     groups_per_epoch: int | None = None,
     groups: int | None = None,
+    first_epoch: int | None = None,
 ):
     """(x_chunk, y, weight) chunk batches, in the order `seqlab.data.chunks.arrange` gives.
 
@@ -147,7 +176,7 @@ def chunk_batches(
     `groups_per_epoch` runs the stream of groups on across passes. Without, every
     sequence is kept (zero-padded, weight 0), in order, or only the first `groups`
     groups (validation_steps/test_steps), so the loss is the mean over exactly the
-    sequences scored.
+    sequences scored. With a seed, `first_epoch` makes fit's stream (module docstring).
     """
     b, n = layout.batch_size, layout.chunks
     if shuffle_seed is None:
@@ -183,4 +212,5 @@ def chunk_batches(
         rows = slice(chunk * b, (chunk + 1) * b)
         return xs[rows], ys[rows], np.full(b, weights[chunk], "float32")
 
-    return _dataset((groups_per_epoch or per_pass) * n, make, continuous=True)
+    length = (groups_per_epoch or per_pass) * n
+    return _dataset(length, make, continuous=True, first_epoch=first_epoch)

@@ -4,7 +4,8 @@ After every finished epoch the run writes `checkpoint/epoch_NNNN.weights.h5` (th
 model's and the optimizer's variables) and then `checkpoint/epoch_NNNN.json` (the
 epoch, the sha256 of the weights file, the experiment's fingerprint, the history so
 far and the run's state: the early-stopping decision, the timing figures so far, the
-data's fingerprint). Each file is written under a temporary name, synced and renamed
+data's fingerprint, the random states no weights file holds: the model's generators
+and torch's global one). Each file is written under a temporary name, synced and renamed
 (`seqlab.records.files.write_atomic`), and the JSON file is written last: it is the
 commit mark, so a checkpoint whose JSON exists and whose weights match its hash is
 complete. The two newest checkpoints are kept; a resumed run takes the newest one
@@ -48,7 +49,8 @@ class Checkpoint:
     history: list[dict[str, Any]]
     fingerprint: str
     # What else the run needs to go on as if uninterrupted: the early-stopping
-    # decision, the timing figures so far, the data's fingerprint.
+    # decision, the timing figures so far, the data's fingerprint, the random states
+    # (`rng`; the data order is a function of the seed and the epoch).
     state: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -4,8 +4,8 @@
 2. Its history row is kept.
 3. Early stopping decides from the rows (the decision goes into the checkpoint).
 4. The checkpoint is committed: weights, rows, the stop decision, the timing figures
-   so far, the data's fingerprint. Not after a non-finite loss: a resumed run must not
-   start from those weights.
+   so far, the data's fingerprint, the random states (`rng_states`). Not
+   after a non-finite loss: a resumed run must not start from those weights.
 5. history.csv and the running record say the epoch finished; they are never ahead
    of the checkpoint a restart resumes from.
 6. The best model is saved when this epoch is the best so far: after the checkpoint
@@ -107,6 +107,7 @@ class EpochEnd(keras.callbacks.Callback):
                     "stopped_epoch": self.stopped_epoch,
                     "timing": figures.carried(),
                     "data": self.identity.get("data"),
+                    "rng": rng_states(self.model),
                 },
             )
         # 5. history.csv and the running record
@@ -123,6 +124,53 @@ class EpochEnd(keras.callbacks.Callback):
     def outputs(self) -> dict[str, str]:
         """What results.json lists under `files`."""
         return {"model_best": BEST_MODEL_FILE} if (self.folder / BEST_MODEL_FILE).exists() else {}
+
+
+def _rng_variables(model) -> list:
+    """The states of the model's random generators (a SeedGenerator per dropout cell):
+    in `model.variables` but not in `model.weights`, so not in a weights file."""
+    weights = {id(w) for w in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
+
+
+def rng_states(model) -> dict[str, Any]:
+    """The random states a checkpoint keeps, without which a resumed run draws other
+    dropout masks: the model's generators, and the backend's global one (torch's)."""
+    from seqlab.backends import current
+
+    return {
+        "generators": [np.asarray(v.numpy()).tolist() for v in _rng_variables(model)],
+        "backend": current().random_state(),
+    }
+
+
+def set_rng_states(model, states: dict[str, Any] | None) -> None:
+    """Put back the model's generators that `rng_states` saved (a checkpoint of an older
+    seqlab has none); the backend's global state goes back with `GlobalRandomState`."""
+    variables = _rng_variables(model)
+    saved = (states or {}).get("generators")
+    if saved is None or len(saved) != len(variables):
+        return
+    for variable, state in zip(variables, saved, strict=True):
+        variable.assign(np.asarray(state, dtype=variable.dtype))
+
+
+class GlobalRandomState(keras.callbacks.Callback):
+    """Puts the backend's global random state of a checkpoint back right before the first
+    training step of a resumed fit: fit's start draws from torch's generator (each data
+    iterator Keras makes is a DataLoader, which takes a seed from it), and the run that
+    was not stopped made no such draws there (it kept its training iterator)."""
+
+    def __init__(self, states: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.state = (states or {}).get("backend")
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.state is not None:
+            from seqlab.backends import current
+
+            current().set_random_state(self.state)
+            self.state = None
 
 
 def save_best(model, folder: Path) -> None:

@@ -46,17 +46,19 @@ class PlainLayout:
         full = batches_per_pass(len(data.x_train), self.cfg.batch_size, self.cfg.drop_remainder)
         return self.cfg.steps_per_epoch or full
 
-    def fit_steps(self) -> dict[str, int | None]:
+    def fit_steps(self, data: SequenceData) -> dict[str, int | None]:
+        # Always a count: fit reads the training stream (`train`) through one iterator.
         return {
-            "steps_per_epoch": self.cfg.steps_per_epoch,
+            "steps_per_epoch": self.steps_per_epoch(data),
             "validation_steps": self.cfg.validation_steps,
         }
 
     def test_steps(self) -> int | None:
         return self.cfg.test_steps
 
-    def train(self, data: SequenceData):
-        # With an explicit steps_per_epoch the data repeats, so epochs never run dry.
+    def train(self, data: SequenceData, first_epoch: int = 0):
+        """The training batches of every epoch from `first_epoch` on, one stream: those
+        of epoch e are a function of the seed and e, whatever process serves them."""
         return _pipeline().batches(
             data.x_train,
             data.y_train,
@@ -65,6 +67,7 @@ class PlainLayout:
             shuffle_buffer=self.cfg.shuffle_buffer,
             drop_remainder=self.cfg.drop_remainder,
             steps=self.cfg.steps_per_epoch,
+            first_epoch=first_epoch,
         )
 
     def validation(self, data: SequenceData):
@@ -142,22 +145,24 @@ class ChunkedLayout:
         groups = self.cfg.steps_per_epoch or len(data.x_train) // self.cfg.batch_size
         return groups * self.chunking.chunks
 
-    def fit_steps(self) -> dict[str, int | None]:
+    def fit_steps(self, data: SequenceData) -> dict[str, int | None]:
         return {
-            "steps_per_epoch": self._chunk_steps(self.cfg.steps_per_epoch),
+            "steps_per_epoch": self.steps_per_epoch(data),
             "validation_steps": self._chunk_steps(self.cfg.validation_steps),
         }
 
     def test_steps(self) -> int | None:
         return self._chunk_steps(self.cfg.test_steps)
 
-    def train(self, data: SequenceData):
+    def train(self, data: SequenceData, first_epoch: int = 0):
+        """As PlainLayout.train: one stream of groups from `first_epoch` on."""
         return _pipeline().chunk_batches(
             data.x_train,
             data.y_train,
             self.chunking,
             shuffle_seed=self.cfg.seed,
             groups_per_epoch=self.cfg.steps_per_epoch,
+            first_epoch=first_epoch,
         )
 
     def validation(self, data: SequenceData):

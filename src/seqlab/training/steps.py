@@ -20,7 +20,7 @@ from seqlab.records.checkpoints import Checkpoint
 from seqlab.records.files import MODEL_FILE, write_atomic
 from seqlab.records.record import RunRecord
 from seqlab.schema.options import TrainerConfig
-from seqlab.training.callbacks import NanGuard
+from seqlab.training.callbacks import NanGuard, set_rng_states
 from seqlab.training.optimizers import make_optimizer
 
 
@@ -70,17 +70,18 @@ def fit(
     initial_epoch: int = 0,
 ) -> FitOutcome:
     """Train `model` (already compiled, restored by the caller when resuming) from
-    `initial_epoch` to `cfg.epochs`."""
+    `initial_epoch` to `cfg.epochs`; epoch e is served the batches an uninterrupted run
+    serves in its epoch e (the layout's stream from `initial_epoch` on)."""
     start, wall_start = time.perf_counter(), time.time()
     model.fit(
-        layout.train(data),
+        layout.train(data, initial_epoch),
         epochs=cfg.epochs,
         initial_epoch=initial_epoch,
         validation_data=layout.validation(data),
         callbacks=[*layout.callbacks(), guard, *callbacks],
         shuffle=False,  # the pipeline shuffles
         verbose=0,
-        **layout.fit_steps(),
+        **layout.fit_steps(data),
     )
     outcome = FitOutcome(
         fit_s=time.perf_counter() - start,
@@ -106,7 +107,8 @@ def evaluate_test(model, data: SequenceData, task: TaskSpec, layout) -> tuple[di
 
 
 def restore(model, checkpoint: Checkpoint) -> None:
-    """Load the checkpoint's model and optimizer variables into a compiled `model`."""
+    """Load the checkpoint's model and optimizer variables (the optimizer's step count
+    included) and its random generators' states into a compiled `model`."""
     model.optimizer.build(model.trainable_variables)  # so its variables load too
     try:
         model.load_weights(checkpoint.weights)
@@ -116,6 +118,7 @@ def restore(model, checkpoint: Checkpoint) -> None:
             f"({type(exc).__name__}: {exc}). Start over with trainer.resume=false (the earlier "
             "files are moved into .attic/), or run in a new folder."
         ) from None
+    set_rng_states(model, checkpoint.state.get("rng"))
 
 
 def save_model(model, output_dir: Path, record: RunRecord) -> None:

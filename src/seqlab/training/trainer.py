@@ -27,7 +27,13 @@ from seqlab.records.checkpoints import Checkpoint, Checkpoints
 from seqlab.records.files import HISTORY_FILE, write_history_csv
 from seqlab.records.record import RunRecord
 from seqlab.schema.options import SeqlabConfig
-from seqlab.training.callbacks import EpochEnd, InterruptCheck, NanGuard, save_best
+from seqlab.training.callbacks import (
+    EpochEnd,
+    GlobalRandomState,
+    InterruptCheck,
+    NanGuard,
+    save_best,
+)
 from seqlab.training.fingerprints import weights_fingerprint
 from seqlab.training.layouts import ChunkedLayout, PlainLayout
 from seqlab.training.optimizers import describe
@@ -134,6 +140,8 @@ def train(
     if left > 0:
         # Turns before the timer: a step's time never holds a wait for its turn.
         callbacks = [InterruptCheck(), *([turns] if turns else []), timer, epoch_end, *optional]
+        if checkpoint is not None:
+            callbacks.insert(0, GlobalRandomState(checkpoint.state.get("rng")))
         outcome = fit_model(model, run.data, cfg.trainer, run.layout, callbacks, guard, first)
         detect(model, run.cudnn, run.layout.sample(run.data))  # the kernel that ran
     else:  # stopped after its last checkpoint: evaluate and save what it trained
