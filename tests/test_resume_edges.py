@@ -145,3 +145,19 @@ def test_a_finished_run_is_not_skipped_when_its_data_file_was_replaced(compose_c
         _run(compose_cfg, tmp_path / "run", *args)
     assert str(data) in str(refused.value) and "skip_finished=false" in str(refused.value)
     assert json.loads((tmp_path / "run" / "results.json").read_text())["status"] == "ok"
+
+
+def test_a_damaged_newest_checkpoint_is_passed_over_and_said(
+    compose_cfg, tmp_path, monkeypatch, capsys
+):
+    with monkeypatch.context() as patch:
+        _stop_after_checkpoint(patch, 2)
+        with pytest.raises(KeyboardInterrupt):
+            _run(compose_cfg, tmp_path, "trainer.epochs=3")
+    newest = tmp_path / "checkpoint" / "epoch_0002.weights.h5"
+    newest.write_bytes(newest.read_bytes()[:100])  # cut short by a dying disk
+    results = _run(compose_cfg, tmp_path, "trainer.epochs=3")
+    assert results["status"] == "ok" and results["timing"]["resumed_from_epoch"] == 1
+    (warning,) = [w for w in results["warnings"] if "passed over" in w]
+    assert "epoch 2" in warning and "resumes from epoch 1" in warning
+    assert "passed over" in capsys.readouterr().err

@@ -74,6 +74,9 @@ class Checkpoints:
 
     def __init__(self, folder: Path) -> None:
         self.dir = Path(folder) / CHECKPOINT_DIR
+        # Epochs of newer checkpoints `latest` found damaged and passed over (said in the
+        # run's record and terminal: the resumed run redoes those epochs).
+        self.passed_over: list[int] = []
 
     def _marks(self) -> list[tuple[int, Path]]:
         """(epoch, json path) of every commit mark, newest first."""
@@ -115,10 +118,12 @@ class Checkpoints:
 
         Raises FolderError when checkpoint files exist but none is complete.
         """
+        self.passed_over = []
         for epoch, mark in self._marks():
             checkpoint = self._verified(epoch, mark)
             if checkpoint is not None:
                 return checkpoint
+            self.passed_over.append(epoch)
         if self.present():
             raise FolderError(
                 f"{self.dir} holds checkpoint files, but none is complete (each was cut "

@@ -31,6 +31,7 @@ class Start:
     previous: dict[str, Any] | None = None
     checkpoint: Checkpoint | None = None
     moved_to: Path | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def decide(folder: Path, config: dict[str, Any], *, resume: bool, skip_finished: bool) -> Start:
@@ -77,7 +78,15 @@ def decide(folder: Path, config: dict[str, Any], *, resume: bool, skip_finished:
     if checkpoints.present():
         if not resume:
             return Start("fresh", moved_to=move_aside(folder, "trainer.resume=false"))
-        return Start("resume", checkpoint=checkpoints.latest())
+        checkpoint = checkpoints.latest()
+        damaged = checkpoints.passed_over
+        said = (
+            f"the newest checkpoint(s) of epoch {', '.join(map(str, damaged))} in "
+            f"{checkpoints.dir} were damaged (cut short, or weights that do not match their "
+            f"hash) and were passed over: the run resumes from epoch {checkpoint.epoch} and "
+            "trains the epochs after it again"
+        )
+        return Start("resume", checkpoint=checkpoint, warnings=(said,) if damaged else ())
     others = _not_seqlabs(folder, checkpoints)
     if record is None and others:
         raise FolderError(

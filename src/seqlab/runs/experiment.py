@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 
 from seqlab.config.validate import validate
-from seqlab.errors import FolderError, MissingExtra, SeqlabError
+from seqlab.errors import FolderError, MissingExtra, SeqlabError, say
 from seqlab.records import signals
 from seqlab.records.checkpoints import Checkpoints
 from seqlab.records.files import (
@@ -82,6 +82,9 @@ def run_experiment(
         record.env["launcher"] = launcher or ALONE
         if start.checkpoint is not None:  # how far the run got: its checkpoint, never more
             record.epochs_finished = start.checkpoint.epoch
+        for warning in start.warnings:  # said where the user looks: terminal and record
+            record.warnings.append(warning)
+            say("seqlab", warning)
         try:
             _save_config_record(output_dir, cfg, overrides)
             write_json_atomic(output_dir / RESULTS_FILE, record.as_dict())  # "running"
