@@ -17,7 +17,14 @@ from seqlab.reports.speedup import add_group_speedups
 from seqlab.reports.stats import group_rows, has_repeats
 from seqlab.reports.table import GROUP_SPEEDUP, sort_rows, table, to_csv, to_markdown
 
-SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png", "summary.html")
+SUMMARY_FILES = (
+    "summary.csv",
+    "summary.md",
+    "summary.png",
+    "summary.html",
+    "growth.csv",
+    "crossovers.csv",
+)
 
 
 def write_summary(
@@ -84,9 +91,10 @@ def write_summary(
         keep = [i for i, h in enumerate(header) if h in fixed or h in columns]
         header = [header[i] for i in keep]
         cells = [[row[i] for i in keep] for row in cells]
-    csv_file, md_file, png_file, _ = (out_dir / name for name in SUMMARY_FILES)
+    csv_file, md_file, png_file = (out_dir / name for name in SUMMARY_FILES[:3])
     write_text_atomic(csv_file, to_csv(header, cells))
     said = notes(rows)
+    grown = write_growth(out_dir, shown, keys)
     if chart:
         from seqlab.reports.chart import summary_chart
 
@@ -97,7 +105,7 @@ def write_summary(
     below = "".join(f"\n{note}\n" for note in said)  # where a reader of the numbers looks
     write_text_atomic(md_file, to_markdown(header, cells) + below)
     write_page(out_dir, rows, shown, header, cells, baseline=baseline, grouped=shown is not rows,
-               notes=said, sweep_dirs=[Path(d) for d in sweep_dirs])  # fmt: skip
+               notes=said, sweep_dirs=[Path(d) for d in sweep_dirs], growth=grown)  # fmt: skip
     return rows, header, cells, said
 
 
@@ -105,6 +113,25 @@ def all_ok(rows: list[dict[str, Any]]) -> bool:
     """Whether a sweep counts as ok: every job ok, and no rows of one dataset's options
     trained on different data (`seqlab.reports.compare.data_note`)."""
     return all(row["status"] == "ok" and not row.get("data_mixed") for row in rows)
+
+
+def write_growth(out_dir: Path, shown: list[dict[str, Any]], keys: list[str]) -> Any:
+    """growth.csv and crossovers.csv when some numeric swept key has 3 or more values
+    (`seqlab.reports.growth`); stale ones from an earlier summary go. Returns the
+    curves, growth rows and crossover rows for the page (None without such a key)."""
+    from seqlab.reports import growth
+    from seqlab.reports.shown import label
+
+    found = growth.curves(shown, keys, label)
+    for name in ("growth.csv", "crossovers.csv"):
+        (Path(out_dir) / name).unlink(missing_ok=True)
+    if not found:
+        return None
+    grown, crossed = growth.growth_rows(found), growth.crossover_rows(found)
+    write_text_atomic(Path(out_dir) / "growth.csv", growth.to_csv(grown))
+    if crossed:
+        write_text_atomic(Path(out_dir) / "crossovers.csv", growth.to_csv(crossed))
+    return found, grown, crossed
 
 
 def _decided(sweep_dirs: list[Path]) -> dict[tuple, dict[str, Any]]:

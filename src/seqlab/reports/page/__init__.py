@@ -140,6 +140,7 @@ def write_page(
     grouped: bool,
     notes: list[str],
     sweep_dirs: list[Path],
+    growth: Any = None,
 ) -> Path:
     """Write summary.html (and plotly.min.js) into `out_dir`; returns the page's path."""
     from seqlab.errors import MissingExtra
@@ -147,7 +148,7 @@ def write_page(
     out_dir = Path(out_dir)
     keys = swept_keys(shown)
     try:
-        drawn = charts(shown, keys, sweep_dirs, grouped)
+        drawn = charts(shown, keys, sweep_dirs, grouped, growth)
         _plotly_js(out_dir)
         missing = None
     except MissingExtra as exc:

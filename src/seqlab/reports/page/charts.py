@@ -92,7 +92,11 @@ def direction(rows: list[dict[str, Any]]) -> bool | None:
 
 
 def charts(
-    shown: list[dict[str, Any]], keys: list[str], sweep_dirs: list[Path], grouped: bool
+    shown: list[dict[str, Any]],
+    keys: list[str],
+    sweep_dirs: list[Path],
+    grouped: bool,
+    growth: Any = None,
 ) -> list[tuple[str, str, str]]:
     """(title, note, div html) of each chart; raises MissingExtra without plotly."""
     from seqlab.errors import require
@@ -242,47 +246,87 @@ def charts(
             note += f"The {MAX_CURVES} {which} configurations of {len(scored)}; the table has all."
         out.append(("Learning curves", note + apart, div(fig, "chart-curves")))
 
-    for number, key in enumerate(keys):
-        values = {r["overrides"].get(key) for r in shown}
-        numbers = {v: _number(v) for v in values}
-        if len(values) < 3 or any(n is None for n in numbers.values()):
+    if growth is not None:
+        out += growth_charts(growth, keys, div, go)
+    return out
+
+
+COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
+           "#8c8c8c", "#ccb974", "#64b5cd", "#1f3b73", "#7a3b00")  # fmt: skip
+
+
+def growth_charts(growth: Any, keys: list[str], div: Any, go: Any) -> list[tuple[str, str, str]]:
+    """Per numeric key: step time, first epoch and peak memory against it on log-log
+    axes, each configuration's points with its fitted power law over their range."""
+    from plotly.subplots import make_subplots
+
+    from seqlab.reports.growth import FIGURES, fit, number
+
+    found, grown, _ = growth
+    out = []
+    for place, key in enumerate(keys):
+        curves = [c for c in found if c.key == key][:MAX_CURVES]
+        if not curves:
             continue
-        others = [k for k in keys if k != key]
-        lines: dict[str, list[dict[str, Any]]] = {}
-        for row in shown:
-            rest = {"overrides": {k: row["overrides"].get(k) for k in others}, "job": ""}
-            lines.setdefault(chart_label(rest, others) if others else "all", []).append(row)
-        fig = go.Figure()
-        for name, members in list(lines.items())[:MAX_CURVES]:
-            members = sorted(
-                (m for m in members if m.get("step_ms_median")),
-                key=lambda m: numbers[m["overrides"].get(key)],
-            )
-            if members:
-                fig.add_trace(
-                    go.Scatter(
-                        x=[numbers[m["overrides"].get(key)] for m in members],
-                        y=[m["step_ms_median"] for m in members],
-                        error_y={
-                            "type": "data",
-                            "visible": grouped,
-                            "array": [m.get("step_ms_median_ci95") or 0 for m in members],
-                        },
-                        mode="lines+markers",
-                        name=name,
-                    )
+        fig = make_subplots(rows=1, cols=3, subplot_titles=[plotly_text(t) for _, t in FIGURES])
+        ended = []
+        for index, curve in enumerate(curves):
+            colour = COLOURS[index % len(COLOURS)]
+            for column, (figure, _) in enumerate(FIGURES, 1):
+                points = sorted(
+                    (number(r["overrides"].get(key)), r.get(figure))
+                    for r in curve.rows
+                    if r.get(figure) is not None and number(r["overrides"].get(key))
                 )
-        fig.update_layout(
-            height=400,
-            xaxis_title=plotly_text(key),
-            yaxis_title="step time, median (ms)",
-            yaxis={"rangemode": "nonnegative"},
+                if not points:
+                    continue
+                marks = go.Scatter(
+                    x=[x for x, _ in points],
+                    y=[y for _, y in points],
+                    mode="markers",
+                    name=plotly_text(curve.label),
+                    legendgroup=str(index),
+                    showlegend=column == 1,
+                    marker={"color": colour, "size": 8},
+                )
+                fig.add_trace(marks, row=1, col=column)
+                fitted = fit(points)
+                if fitted is None:
+                    continue
+                low, high = points[0][0], points[-1][0]
+                xs = [low * (high / low) ** (i / 20) for i in range(21)]
+                line = go.Scatter(
+                    x=xs,
+                    y=[fitted.at(x) for x in xs],
+                    mode="lines",
+                    name=plotly_text(f"{curve.label}: fit, exponent {fitted.exponent:.2f}"),
+                    legendgroup=str(index),
+                    showlegend=False,
+                    line={"color": colour, "dash": "dot" if fitted.bends else "solid"},
+                    meta="fit",
+                )
+                fig.add_trace(line, row=1, col=column)
+            if curve.ended:
+                ended.append(f"{curve.label} ended {curve.ended}")
+        fig.update_xaxes(type="log", title_text=plotly_text(key))
+        fig.update_yaxes(type="log")
+        fig.update_layout(height=430)
+        said = [
+            f"{r['configuration']}: step time exponent {r['exponent']:.2f} "
+            f"[{r['exponent_low']:.2f}, {r['exponent_high']:.2f}]"
+            + ("" if r["fit"] == "power law" else f" ({r['fit']})")
+            for r in grown
+            if r["key"] == key and r["figure"] == "step_ms_median" and r["exponent_low"] is not None
+        ]
+        note = (
+            "Log-log axes: a straight line is a power law, its slope the exponent (1: "
+            "linear). Lines are least-squares fits (dotted where the points bend). "
+            + ("; ".join(said) + ". " if said else "")
+            + ("; ".join(ended) + "." if ended else "")
         )
-        out.append(
-            # The element's id is the key's place, never the key: an id lands in an attribute
-            # and in Plotly's script, where a key from a record could end either.
-            (f"Step time over {key}", "How the cost grows with it.", div(fig, f"axis-{number}"))
-        )
+        # The element's id is the key's place, never the key: an id lands in an attribute
+        # and in Plotly's script, where a key from a record could end either.
+        out.append((f"How cost grows with {key}", note, div(fig, f"growth-{place}")))
     return out
 
 
