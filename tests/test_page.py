@@ -274,3 +274,42 @@ def test_the_best_row_follows_the_direction_each_record_gives_never_across_metri
                         "Best validation accuracy: simple_rnn, 0.9."]  # fmt: skip
     unknown = [{**r, "higher_is_better": None} for r in rows]  # older records: no guess
     assert len(headline(unknown, ["model"], None, False)) == 1
+
+
+@pytest.mark.e2e
+def test_the_growth_chart_draws_log_axes_and_a_fitted_line_over_the_points(tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    from seqlab.reports.summary import write_summary
+
+    from .test_growth import _job
+
+    sweep = tmp_path / "s"
+    for number, length in enumerate((25, 50, 100, 200)):
+        _job(sweep, number, [f"dataset.length={length}", "impl=layer"], 0.5 * length**1.1,
+             1 + length / 100, 300 + length)  # fmt: skip
+        _job(sweep, 10 + number, [f"dataset.length={length}", "impl=manual"], 0.3 * length**1.3,
+             2 + length / 10, 320 + length)  # fmt: skip
+    write_summary([sweep], sweep, baseline="impl=layer", chart=False)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        view = browser.new_page(viewport={"width": 1280, "height": 900})
+        view.goto((sweep / "summary.html").as_uri(), wait_until="load")
+        drawn = view.evaluate(
+            """() => {
+              const chart = document.getElementById("growth-0");
+              const axes = ["xaxis", "xaxis2", "xaxis3", "yaxis", "yaxis2", "yaxis3"]
+                .map(a => chart._fullLayout[a].type);
+              const fits = chart.data.filter(t => t.meta === "fit").length;
+              const lines = [...chart.querySelectorAll(".scatterlayer .js-line")]
+                .filter(p => (p.getAttribute("d") || "").length > 10).length;
+              const points = chart.querySelectorAll(".scatterlayer .point").length;
+              return {axes, fits, lines, points};
+            }"""
+        )
+        view.screenshot(path=str(tmp_path / "growth.png"), full_page=True)
+        browser.close()
+    assert set(drawn["axes"]) == {"log"}, drawn
+    assert drawn["fits"] == 6 and drawn["lines"] >= 6, drawn  # 2 curves x 3 figures
+    assert drawn["points"] == 24, drawn  # 4 sizes x 2 curves x 3 figures

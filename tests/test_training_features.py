@@ -98,3 +98,40 @@ def test_the_issue_command_stops_early_on_digits_and_records_the_epoch(tmp_path)
     stopped = record["settings"]["early_stopping"]["stopped_epoch"]
     assert stopped is not None and stopped < 200
     assert len(record["timing"]["epoch_s"]) == stopped
+
+
+def test_a_time_cap_stops_a_run_where_it_passes_even_inside_the_first_step(compose_cfg, tmp_path):
+    from seqlab.runs.experiment import run_experiment
+
+    quick = ["dataset.limit=300", "model.units=4", "model.layers=1", "trainer.progress=false"]
+    traced = run_experiment(compose_cfg(*quick, "trainer.time_cap_s=0.001"), tmp_path / "a", [])
+    assert traced["status"] == "failed" and traced["error_type"] == "TimeCapReached"
+    assert "during its first step" in traced["error"]
+    later = run_experiment(
+        compose_cfg(*quick, "trainer.time_cap_s=2", "trainer.epochs=500"), tmp_path / "b", []
+    )
+    assert later["status"] == "failed" and "passed trainer.time_cap_s=2 s" in later["error"]
+    assert "at epoch" in later["error"] and later["epochs_finished"] < 500
+
+
+def test_until_precise_stops_once_the_step_time_is_known_well_enough(compose_cfg, tmp_path):
+    from seqlab.runs.experiment import run_experiment
+
+    quick = ["dataset.limit=300", "model.units=4", "model.layers=1", "trainer.progress=false"]
+    cfg = compose_cfg(*quick, "trainer.epochs=200", "trainer.until_precise=0.2")
+    record = run_experiment(cfg, tmp_path, [])
+    assert record["status"] == "ok" and record["epochs_finished"] < 200
+    precise = record["timing"]["precise"]
+    assert precise["half_width"] <= 0.2 and precise["steady_steps"] >= 20
+    assert precise["steady_steps"] == record["timing"]["steady_steps"]
+
+
+def test_a_run_out_of_memory_says_so_and_fails_cleanly(compose_cfg, tmp_path):
+    """A real allocation far beyond the machine (400 TB of tokens): numpy refuses it."""
+    from seqlab.runs.experiment import run_experiment
+
+    cfg = compose_cfg("dataset=random_tokens", "dataset.length=1000000000",
+                      "dataset.n_train=100000", "trainer=smoke")  # fmt: skip
+    record = run_experiment(cfg, tmp_path, [])
+    assert record["status"] == "failed" and record["error_type"] == "OutOfMemory"
+    assert "ran out of memory" in record["error"] and "traceback" not in record

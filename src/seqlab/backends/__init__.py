@@ -10,8 +10,9 @@ Each backend module provides the same functions: `prepare` (environment before t
 framework starts), `select_device`, `versions`, `reset_gpu_peak`, `gpu_peak_mb`,
 `cudnn_refusals` and `cudnn_argument_check` (its own cuDNN rules, asked of Keras),
 `mask_reasons`, `detect_kernel` (the kernel that ran), `jit_meaning`, `random_state`
-and `set_random_state` (global random state beyond the model's, for checkpoints), and
-`batches` (the data pipeline it runs fastest with).
+and `set_random_state` (global random state beyond the model's, for checkpoints),
+`out_of_memory` (whether an exception is its way of saying so), and `batches` (the
+data pipeline it runs fastest with).
 """
 
 from __future__ import annotations
@@ -89,3 +90,16 @@ def current() -> ModuleType:
     import keras
 
     return module(keras.backend.backend())
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether `exc` says the run ran out of memory (Python's own, or the backend's)."""
+    if isinstance(exc, MemoryError):
+        return True
+    name = running()
+    if name is None:
+        return False
+    try:
+        return bool(module(name).out_of_memory(exc))
+    except Exception:  # the question must never raise in an error path
+        return False

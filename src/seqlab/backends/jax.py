@@ -175,3 +175,8 @@ def pipeline():
     from seqlab.data import arrays
 
     return arrays
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether XLA ran out of memory in `exc` (JAX raises it as a runtime error)."""
+    return "RESOURCE_EXHAUSTED" in str(exc)

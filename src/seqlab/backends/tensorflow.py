@@ -333,3 +333,10 @@ def chunk_batches(
     if groups_per_epoch is None and first_epoch is None:  # of a known length, as Keras wants
         ds = ds.apply(tf.data.experimental.assert_cardinality(len(x) // b * n))
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether TensorFlow ran out of memory (host or device) in `exc`."""
+    import tensorflow as tf
+
+    return isinstance(exc, tf.errors.ResourceExhaustedError)

@@ -156,3 +156,10 @@ def set_random_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(tensor(state["cpu"]))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([tensor(t) for t in state["cuda"]])
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether PyTorch ran out of (device) memory in `exc`."""
+    import torch
+
+    return isinstance(exc, torch.OutOfMemoryError)

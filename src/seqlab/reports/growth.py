@@ -274,6 +274,9 @@ def crossover_rows(found: list[Curve]) -> list[dict[str, Any]]:
         if fa is not None and fb is not None and sizes:
             at, low, high = crossover(fa, fb)
             inside = at is not None and sizes[0] <= at <= sizes[-1]
+            # Settled only when the interval stays within the measured sizes too: two
+            # curves within each other's noise "cross" anywhere.
+            settled = inside and low is not None and sizes[0] <= low and high <= sizes[-1]
             out.append(
                 {
                     **base,
@@ -283,12 +286,7 @@ def crossover_rows(found: list[Curve]) -> list[dict[str, Any]]:
                     "low": low if inside else None,
                     "high": high if inside else None,
                     "first": None,
-                    "said": (
-                        f"step times cross at {a.key} = {at:.3g}"
-                        + (f" [{low:.3g}, {high:.3g}]" if low is not None else "")
-                        if inside
-                        else f"step times do not cross within {a.key} {sizes[0]:g}-{sizes[-1]:g}"
-                    ),
+                    "said": _crossing(a.key, at, low, high, inside, settled, sizes),
                 }
             )
         for size in sizes:
@@ -298,6 +296,23 @@ def crossover_rows(found: list[Curve]) -> list[dict[str, Any]]:
             if said is not None:
                 out.append({**base, "size": size, "what": "break-even of the warm-up", **said})
     return out
+
+
+def _crossing(
+    key: str, at: Any, low: Any, high: Any, inside: bool, settled: bool, sizes: list[float]
+) -> str:
+    measured = f"{key} {sizes[0]:g}-{sizes[-1]:g}"
+    if not inside:
+        return f"step times do not cross within {measured}"
+    said = f"step times cross at {key} = {at:.3g}"
+    if low is not None:
+        said += f" [{low:.3g}, {high:.3g}]"
+    if not settled:
+        said += (
+            f": the interval reaches past {measured}, so where (or whether) they cross is "
+            "within the noise"
+        )
+    return said
 
 
 def warmup_cost(row: dict[str, Any]) -> float | None:
@@ -319,6 +334,17 @@ def break_even(
     ta, tb = a.get("step_ms_median"), b.get("step_ms_median")
     if None in (wa, wb, ta, tb) or ta == tb:
         return None
+    for row, name, other in ((a, name_a, name_b), (b, name_b, name_a)):
+        low, high = row.get("speedup_low"), row.get("speedup_high")
+        if low is not None and high is not None and low <= 1.0 <= high:
+            return {
+                "value": None,
+                "low": None,
+                "high": None,
+                "first": None,
+                "said": f"{name} and {other} take the same time per step within the noise "
+                f"(speed-up [{low:.3g}, {high:.3g}]): no break-even to state",
+            }
     fast, slow = ((a, name_a, wa, ta), (b, name_b, wb, tb))[:: 1 if ta < tb else -1]
     (_, fast_name, fast_warm, fast_step), (_, _, slow_warm, slow_step) = fast, slow
     total = {}

@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 
 from seqlab.config.validate import validate
-from seqlab.errors import FolderError, MissingExtra, SeqlabError, say
+from seqlab.errors import FolderError, MissingExtra, SeqlabError, one_line, say
 from seqlab.records import signals
 from seqlab.records.checkpoints import Checkpoints
 from seqlab.records.files import (
@@ -112,7 +112,7 @@ def run_experiment(
         except Exception as exc:
             if not isinstance(exc, SeqlabError | OSError):
                 log.exception("run failed")
-            record.fail(_as_folder_error(exc, output_dir))
+            record.fail(_as_memory_error(_as_folder_error(exc, output_dir), cfg))
         if record.status != "interrupted":
             record.timing["total_s"] = time.perf_counter() - started
             try:
@@ -198,6 +198,24 @@ def _as_folder_error(exc: Exception, output_dir: Path) -> Exception:
         f"Writing {where} failed: {exc.strerror} (errno {exc.errno}). The run's output "
         f"folder {output_dir} must be writable and have free space; fix that and run the "
         "same command again (it resumes from the last complete checkpoint)."
+    )
+
+
+class OutOfMemory(SeqlabError):
+    """A run that needed more memory than the machine (or the GPU) has."""
+
+
+def _as_memory_error(exc: Exception, cfg: DictConfig) -> Exception:
+    """A run out of memory, said as what it is: where a scaling sweep's curve ends."""
+    from seqlab.backends import out_of_memory
+
+    if isinstance(exc, SeqlabError) or not out_of_memory(exc):
+        return exc
+    return OutOfMemory(
+        f"The run ran out of memory ({type(exc).__name__}: {one_line(exc, 200)}). At this "
+        f"size (batch {cfg.trainer.batch_size}, {cfg.model.units} units) it needs more "
+        "than the machine has: a scaling sweep's curve ends here. Lower the batch size, the "
+        "sequence length or the units, or run on a machine with more memory."
     )
 
 

@@ -172,6 +172,15 @@ class TrainerConfig:
     # A run started again in the same output directory resumes from its last finished
     # epoch; false starts over (earlier files are moved aside, see seqlab.records.folder).
     resume: bool = True
+    # A run whose training takes longer than this (its own compute, in seconds: an
+    # interleaved job's waits for its turns do not count) stops and is recorded failed,
+    # saying so; a scaling sweep's curve ends at that size instead of running for hours.
+    time_cap_s: float | None = field(default=None, metadata=above(0.0, optional=True))
+    # Stop training once the steady step time is known to +- this fraction (the 95 %
+    # interval of its mean over blocks of 5 steps), after at least 20 steady steps:
+    # the interval, not the clock, decides when a measurement is done. null: train
+    # every epoch (a run meant to learn something, not only to be timed).
+    until_precise: float | None = field(default=None, metadata=above(0.0, optional=True))
     # Smoke mode caps the run to a few batches whatever else set the options: an
     # experiment preset is applied after the trainer group, so `+experiment=X
     # trainer=smoke` keeps X's data, model and batch size but not its length.

@@ -59,6 +59,9 @@ DEFINITIONS = {
     "eval_s": "evaluation on the test split",
     "waited_s": "hydra/launcher=interleaved: the time this job waited for its turns while "
     "the others of its family computed; left out of epoch_s, train_epoch_s and fit_s",
+    "precise": "trainer.until_precise: the steady steps after which the step time was "
+    "known to the fraction asked for (half_width: the 95 % interval's half-width over the "
+    "mean), where training stopped",
     "chunks": "hydra/launcher=interleaved: every chunk of steady steps with its round, its "
     "mean step time and the cores other processes took meanwhile",
     "total_s": "the whole run: device set-up, data loading, build, fit, evaluation, writing",
@@ -111,6 +114,7 @@ class Timing:
     fit_window: list[float] | None = None
     eval_s: float | None = None
     waited_s: float | None = None
+    precise: dict[str, Any] | None = None
     chunks: dict[str, Any] | None = None
     total_s: float | None = None
     resumed: bool = False

@@ -140,6 +140,7 @@ def train(
     if left > 0:
         # Turns before the timer: a step's time never holds a wait for its turn.
         callbacks = [InterruptCheck(), *([turns] if turns else []), timer, epoch_end, *optional]
+        callbacks += _limits(cfg.trainer, timer, gate)
         if checkpoint is not None:
             callbacks.insert(0, GlobalRandomState(checkpoint.state.get("rng")))
         outcome = fit_model(model, run.data, cfg.trainer, run.layout, callbacks, guard, first)
@@ -189,6 +190,9 @@ def train(
         timing.epoch_s = [row.get("epoch_s") for row in previous] + timing.epoch_s
         timing.train_epoch_s = [row.get("train_epoch_s") for row in previous] + timing.train_epoch_s
     timing.fit_s, timing.fit_window = outcome.fit_s, outcome.fit_window
+    precise = next((c for c in callbacks if getattr(c, "reached", None)), None) if left else None
+    if precise is not None:  # trainer.until_precise ended the training early
+        timing.precise = precise.reached
     if turns is not None:  # interleaved: the waits for turns are the others' time
         timing.chunks, timing.waited_s = turns.as_dict(), gate.waited_s
         timing.fit_s = None if outcome.fit_s is None else outcome.fit_s - gate.waited_s
@@ -244,6 +248,18 @@ def _best_epoch_is(checkpoint: Checkpoint, run: Prepared) -> bool:
 
     metric = f"val_{run.task.metric}"
     return best_epoch(checkpoint.history, metric, run.task.higher_is_better) == checkpoint.epoch
+
+
+def _limits(cfg: Any, timer: StepTimer, gate: Any) -> list:
+    """trainer.time_cap_s and trainer.until_precise (seqlab.training.limits)."""
+    from seqlab.training.limits import PreciseEnough, TimeCap
+
+    found: list = []
+    if cfg.time_cap_s is not None:
+        found.append(TimeCap(cfg.time_cap_s, gate))
+    if cfg.until_precise is not None:
+        found.append(PreciseEnough(cfg.until_precise, timer))
+    return found
 
 
 def _optional(run: Prepared, output_dir: Path, steps: int, console) -> list:

@@ -19,6 +19,7 @@ from typing import Any
 from seqlab.reports.shown import extremes, label
 
 MAX_DRAWN = 40  # configurations a bar chart shows: the best and the worst half each
+MAX_SENTENCES = 8  # crossovers and break-evens said under a growth chart
 MAX_CURVES = 12  # learning curves drawn: the best configurations by validation metric
 
 
@@ -105,12 +106,13 @@ def charts(
     import plotly.graph_objects as go
     import plotly.io as pio
 
-    def div(fig: Any, name: str) -> str:
-        # The legend above the plot, in rows: at the side it took most of a phone's width.
+    def div(fig: Any, name: str, titled: bool = False) -> str:
+        # The legend above the plot, in rows: at the side it took most of a phone's width;
+        # above the subplots' titles where they have some.
         fig.update_layout(
-            margin={"l": 10, "r": 10, "t": 30, "b": 40},
+            margin={"l": 10, "r": 10, "t": 80 if titled else 30, "b": 40},
             template="plotly_white",
-            legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+            legend={"orientation": "h", "yanchor": "bottom", "y": 1.1 if titled else 1.02, "x": 0},
         )
         return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=name)
 
@@ -251,6 +253,25 @@ def charts(
     return out
 
 
+def _pair_sentences(rows: list[dict[str, Any]], key: str) -> list[str]:
+    """Crossovers and break-evens in words; sizes where a pair's steps take the same time
+    within the noise said once per pair."""
+    said, same = [], {}
+    for row in rows:
+        pair = f"{row['a']} vs {row['b']}"
+        if row["size"] is None:
+            said.append(f"{pair}: {row['said']}")
+        elif row["value"] is None:
+            same.setdefault(pair, []).append(f"{row['size']:g}")
+        else:
+            said.append(f"{pair} at {key} = {row['size']:g}: {row['said']}")
+    said += [
+        f"{pair}: the same time per step within the noise at {key} = {', '.join(sizes)}"
+        for pair, sizes in same.items()
+    ]
+    return said
+
+
 COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
            "#8c8c8c", "#ccb974", "#64b5cd", "#1f3b73", "#7a3b00")  # fmt: skip
 
@@ -262,7 +283,7 @@ def growth_charts(growth: Any, keys: list[str], div: Any, go: Any) -> list[tuple
 
     from seqlab.reports.growth import FIGURES, fit, number
 
-    found, grown, _ = growth
+    found, grown, crossed = growth
     out = []
     for place, key in enumerate(keys):
         curves = [c for c in found if c.key == key][:MAX_CURVES]
@@ -318,15 +339,18 @@ def growth_charts(growth: Any, keys: list[str], div: Any, go: Any) -> list[tuple
             for r in grown
             if r["key"] == key and r["figure"] == "step_ms_median" and r["exponent_low"] is not None
         ]
+        pairs = _pair_sentences([r for r in crossed if r["key"] == key], key)
         note = (
             "Log-log axes: a straight line is a power law, its slope the exponent (1: "
             "linear). Lines are least-squares fits (dotted where the points bend). "
             + ("; ".join(said) + ". " if said else "")
-            + ("; ".join(ended) + "." if ended else "")
+            + ("; ".join(ended) + ". " if ended else "")
+            + ("; ".join(pairs[:MAX_SENTENCES]) + "." if pairs else "")
+            + (" crossovers.csv has them all." if len(pairs) > MAX_SENTENCES else "")
         )
         # The element's id is the key's place, never the key: an id lands in an attribute
         # and in Plotly's script, where a key from a record could end either.
-        out.append((f"How cost grows with {key}", note, div(fig, f"growth-{place}")))
+        out.append((f"How cost grows with {key}", note, div(fig, f"growth-{place}", titled=True)))
     return out
 
 
