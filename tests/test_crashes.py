@@ -279,7 +279,7 @@ def test_a_full_disk_is_a_clear_error_naming_the_path_not_a_crash(tmp_path, size
 
 def test_progress_false_lines_are_in_the_log_of_a_run_killed_by_timeout(tmp_path):
     command = [
-        "timeout", "-s", "KILL", "12",
+        "timeout", "-s", "KILL", "40",
         sys.executable, "-m", "seqlab", *QUICK, "trainer.epochs=500", "hydra.run.dir=run",
     ]  # fmt: skip
     proc = subprocess.run(

@@ -222,6 +222,7 @@ def test_rows_of_one_dataset_option_on_different_data_are_said_and_not_ok(tmp_pa
         record = {
             "status": "ok",
             "overrides": [f"model={model}", "dataset.path=x.npz"],
+            "config": {"dataset": {"name": "imdb", "path": "x.npz"}},
             "timing": {"step_ms_median": 10.0},
             "start": {"data": data} if data else {},
         }
@@ -235,6 +236,12 @@ def test_rows_of_one_dataset_option_on_different_data_are_said_and_not_ok(tmp_pa
     )
     rows, _, _, said = write_summary([sweep], sweep, chart=False)
     assert all_ok(rows) and not any(note.startswith("data:") for note in said)
+    # Other dataset options (a preset's, not an override) are other data, as they should be.
+    other = json.loads((sweep / "1" / "results.json").read_text())
+    other["config"]["dataset"]["name"], other["start"]["data"] = "mnist", "cccc"
+    (sweep / "1" / "results.json").write_text(json.dumps(other))
+    rows, _, _, said = write_summary([sweep], sweep, chart=False)
+    assert all_ok(rows)
 
 
 def test_rich_markup_in_a_folder_name_a_key_or_a_value_is_printed_as_text(tmp_path, capsys):

@@ -105,8 +105,6 @@ class Column:
 # fmt: off
 COLUMNS: tuple[Column, ...] = (
     Column("backend", _at("env", "backend"), TEXT, "first", True, doc="the framework Keras ran on"),
-    Column("higher_is_better", _at("metrics", "higher_is_better"), FLAG, "first", False,
-           doc="whether a higher value of the task's metric is better (the run's own task)"),
     Column("precision", _at("settings", "precision"), TEXT, "first", True, doc="dtype policy"),
     Column("val_metric", _metric("val"), NUMBER, "stats", True, doc="final validation metric"),
     Column("test_metric", _metric("test"), NUMBER, "stats", False, doc="test metric"),
@@ -149,6 +147,8 @@ COLUMNS: tuple[Column, ...] = (
            doc="the most cores other processes used over 3 s of its fit", least=NON_NEGATIVE),
     Column("busy", None, FLAG, "count", True,
            doc="measured on a busy machine: other processes took cores while it trained"),
+    Column("higher_is_better", _at("metrics", "higher_is_better"), FLAG, "first", False,
+           doc="whether a higher value of the task's metric is better (the run's own task)"),
     Column("smoke", _at("config", "trainer", "smoke"), FLAG, "all", True,
            doc="a smoke run (trainer=smoke): a few steps, not a measurement"),
     Column("same_start", None, TEXT, "first", True, baseline=True,

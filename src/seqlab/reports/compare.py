@@ -150,8 +150,10 @@ def busy_note(rows: list[dict[str, Any]]) -> str | None:
     )
 
 
-def _dataset_options(row: dict[str, Any]) -> tuple:
-    return tuple(sorted((k, v) for k, v in row["overrides"].items() if k.startswith("dataset")))
+def _dataset_options(row: dict[str, Any]) -> str | None:
+    """The job's resolved dataset options (from its record's config: a preset sets them
+    too, not only the overrides)."""
+    return row.get("dataset_options")
 
 
 def mark_mixed_data(rows: list[dict[str, Any]]) -> None:

@@ -9,6 +9,7 @@ at all (sweep.json lists the plan) is `not run`.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -57,6 +58,7 @@ def _empty_row(run_dir: Path, status: str, error: str | None, overrides: list[st
         start=None,
         family=None,
         chunks=None,
+        dataset_options=None,
     )
     return row
 
@@ -88,6 +90,8 @@ def _row(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
     start = record.get("start")
     row["start"] = start if isinstance(start, dict) else None
     row["family"], row["chunks"] = _chunks((record.get("timing") or {}).get("chunks"))
+    dataset = (record.get("config") or {}).get("dataset")
+    row["dataset_options"] = json.dumps(dataset, sort_keys=True) if dataset else None
     return row
 
 

@@ -46,7 +46,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats
+
+
+def _stats():
+    """scipy.stats, imported when a number needs it: a sweep's driver imports this module
+    when it starts, and a sweep without repeats never needs scipy (`seqlab[stats]`)."""
+    from seqlab.errors import require
+
+    require("scipy", "stats", "The intervals of speed-ups and the stopping rule")
+    from scipy import stats
+
+    return stats
+
 
 ALPHA = 0.05
 RESOLUTION = 0.05
@@ -140,8 +151,8 @@ def _p_values_below(t2: np.ndarray, looks: np.ndarray, level: float | np.ndarray
     or one per look; 1 elsewhere): the t survival function is the costly part, and larger
     p cannot matter."""
     p = np.ones_like(t2)
-    rows, cols = np.nonzero(t2 > stats.t.ppf(1.0 - level / 2.0, looks - 1) ** 2)
-    p[rows, cols] = 2.0 * stats.t.sf(np.sqrt(t2[rows, cols]), looks[cols] - 1)
+    rows, cols = np.nonzero(t2 > _stats().t.ppf(1.0 - level / 2.0, looks - 1) ** 2)
+    p[rows, cols] = 2.0 * _stats().t.sf(np.sqrt(t2[rows, cols]), looks[cols] - 1)
     return p
 
 
@@ -199,11 +210,11 @@ def obrien_fleming_constant(min_looks: int, max_looks: int, alpha: float = ALPHA
     scale = np.sqrt(looks / max_looks)
     # The last look alone needs C >= z_{1 - alpha/2}, so a look whose scaled z stays
     # below that cannot decide whether a sequence crosses: its p-value is not needed.
-    floor = float(stats.norm.isf(alpha / 2.0))
+    floor = float(_stats().norm.isf(alpha / 2.0))
     worst = []
     for t2 in _null_t_squared(min_looks, max_looks, CALIBRATION_SIMS, CALIBRATION_SEED):
-        p = _p_values_below(t2, looks, 2.0 * stats.norm.sf(floor / scale))
-        worst.append((stats.norm.isf(p / 2.0) * scale).max(axis=1))
+        p = _p_values_below(t2, looks, 2.0 * _stats().norm.sf(floor / scale))
+        worst.append((_stats().norm.isf(p / 2.0) * scale).max(axis=1))
     return -_order_statistic(-np.concatenate(worst), alpha)
 
 
@@ -224,7 +235,7 @@ def look_levels(
     if shape == "obrien-fleming":
         c = obrien_fleming_constant(min_looks, max_looks, alpha)
         z = [c * math.sqrt(max_looks / n) for n in range(min_looks, max_looks + 1)]
-        return tuple(float(2.0 * stats.norm.sf(v)) for v in z)
+        return tuple(float(2.0 * _stats().norm.sf(v)) for v in z)
     raise ValueError(f"shape={shape!r}: one of {SHAPES}")
 
 
@@ -236,7 +247,7 @@ def look_quantiles(
     decision loop asks for them after every round)."""
     levels = look_levels(min_looks, max_looks, alpha, shape)
     looks = range(min_looks, max_looks + 1)
-    return tuple(float(stats.t.isf(a / 2.0, n - 1)) for a, n in zip(levels, looks, strict=True))
+    return tuple(float(_stats().t.isf(a / 2.0, n - 1)) for a, n in zip(levels, looks, strict=True))
 
 
 def t_interval(log_ratios: Sequence[float], quantile: float, level: float) -> Interval:
@@ -261,7 +272,8 @@ def fixed_interval(log_ratios: Sequence[float], alpha: float = ALPHA) -> Interva
     (repeats=N); None with fewer than 2 values."""
     if len(log_ratios) < 2:
         return None
-    return t_interval(log_ratios, float(stats.t.isf(alpha / 2.0, len(log_ratios) - 1)), 1 - alpha)
+    quantile = float(_stats().t.isf(alpha / 2.0, len(log_ratios) - 1))
+    return t_interval(log_ratios, quantile, 1 - alpha)
 
 
 def paired_interval(
@@ -389,7 +401,7 @@ def chunk_pair(
         return ChunkPair(math.exp(mean), None, None, mean, len(d), block, blocks)
     means = d[len(d) - blocks * block :].reshape(blocks, block).mean(axis=1)
     mean = float(means.mean())
-    half = float(stats.t.isf(alpha / 2.0, blocks - 1) * means.std(ddof=1) / math.sqrt(blocks))
+    half = float(_stats().t.isf(alpha / 2.0, blocks - 1) * means.std(ddof=1) / math.sqrt(blocks))
     return ChunkPair(
         math.exp(mean),
         math.exp(mean - half),

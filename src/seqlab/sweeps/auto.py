@@ -32,7 +32,6 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.errors import ConfigError, SeqlabError, refuse
-from seqlab.reports import sequential
 from seqlab.reports.decisions import AUTO_FILE
 from seqlab.reports.stats import SEED_KEY
 
@@ -285,6 +284,8 @@ def _decide(
     """Decide the configurations whose sequential interval now decides (or that more
     seeds cannot decide: none of their jobs, or none of their baseline's, has a step
     time: failed, or too short to time, as trainer=smoke)."""
+    from seqlab.reports import sequential
+
     rows = _paired(sweep_dir, baseline)
     rounds = rule.max_rounds if rounds is None else rounds
     of = _group_baselines(configs, baseline)
@@ -314,6 +315,8 @@ def _decide(
 def _entry(decision: str | None, interval: Any, rule: Rule) -> dict[str, Any]:
     """What auto.json keeps of a decision: the reason in words, the decision, and the
     interval it was taken from (the summary shows exactly these)."""
+    from seqlab.reports import sequential
+
     said = {
         sequential.FASTER: "faster",
         sequential.SLOWER: "slower",
@@ -337,6 +340,8 @@ def _last_look(
     sweep_dir: Path, configs: list[list[str]], baseline: str, rule: Rule, i: int
 ) -> dict[str, Any]:
     """The interval of an undecided configuration at its last look (at the cap)."""
+    from seqlab.reports import sequential
+
     values, _, _ = _values(_paired(sweep_dir, baseline), configs[i], rule.max_rounds)
     values = values[: rule.max_rounds]
     interval = sequential.paired_interval(
@@ -352,6 +357,7 @@ def _last_look(
 def _write(sweep_dir, configs, base, seeds, decided, rule: Rule, launched, write) -> None:
     """auto.json (the rule and its decisions) and sweep.json (every job launched so far,
     for the summary)."""
+    from seqlab.reports import sequential
     from seqlab.reports.rows import SWEEP_FILE
 
     write(
