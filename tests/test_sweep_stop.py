@@ -140,3 +140,28 @@ def test_an_empty_run_folder_option_is_refused_and_the_current_folder_left_alone
     assert done.returncode == 2, done.stderr[-3000:]
     assert "hydra.run.dir is empty" in done.stderr and "Traceback" not in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+
+
+AFTER_THE_SUMMARY = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    from pathlib import Path
+    from seqlab.sweeps.driver import Driver, summary_written
+
+    Driver(Path(sys.argv[1]), None, None).install()
+    summary_written()
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(30)
+    """
+)
+
+
+def test_a_signal_after_the_summary_only_ends_the_process_and_says_so(tmp_path):
+    """It printed the summary a second time (joblib) or died without a word (basic)."""
+    sweep = tmp_path / "s"
+    write_job(sweep, 0, ["model=lstm"], 10.0)
+    done = subprocess.run([sys.executable, "-c", AFTER_THE_SUMMARY, str(sweep)],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 143, done.stderr[-2000:]
+    assert "after the sweep ended" in done.stderr and "summary" not in done.stdout
+    assert not (sweep / "summary.md").exists()  # not written a second time

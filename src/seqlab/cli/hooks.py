@@ -139,6 +139,9 @@ class SweepHooks(Callback):
                 f"{exc.strerror} ({exc.filename}). The jobs' own records are in their "
                 f"folders; free space, then rebuild it with `seqlab-report {sweep_dir}`."
             ) from None
+        from seqlab.sweeps.driver import summary_written
+
+        summary_written()
         ok = all_ok(rows)
         try:
             parent = read_json(sweep_dir / SWEEP_FILE).get(PARENT_KEY)

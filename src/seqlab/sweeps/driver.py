@@ -51,6 +51,12 @@ class Driver:
         self.baseline = baseline
         self.stop_launcher = stop_launcher
         self._stopping = threading.Event()
+        self._summarised = threading.Event()
+
+    def summarised(self) -> None:
+        """The sweep's summary is written: a signal from now on only ends the process
+        (it printed the summary twice with joblib, or died without a word)."""
+        self._summarised.set()
 
     def install(self) -> None:
         """From now on SIGINT and SIGTERM stop the sweep (again after a launcher's set-up
@@ -75,6 +81,11 @@ class Driver:
             return
         self._stopping.set()
         name = signal.Signals(signum).name
+        if self._summarised.is_set():  # every job has ended and the summary is written
+            _write_now(2, f"seqlab: interrupted by {name} after the sweep ended; its summary "
+                          f"in {self.sweep_dir} is complete.\n")  # fmt: skip
+            _end_descendants()  # a launcher's idle workers
+            os._exit(Exit.for_signal(name))
         threading.Thread(target=self.stop, args=(name, True), daemon=True).start()
         while True:  # the thread exits the process; the main thread goes nowhere
             time.sleep(3600)
@@ -112,6 +123,12 @@ class Driver:
 
 
 _driver: Driver | None = None
+
+
+def summary_written() -> None:
+    """Tell this process's driver (if it drives a sweep) that the summary is written."""
+    if _driver is not None:
+        _driver.summarised()
 
 
 def stop_here(name: str) -> None:
