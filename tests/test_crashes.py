@@ -334,3 +334,21 @@ class small_filesystem:
 
     def __exit__(self, *exc):
         subprocess.run(["umount", str(self.path)], capture_output=True)
+
+
+def test_a_finished_run_in_a_read_only_folder_is_skipped_not_failed(tmp_path):
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    if os.geteuid() != 0 or not _mount("-t", "tmpfs", "-o", "size=20m", "tmpfs", str(folder)):
+        pytest.skip("needs root and mount to make a folder read-only under root")
+    try:
+        args = [*QUICK, "trainer=smoke", f"hydra.run.dir={folder}/run"]
+        assert run_cli(*args, cwd=tmp_path).returncode == 0
+        assert _mount("-o", "remount,ro", str(folder))
+        again = run_cli(*args, cwd=tmp_path)
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert "skipped" in again.stdout and "Traceback" not in again.stderr
+        other = run_cli(*args, "trainer.lr=0.01", cwd=tmp_path)  # another experiment: refused
+        assert other.returncode == 2 and "cannot be created or written to" in other.stderr
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)

@@ -82,15 +82,26 @@ class RunGate(Callback):
                     "folder (a run claims its whole folder). Give it a folder of its own, "
                     "e.g. hydra.run.dir=outputs/my_run, or leave it out (outputs/<date>/<time>)."
                 )
-            _validated = validate(task_config(config))
+            task = task_config(config)
+            _validated = validate(task)
             _refuse_inside_a_sweep(Path(run_dir))
-            hold_lock(run_dir, "run")
+            if not _finished_in_a_read_only_folder(run_dir, task):  # skipped without a lock
+                hold_lock(run_dir, "run")
         except SeqlabError as exc:
             refuse("seqlab", exc)
         except Exception as exc:  # e.g. an interpolation in hydra.run.dir
             detail = one_line(exc, 500)
             refuse("seqlab", f"Checking the configuration failed ({type(exc).__name__}: "
                              f"{detail}). Fix the value it names; nothing was run.")  # fmt: skip
+
+
+def _finished_in_a_read_only_folder(run_dir: str, task: DictConfig) -> bool:
+    from omegaconf import OmegaConf
+
+    from seqlab.runs.decision import finished_read_only
+
+    config = OmegaConf.to_container(task, resolve=True)
+    return finished_read_only(Path(run_dir), config) is not None
 
 
 def _refuse_inside_a_sweep(run_dir: Path) -> None:

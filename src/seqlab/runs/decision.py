@@ -121,3 +121,21 @@ def _remove_temporaries(folder: Path) -> None:
     for entry in folder.iterdir():
         if temporary_of(entry.name) in RUN_FILES and entry.is_file():
             entry.unlink(missing_ok=True)
+
+
+def finished_read_only(folder: Path, config: dict[str, Any]) -> dict[str, Any] | None:
+    """The record of a finished run of this experiment in a folder nobody may write (an
+    archive, a read-only mount): it is skipped without taking the folder's lock, which
+    cannot be created there, and which no writer could contend for."""
+    import os
+
+    folder = Path(folder)
+    if not folder.is_dir() or os.access(folder, os.W_OK):
+        return None
+    try:
+        record = load_record(folder / RESULTS_FILE)
+    except UnreadableRecord:
+        return None
+    if not record or record.get("status") != "ok" or not isinstance(record.get("config"), dict):
+        return None
+    return record if fingerprint(record["config"]) == fingerprint(config) else None

@@ -31,7 +31,7 @@ from seqlab.records.files import (
 )
 from seqlab.records.folder import fingerprint, hold
 from seqlab.records.record import RunRecord
-from seqlab.runs.decision import Start, decide
+from seqlab.runs.decision import Start, decide, finished_read_only
 from seqlab.schema.options import SeqlabConfig
 from seqlab.training.interleave import Gate
 
@@ -67,6 +67,10 @@ def run_experiment(
     output_dir = Path(output_dir)
     signals.stop_when_orphaned()
     config = OmegaConf.to_container(cfg, resolve=True)
+    done = finished_read_only(output_dir, config) if cfg.get("skip_finished", True) else None
+    if done is not None:  # nothing can be written there, and nothing needs to be
+        _refuse_other_data(done, run_cfg or validate(cfg), output_dir)
+        return {**done, "skipped": True}
     with hold(output_dir, "run"):
         start = decide(
             output_dir,
