@@ -108,10 +108,26 @@ def test_a_time_cap_stops_a_run_where_it_passes_even_inside_the_first_step(compo
     assert traced["status"] == "failed" and traced["error_type"] == "TimeCapReached"
     assert "during its first step" in traced["error"]
     later = run_experiment(
-        compose_cfg(*quick, "trainer.time_cap_s=2", "trainer.epochs=500"), tmp_path / "b", []
+        compose_cfg(*quick, "trainer.time_cap_s=10", "trainer.epochs=2000"), tmp_path / "b", []
     )
-    assert later["status"] == "failed" and "passed trainer.time_cap_s=2 s" in later["error"]
-    assert "at epoch" in later["error"] and later["epochs_finished"] < 500
+    assert later["status"] == "failed" and "passed trainer.time_cap_s=10 s" in later["error"]
+    assert later["epochs_finished"] < 2000
+
+
+def test_the_time_cap_counts_a_runs_own_time_not_its_waits_for_turns():
+    import time
+    from types import SimpleNamespace
+
+    from seqlab.training.limits import TimeCap, TimeCapReached
+
+    gate = SimpleNamespace(waited_s=0.0)
+    cap = TimeCap(1.0, gate)
+    cap._start, cap._start_waited, cap._epoch = time.perf_counter() - 5.0, 0.0, 3
+    gate.waited_s = 4.5  # most of those 5 s it waited while the others computed
+    cap.on_train_batch_end(6)
+    gate.waited_s = 3.0
+    with pytest.raises(TimeCapReached, match="at epoch 3, step 7"):
+        cap.on_train_batch_end(6)
 
 
 def test_until_precise_stops_once_the_step_time_is_known_well_enough(compose_cfg, tmp_path):
