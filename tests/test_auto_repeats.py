@@ -8,7 +8,8 @@ import json
 import pytest
 
 from seqlab.cli.arguments import expand_repeats
-from seqlab.sweeps.auto import Rule, _decide, _group_baselines
+from seqlab.sweeps.auto import Rule, _decide
+from seqlab.sweeps.auto_checks import group_baselines
 
 from .conftest import run_cli
 from .records import seqlab_record
@@ -83,7 +84,7 @@ GROUPED = [
 def test_each_configuration_is_decided_against_the_baseline_of_its_own_group(tmp_path):
     """With other swept keys, every group has its baseline: lstm's layer is compared with
     lstm's cell loop, gru's with gru's; each cell loop is a baseline, never 'capped'."""
-    assert _group_baselines(GROUPED, "impl=cell_loop") == {0: 0, 1: 0, 2: 2, 3: 2}
+    assert group_baselines(GROUPED, "impl=cell_loop") == {0: 0, 1: 0, 2: 2, 3: 2}
     # lstm: layer clearly faster than its cell loop; gru: its cell loop has no step time.
     for seed in (1, 2, 3):
         steps = (100.0, 50.0, None, 60.0)

@@ -24,7 +24,7 @@ from omegaconf import DictConfig
 from seqlab.errors import ConfigError, FolderError, SeqlabError
 from seqlab.reports.baseline import Baseline
 from seqlab.reports.rows import SWEEP_FILE, find_runs, override_dict, planned_jobs
-from seqlab.sweeps.auto import check_auto, is_auto
+from seqlab.sweeps.auto_checks import check_auto, is_auto
 from seqlab.sweeps.plan import PlannedJob, plan
 
 
