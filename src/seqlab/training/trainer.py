@@ -117,21 +117,7 @@ def train(
     # Fit
     timer = StepTimer(cfg.trainer.warmup_steps)
     guard = NanGuard()
-    stopping = cfg.trainer.early_stopping
-    epoch_end = EpochEnd(
-        output_dir,
-        timer,
-        rows,
-        record,
-        checkpoints=Checkpoints(output_dir) if cfg.trainer.resume else None,
-        identity={"config": fingerprint, "data": record.start["data"]},
-        metric=f"val_{run.task.metric}",
-        higher_is_better=run.task.higher_is_better,
-        patience=stopping.patience,
-        min_delta=stopping.min_delta,
-        nan_guard=guard,
-        throughput_unit=run.layout.throughput_unit(),
-    )
+    epoch_end = _epoch_end(run, output_dir, timer, rows, record, fingerprint, guard)
     first = checkpoint.epoch if checkpoint else 0
     left = 0 if checkpoint and checkpoint.finished_training else cfg.trainer.epochs - first
     outcome = FitOutcome()
@@ -152,19 +138,7 @@ def train(
             "(an earlier process was stopped after it); evaluating and saving that model.",
             highlight=False,
         )
-    stopped = epoch_end.stopped_epoch
-    if stopped is None and checkpoint is not None:
-        stopped = checkpoint.state.get("stopped_epoch")
-    record.settings["early_stopping"] = {
-        "patience": stopping.patience,
-        "min_delta": stopping.min_delta,
-        "metric": epoch_end.metric,
-        "stopped_epoch": stopped,
-    }
-    # What ran (Keras may turn XLA off), and what it means on this backend.
-    record.settings["jit_compile"] = bool(model.jit_compile)
-    record.settings["jit"] = current().jit_meaning(bool(model.jit_compile))
-    record.cudnn = run.cudnn.as_dict()
+    _record_what_ran(record, model, run, epoch_end, checkpoint)
     metrics = final_metrics(epoch_end.rows, run.task)
     metrics["best_epoch"] = epoch_end.best_epoch
 
@@ -181,22 +155,83 @@ def train(
         record.files["tensorboard"] = "tensorboard"
 
     # Timing figures: this process's, or those of the process that trained.
+    _fill_timing(timing, timer, run, checkpoint, outcome, callbacks if left > 0 else [])
+    return Trained(timing, metrics, epoch_end.rows, outcome.nan_at)
+
+
+def _epoch_end(
+    run: Prepared,
+    output_dir: Path,
+    timer: StepTimer,
+    rows: list[dict[str, Any]],
+    record: RunRecord,
+    fingerprint: str,
+    guard: NanGuard,
+) -> EpochEnd:
+    """The epoch-end step: timing, history, early stopping, checkpoint, record, best."""
+    cfg = run.cfg.trainer
+    return EpochEnd(
+        output_dir,
+        timer,
+        rows,
+        record,
+        checkpoints=Checkpoints(output_dir) if cfg.resume else None,
+        identity={"config": fingerprint, "data": record.start["data"]},
+        metric=f"val_{run.task.metric}",
+        higher_is_better=run.task.higher_is_better,
+        patience=cfg.early_stopping.patience,
+        min_delta=cfg.early_stopping.min_delta,
+        nan_guard=guard,
+        throughput_unit=run.layout.throughput_unit(),
+    )
+
+
+def _record_what_ran(
+    record: RunRecord, model: Any, run: Prepared, epoch_end: EpochEnd, checkpoint: Any
+) -> None:
+    """Early stopping's decision, what ran of XLA (Keras may turn it off) and what that
+    means on this backend, and the cuDNN report with the kernel detected."""
+    stopping = run.cfg.trainer.early_stopping
+    stopped = epoch_end.stopped_epoch
+    if stopped is None and checkpoint is not None:
+        stopped = checkpoint.state.get("stopped_epoch")
+    record.settings["early_stopping"] = {
+        "patience": stopping.patience,
+        "min_delta": stopping.min_delta,
+        "metric": epoch_end.metric,
+        "stopped_epoch": stopped,
+    }
+    record.settings["jit_compile"] = bool(model.jit_compile)
+    record.settings["jit"] = current().jit_meaning(bool(model.jit_compile))
+    record.cudnn = run.cudnn.as_dict()
+
+
+def _fill_timing(
+    timing: Timing,
+    timer: StepTimer,
+    run: Prepared,
+    checkpoint: Any,
+    outcome: FitOutcome,
+    callbacks: list,
+) -> None:
+    """This process's figures, or those of the process that trained (a run stopped after
+    its last checkpoint); an interleaved job's chunks and waits; until_precise's stop."""
     timer.fill(timing, *run.layout.throughput_unit())
     if checkpoint is not None:
-        if left <= 0:
+        if outcome.fit_s is None:  # nothing was left to train here
             timing.take_over(checkpoint.state.get("timing") or {})
         timing.resumed, timing.resumed_from_epoch = True, checkpoint.epoch
         previous = checkpoint.history
         timing.epoch_s = [row.get("epoch_s") for row in previous] + timing.epoch_s
         timing.train_epoch_s = [row.get("train_epoch_s") for row in previous] + timing.train_epoch_s
     timing.fit_s, timing.fit_window = outcome.fit_s, outcome.fit_window
-    precise = next((c for c in callbacks if getattr(c, "reached", None)), None) if left else None
-    if precise is not None:  # trainer.until_precise ended the training early
-        timing.precise = precise.reached
-    if turns is not None:  # interleaved: the waits for turns are the others' time
-        timing.chunks, timing.waited_s = turns.as_dict(), gate.waited_s
-        timing.fit_s = None if outcome.fit_s is None else outcome.fit_s - gate.waited_s
-    return Trained(timing, metrics, epoch_end.rows, outcome.nan_at)
+    for callback in callbacks:
+        if hasattr(callback, "rounds") and hasattr(callback, "gate"):  # interleaved turns
+            waited = callback.gate.waited_s
+            timing.chunks, timing.waited_s = callback.as_dict(), waited
+            timing.fit_s = None if outcome.fit_s is None else outcome.fit_s - waited
+        if getattr(callback, "reached", None):  # trainer.until_precise ended it early
+            timing.precise = callback.reached
 
 
 def build_start(run: Prepared, impl: str | None = None) -> tuple[Any, list[str]]:
