@@ -114,3 +114,36 @@ def test_cpu_hogs_beside_one_job_mark_that_job_busy(tmp_path):
     assert rows[1]["busy"] is True and others[1] >= 0.8, others  # two hogs: a core or more
     assert "load: " in out and "busy machine" in out
     print(f"others' cores: {others}")
+
+
+def test_each_note_names_what_it_counts_and_cuts_long_lists(tmp_path):
+    """The notes under the table, word by word: how many, which jobs (the first few and
+    "..."), and what to do."""
+    for number in range(14):
+        load = {"others_cores_mean": 0.9, "others_cores_peak": 1.2} if number % 2 else {}
+        start = {**START, "weights": "w2"} if number % 3 == 0 and number else START
+        _job(tmp_path, number, [f"impl={'cell_loop' if number == 0 else f'x{number}'}"],
+             start, load, smoke=number < 2)  # fmt: skip
+    rows = collect([tmp_path])
+    for i, row in enumerate(rows):  # 14 fits, each overlapping the next
+        row["fit_window"], row["launcher"] = ("h", float(i), i + 1.5), "joblib"
+    derive(rows, "impl=cell_loop")
+    said = {note.split(":")[0]: note for note in notes(rows)}
+    assert said["load"].startswith("load: 7 of 14 jobs were measured on a busy machine")
+    assert "1, 3, 5, 7, 9, 11, 13" in said["load"] and "..." not in said["load"]
+    assert said["timing"].startswith("timing: 14 of 14 jobs trained while other jobs trained")
+    assert "(up to 2 at once; launcher joblib)" in said["timing"]
+    assert said["smoke"].startswith("smoke: 2 of 14 jobs are smoke runs")
+    assert said["start"].startswith("start: 4 row(s) did not start from their baseline's")
+    assert "3: weights; 6: weights; 9: weights; 12: weights" in said["start"]
+    assert list(said) == ["timing", "load", "smoke", "start"]  # the order they are read in
+
+
+def test_the_device_column_says_the_device_asked_for_when_another_ran():
+    from seqlab.records.columns import BY_NAME
+
+    read = BY_NAME["device"].read
+    assert read({"device": {"used": "cpu", "requested": "gpu"}}) == "cpu (gpu asked)"
+    assert read({"device": {"used": "gpu", "requested": "auto"}}) == "gpu"
+    assert read({"device": {"used": "cpu", "requested": "cpu"}}) == "cpu"
+    assert read({}) is None

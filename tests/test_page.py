@@ -313,3 +313,132 @@ def test_the_growth_chart_draws_log_axes_and_a_fitted_line_over_the_points(tmp_p
     assert set(drawn["axes"]) == {"log"}, drawn
     assert drawn["fits"] == 6 and drawn["lines"] >= 6, drawn  # 2 curves x 3 figures
     assert drawn["points"] == 24, drawn  # 4 sizes x 2 curves x 3 figures
+
+
+def _rows(n, busy=(), metric="accuracy", higher=True):
+    return [
+        {"overrides": {"model": f"m{i}"}, "job": str(i), "step_ms_median": 10.0 + (i * 7) % n,
+         "step_ms_median_ci95": 0.5, "busy": i in busy, "metric": metric,
+         "val_metric": 0.5 + ((i * 3) % n) / (10 * n), "val_metric_ci95": 0.01,
+         "higher_is_better": higher}
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_the_step_chart_draws_the_fastest_first_busy_bars_red_and_says_what_it_left_out():
+    import plotly.graph_objects as go
+
+    from seqlab.reports.page.charts import MAX_DRAWN, step_chart
+
+    rows = _rows(5, busy={2})
+    chart = step_chart(go, rows, ["model"], grouped=True)
+    (bar,) = chart.figure.data
+    assert list(bar.x) == sorted(r["step_ms_median"] for r in rows)  # fastest on top
+    busy_at = list(bar.y).index("m2")
+    assert bar.marker.color[busy_at] == "#c44e52" and bar.marker.color.count("#c44e52") == 1
+    assert bar.error_x.visible is True and "95 % interval" in chart.note
+    assert "Red: measured on a busy machine" in chart.note
+    assert step_chart(go, rows, ["model"], grouped=False).figure.data[0].error_x.visible is False
+    many = step_chart(go, _rows(MAX_DRAWN + 7), ["model"], grouped=False)
+    assert len(many.figure.data[0].x) == MAX_DRAWN
+    assert many.note.startswith("7 configurations in the middle of the ranking are not drawn")
+    assert step_chart(go, [{**rows[0], "step_ms_median": None}], ["model"], False) is None
+
+
+def test_the_tradeoff_chart_marks_what_nothing_beats_in_the_tasks_own_direction():
+    import plotly.graph_objects as go
+
+    from seqlab.reports.page.charts import pareto_front, tradeoff_chart
+
+    for higher in (True, False):
+        rows = _rows(9, higher=higher)
+        chart = tradeoff_chart(go, rows, ["model"], True, "accuracy", higher, "")
+        beaten, front, line = chart.figure.data
+        points = [(r["step_ms_median"], r["val_metric"], i) for i, r in enumerate(rows)]
+        expected = pareto_front(points, higher)
+        assert sorted(front.text) == sorted(f"m{i}" for i in expected)
+        assert front.marker.symbol == "diamond" and beaten.marker.symbol == "circle"
+        assert list(line.x) == sorted(front.x)  # the front joined, fastest first
+        said = "higher is better" if higher else "lower is better"
+        assert said in chart.figure.layout.yaxis.title.text
+        assert chart.note.startswith(f"{len(expected)} configuration(s) nothing beats")
+    assert tradeoff_chart(go, _rows(3), ["model"], True, "accuracy", None, "") is None
+
+
+def test_the_learning_curves_are_the_mean_over_seeds_of_the_best_configurations(tmp_path):
+    import plotly.graph_objects as go
+
+    from seqlab.reports.page.charts import MAX_CURVES, curves_chart
+
+    rows = []
+    for i in range(MAX_CURVES + 2):
+        for seed in (1, 2):
+            folder = tmp_path / f"{i}-{seed}"
+            folder.mkdir()
+            lines = "epoch,val_accuracy\n" + "".join(
+                f"{e},{0.1 * e + i / 100 + seed / 1000}\n" for e in (1, 2, 3)
+            )
+            (folder / "history.csv").write_text(lines)
+        rows.append(
+            {"overrides": {"model": f"m{i}"}, "job": f"{i}-1,{i}-2", "sweep": str(tmp_path),
+             "metric": "accuracy", "val_metric": i / 100, "higher_is_better": True}
+        )  # fmt: skip
+    chart = curves_chart(go, rows, ["model"], True, "accuracy", True, "", [tmp_path])
+    assert len(chart.figure.data) == MAX_CURVES
+    best = chart.figure.data[0]
+    assert best.name == f"m{MAX_CURVES + 1}"  # the best first, in the task's direction
+    top = MAX_CURVES + 1
+    assert list(best.y) == pytest.approx([0.1 * e + top / 100 + 0.0015 for e in (1, 2, 3)])
+    assert f"The {MAX_CURVES} best configurations of {MAX_CURVES + 2}" in chart.note
+    lower = curves_chart(go, rows, ["model"], True, "accuracy", False, "", [tmp_path])
+    assert lower.figure.data[0].name == "m0"
+
+
+def test_past_eight_comparisons_the_headline_counts_them_and_names_the_extremes():
+    rows = [_group("base", 1.0, None, None, None)]
+    rows += [_group(f"m{i}", 0.5 + i / 10, 0.4 + i / 10, 0.6 + i / 10, i % 3 == 0)
+             for i in range(12)]  # fmt: skip
+    said = headline(rows, ["model"], "model=base", grouped=True)
+    assert said[0].startswith("12 configurations against model=base: 2 faster and 2 slower")
+    assert "8 within it or without an interval" in said[0]
+    assert said[1].startswith("m11 vs base (baseline): 1.60x faster") and len(said) == 9
+    assert said[-1].startswith("m0 vs base (baseline): 2.00x slower")
+    one = {**_group("gru", 1.1, 1.05, 1.15, None), "speedup_n": None}
+    assert headline([rows[0], one], ["model"], "model=base", True)[0].endswith(
+        "1.10x faster [1.05, 1.15], within one pair of processes (decides nothing)."
+    )
+    single = {**_group("gru", 0.8, None, None, None), "same_start": "no: weights",
+              "stopped": "cap of 10 rounds"}  # fmt: skip
+    assert headline([rows[0], single], ["model"], "model=base", True) == [
+        "gru vs base (baseline): 1.25x slower, one run each (repeats=N or auto gives an "
+        "interval); started differently (weights); stopped: cap of 10 rounds."
+    ]
+    assert headline([rows[0]], ["model"], "model=base", True) == [
+        "No configuration has a matching baseline (model=base)."
+    ]
+    quick = {**_group("b", 1, 0, 0, 0), "step_ms_median": 5.0}
+    fastest = headline([_group("a", 1, 0, 0, 0), quick], ["model"], None, False)
+    assert fastest[0] == "Fastest: b, 5 ms per step."
+
+
+def test_the_pages_table_data_says_what_is_numeric_where_each_job_lies_and_its_error(tmp_path):
+    from seqlab.reports.summary import write_summary
+
+    from .test_summary import write_job
+
+    sweep = tmp_path / "s"
+    write_job(sweep, 0, ["model=lstm"], 10.0)
+    write_job(sweep, "a b", ["model=gru"], None, status="failed")
+    record = json.loads((sweep / "a b" / "results.json").read_text())
+    (sweep / "a b" / "results.json").write_text(json.dumps({**record, "error": "boom <b>"}))
+    write_summary([sweep], sweep, chart=False)
+    page = (sweep / "summary.html").read_text()
+    text = page.split('<script type="application/json" id="data">')[1].split("</script>")[0]
+    data = json.loads(text)
+    at = data["header"].index
+    assert data["numeric"][at("step_ms_median")] and not data["numeric"][at("model")]
+    assert data["links"] == [["0/"], ["a%20b/"]] and data["keys"] == ["model"]
+    assert data["status"] == ["ok", "failed"] and data["errors"] == ["", "boom <b>"]
+    assert data["cells"][1][at("error")] == "boom <b>" and "<b>" not in text  # escaped
+    assert "How do the configurations" not in page and "Which configuration of model" in page
+    assert "<span class='count ok'>1 ok</span>" in page and "count failed" in page

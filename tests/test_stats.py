@@ -187,3 +187,34 @@ def test_a_seed_without_metrics_stays_in_its_configuration_and_keeps_the_speed_u
     assert by_model["lstm"]["metric"] == "accuracy" and by_model["lstm"]["n"] == 4
     assert by_model["lstm"]["status"] == "4 ok, 1 interrupted"
     assert by_model["gru"]["speedup"] == pytest.approx(2.0) and by_model["gru"]["speedup_n"] == 4
+
+
+def test_a_group_shows_each_column_as_the_column_table_says(tmp_path):
+    """Ignoring the table's group kinds passed every test before: max, count, all, first,
+    worst and stats, each on values that tell them apart."""
+    from seqlab.reports.rows import collect
+
+    sweep = tmp_path / "s"
+    for seed, (memory, others, smoke, kernel) in enumerate(
+        [(100.0, 0.9, True, "generic"), (300.0, 0.0, False, "cudnn"), (200.0, 0.5, True, None)], 1
+    ):
+        folder = sweep / str(seed)
+        folder.mkdir(parents=True)
+        record = {"status": "ok", "overrides": ["model=lstm", f"trainer.seed={seed}"],
+                  "config": {"trainer": {"smoke": smoke}},
+                  "metrics": {"metric": "accuracy", "val_accuracy": 0.1 * seed},
+                  "timing": {"step_ms_median": 10.0 * seed}, "memory": {"peak_rss_mb": memory},
+                  "load": {"others_cores_mean": others, "others_cores_peak": others},
+                  "cudnn": {"eligible": False, "kernel": kernel}}  # fmt: skip
+        (folder / "results.json").write_text(json.dumps(seqlab_record(record)))
+    rows = collect([sweep])
+    derive(rows)
+    (group,) = group_rows(rows)
+    assert group["peak_rss_mb"] == 300.0  # max
+    assert group["busy"] == 2  # count: two of three seeds measured busy
+    assert group["smoke"] is False  # all: not every seed was a smoke run
+    assert group["kernel"] == "generic"  # first: the first ok seed's
+    assert group["step_ms_median"] == pytest.approx(20.0)  # stats: the mean, with ...
+    assert group["step_ms_median_std"] == pytest.approx(10.0)
+    assert group["step_ms_median_ci95"] == pytest.approx(scipy_stats.t.ppf(0.975, 2) * 10 / 3**0.5)
+    assert group["others_cores"] == 0.9  # max

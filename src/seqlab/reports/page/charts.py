@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -119,12 +120,11 @@ def charts(
         tradeoff_chart(go, scored, keys, grouped, metric, higher, apart),
         curves_chart(go, scored, keys, grouped, metric, higher, apart, sweep_dirs),
     ]
-    out = [chart for chart in drawn if chart is not None]
     if growth is not None:
         from seqlab.reports.page.growth import growth_charts
 
-        out += growth_charts(go, growth, keys)
-    return out
+        drawn += growth_charts(go, growth, keys)
+    return [chart.html() for chart in drawn if chart is not None]
 
 
 def div(fig: Any, name: str, titled: bool = False) -> str:
@@ -140,10 +140,25 @@ def div(fig: Any, name: str, titled: bool = False) -> str:
     return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=name)
 
 
-Chart = tuple[str, str, str] | None
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the page: its title, the note under it, the Plotly figure (what the
+    tests read), the element's id, and whether its subplots have titles."""
+
+    title: str
+    note: str
+    figure: Any
+    name: str
+    titled: bool = False
+
+    def html(self) -> tuple[str, str, str]:
+        """(title, note, div html), as the page writes it."""
+        return self.title, self.note, div(self.figure, self.name, self.titled)
 
 
-def step_chart(go: Any, shown: list[dict[str, Any]], keys: list[str], grouped: bool) -> Chart:
+def step_chart(
+    go: Any, shown: list[dict[str, Any]], keys: list[str], grouped: bool
+) -> Chart | None:
     """The step time per configuration with its interval, busy ones red."""
     timed = sorted((r for r in shown if r.get("step_ms_median")), key=lambda r: r["step_ms_median"])
     drawn, left = extremes(timed, "step_ms_median", MAX_DRAWN)
@@ -176,7 +191,7 @@ def step_chart(go: Any, shown: list[dict[str, Any]], keys: list[str], grouped: b
             f"{MAX_DRAWN // 2} fastest and the {MAX_DRAWN // 2} slowest are; the table "
             "has them all."
         )
-    return "Step time per configuration", note, div(fig, "chart-step")
+    return Chart("Step time per configuration", note, fig, "chart-step")
 
 
 def tradeoff_chart(
@@ -187,7 +202,7 @@ def tradeoff_chart(
     metric: str,
     higher: bool | None,
     apart: str,
-) -> Chart:
+) -> Chart | None:
     """The validation metric against the step time, the configurations nothing beats on
     both marked and joined."""
     both = [r for r in scored if r.get("step_ms_median")]
@@ -245,7 +260,7 @@ def tradeoff_chart(
         ),
     )
     note = f"{len(front)} configuration(s) nothing beats on both (diamonds, joined)."
-    return "Validation metric against step time", note + apart, div(fig, "chart-tradeoff")
+    return Chart("Validation metric against step time", note + apart, fig, "chart-tradeoff")
 
 
 def curves_chart(
@@ -257,7 +272,7 @@ def curves_chart(
     higher: bool | None,
     apart: str,
     sweep_dirs: list[Path],
-) -> Chart:
+) -> Chart | None:
     """The learning curves of the best configurations (the mean over their seeds)."""
     scored = sorted(scored, key=lambda r: r["val_metric"], reverse=bool(higher))
     fig, drawn_curves = go.Figure(), 0
@@ -284,4 +299,4 @@ def curves_chart(
     if len(scored) > MAX_CURVES:
         which = "best" if higher is not None else "first"
         note += f"The {MAX_CURVES} {which} configurations of {len(scored)}; the table has all."
-    return "Learning curves", note + apart, div(fig, "chart-curves")
+    return Chart("Learning curves", note + apart, fig, "chart-curves")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from seqlab.reports.page.charts import MAX_CURVES, div, plotly_text
+from seqlab.reports.page.charts import MAX_CURVES, Chart, plotly_text
 
 MAX_SENTENCES = 8  # crossovers and break-evens said under a growth chart
 
@@ -33,7 +33,7 @@ COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#d
            "#8c8c8c", "#ccb974", "#64b5cd", "#1f3b73", "#7a3b00")  # fmt: skip
 
 
-def growth_charts(go: Any, growth: Any, keys: list[str]) -> list[tuple[str, str, str]]:
+def growth_charts(go: Any, growth: Any, keys: list[str]) -> list[Chart]:
     """Per numeric key: step time, first epoch and peak memory against it on log-log
     axes, each configuration's points with its fitted power law over their range."""
     from plotly.subplots import make_subplots
@@ -107,5 +107,5 @@ def growth_charts(go: Any, growth: Any, keys: list[str]) -> list[tuple[str, str,
         )
         # The element's id is the key's place, never the key: an id lands in an attribute
         # and in Plotly's script, where a key from a record could end either.
-        out.append((f"How cost grows with {key}", note, div(fig, f"growth-{place}", titled=True)))
+        out.append(Chart(f"How cost grows with {key}", note, fig, f"growth-{place}", titled=True))
     return out
