@@ -269,3 +269,32 @@ def test_every_column_reads_back_what_a_record_holds_and_refuses_another_type(tm
     (tmp_path / "results.json").write_text(json.dumps(record))
     with pytest.raises(UnreadableRecord, match=column.where.replace(".", r"\.")):
         load_record(tmp_path / "results.json")
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "said"),
+    [
+        ({"timing": {"step_ms_median": True}}, "True", "a number > 0 or null"),
+        ({"timing": {"step_ms_median": 0.0}}, "0.0", "a number > 0 or null"),
+        ({"timing": {"first_epoch_s": -1}}, "-1", "a number >= 0 or null"),
+        ({"params": -2}, "-2", "a whole number >= 0 or null"),
+        ({"env": {"backend": 3}}, "3", "a text or null"),
+        ({"settings": {"jit_compile": "yes"}}, "'yes'", "true or false or null"),
+    ],
+)
+def test_a_value_outside_its_columns_kind_says_what_seqlab_writes_there(
+    tmp_path, section, value, said
+):
+    record = {**seqlab_record({"status": "ok"}), **section}
+    (tmp_path / "results.json").write_text(json.dumps(record))
+    with pytest.raises(UnreadableRecord) as found:
+        load_record(tmp_path / "results.json")
+    assert f"={value}, where seqlab writes {said}" in str(found.value)
+
+
+def test_the_task_metric_column_reads_the_metric_the_record_names():
+    from seqlab.records.columns import BY_NAME
+
+    read = BY_NAME["val_metric"].read
+    assert read({"metrics": {"metric": "mse", "val_mse": 0.2, "val_accuracy": 0.9}}) == 0.2
+    assert read({"metrics": {"metric": 3, "val_3": 0.2}}) is None  # no name: no value
