@@ -249,3 +249,33 @@ def test_a_rerun_replays_each_round_with_that_rounds_seeds_only(tmp_path):
     later: dict[int, dict] = {}
     _decide(tmp_path, CONFIGS, "impl=cell_loop", rule, later, 3)
     assert any(entry["interval"]["n"] == 3 for entry in later.values() if "interval" in entry)
+
+
+def test_an_auto_json_edited_by_hand_is_not_trusted_at_all(tmp_path):
+    """An estimate outside its own interval with a decision it does not support went
+    straight onto the page; a missing key or a string alpha gave a traceback."""
+    from seqlab.reports.decisions import decisions, stop_reasons
+
+    good = {"min_looks": 3, "max_looks": 10, "alpha": 0.05, "resolution": 0.05,
+            "configurations": [
+                {"overrides": ["impl=cell_loop"], "stopped": "baseline"},
+                {"overrides": ["impl=layer"], "stopped": "faster after 3 seeds",
+                 "decision": "faster beyond the noise",
+                 "interval": {"estimate": 2.0, "low": 1.5, "high": 2.5, "n": 3,
+                              "quantile": 9.1, "level": 0.988}}]}  # fmt: skip
+    (tmp_path / "auto.json").write_text(json.dumps(good))
+    assert len(decisions(tmp_path)) == 2 and len(stop_reasons(tmp_path)) == 2
+    for edit in (
+        lambda a: a["configurations"][1]["interval"].update(estimate=0.5),  # outside
+        lambda a: a["configurations"][1]["interval"].update(low=0.8),  # "faster" unsupported
+        lambda a: a["configurations"][1].update(decision="much faster"),
+        lambda a: a.pop("alpha"),
+        lambda a: a.update(alpha="0.05"),
+        lambda a: a.update(configurations="all"),
+    ):
+        bad = json.loads(json.dumps(good))
+        edit(bad)
+        (tmp_path / "auto.json").write_text(json.dumps(bad))
+        assert decisions(tmp_path) == {} and stop_reasons(tmp_path) == {}
+    (tmp_path / "auto.json").write_text(json.dumps(good)[:50])  # cut short
+    assert decisions(tmp_path) == {}

@@ -109,3 +109,33 @@ def test_a_sweep_over_a_numeric_key_writes_its_growth_and_crossovers(tmp_path):
     assert any(r["what"] == "break-even of the warm-up" for r in crossed)
     page = (sweep / "summary.html").read_text()
     assert "How cost grows with dataset.length" in page and '"type":"log"' in page
+
+
+def test_nearly_parallel_curves_and_odd_sizes_are_no_crossing_and_no_size():
+    from seqlab.reports.growth import number
+
+    sizes = [10, 20, 40, 80]
+    a = fit([(s, s**1.0) for s in sizes])
+    b = fit([(s, 2 * s ** (1.0 + 1e-10)) for s in sizes])
+    assert crossover(a, b) == (None, None, None)  # it overflowed the summary before
+    assert [number(v) for v in ("8", "2.5e1", "\u0668", "1_0", "0", "-3", "inf", "x")] == [
+        8.0,
+        25.0,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
+
+
+def test_only_a_configuration_against_its_baseline_is_judged_by_its_interval():
+    """layer and manual (neither the baseline) were said to take 'the same time within
+    the noise' at 20 vs 100 ms, from their intervals against the cell loop."""
+    layer = {"step_ms_median": 20.0, "first_epoch_s": 5.0, "steps_per_epoch": 30, "epochs": 2,
+             "speedup": 1.01, "speedup_low": 0.9, "speedup_high": 1.1}  # fmt: skip
+    manual = {**layer, "step_ms_median": 100.0, "first_epoch_s": 2.0}
+    assert break_even(layer, manual, "layer", "manual")["value"] > 0  # no interval used
+    said = break_even(layer, manual, "layer", "manual", against="a")
+    assert said["value"] is None and "within the noise" in said["said"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -145,7 +146,8 @@ def test_one_refused_job_does_not_stop_the_sweep(tmp_path):
     assert result.returncode == 1, result.stderr[-2000:]
     assert "job refused" in result.stderr and "Traceback" not in result.stderr
     rows = (sweep / "summary.csv").read_text().splitlines()
-    assert [r.split(",")[2] for r in rows[1:]] == ["ok", "not run", "ok"]
+    assert [r.split(",")[2] for r in rows[1:]] == ["ok", "refused", "ok"]
+    assert "in use by another seqlab process" in rows[2]  # the row says why
 
 
 @pytest.mark.e2e
@@ -505,3 +507,28 @@ def test_a_single_run_into_a_sweeps_job_folder_is_refused(tmp_path):
     done = run_cli("trainer=smoke", "hydra.run.dir=s/0", cwd=tmp_path)
     assert done.returncode == 2 and "lies inside the sweep folder" in done.stderr
     assert not (sweep / "0").exists()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    "launcher", [[], ["hydra/launcher=interleaved"]], ids=["basic", "interleaved"]
+)
+def test_a_sweep_rerun_on_a_replaced_data_file_is_not_ok(tmp_path, launcher):
+    """Each job refused its finished run on the new file, and the summary still said
+    '2 ok' with the old numbers and exit 0."""
+    from .keras_fixtures import write_imdb_npz
+
+    data = tmp_path / "imdb.npz"
+    write_imdb_npz(data, n_train=120, n_test=40, seed=0)
+    args = ["-m", "model=lstm,gru", "dataset=imdb", f"dataset.path={data}", "dataset.maxlen=20",
+            *QUICK[1:], "trainer=smoke", *launcher, "hydra.sweep.dir=s"]  # fmt: skip
+    assert run_cli(*args, cwd=tmp_path).returncode == 0
+    write_imdb_npz(data, n_train=120, n_test=40, seed=1)  # same name, other reviews
+    again = run_cli(*args, cwd=tmp_path)
+    assert again.returncode == 1, again.stdout[-2000:]
+    assert "0 ok, 0 failed, 2 refused" in " ".join(again.stdout.split())
+    with open(tmp_path / "s" / "summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["status"] for r in rows] == ["refused"] * 2 and "other data" in rows[0]["error"]
+    write_imdb_npz(data, n_train=120, n_test=40, seed=0)  # the original back: ok again
+    assert run_cli(*args, cwd=tmp_path).returncode == 0

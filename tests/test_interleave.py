@@ -50,6 +50,7 @@ def test_interleaved_jobs_take_turns_and_train_exactly_as_alone(tmp_path):
     rounds = [{entry[0] for entry in r["timing"]["chunks"]["rounds"]} for r in records]
     assert len(rounds[0] & rounds[1]) >= 3  # chunks of the same rounds: adjacent in time
     assert all(r["timing"]["waited_s"] > 0 for r in records)  # each waited for the other
+    assert all(0 < r["timing"]["fit_s"] < r["timing"]["total_s"] for r in records)
     for job in (0, 1):  # the same data order and end weights as under the basic launcher
         assert _record(tmp_path / "b", job)["start"] == records[job]["start"]
         for mine, theirs in zip(_weights(sweep / str(job)), _weights(tmp_path / "b" / str(job)),

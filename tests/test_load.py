@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from seqlab.training.load import LoadMeter, others_cores, read_counters
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -60,3 +62,18 @@ def test_figures_are_cut_to_the_fit_window():
     inside = meter.as_dict(window)
     assert 0.2 <= inside["seconds"] <= 0.5  # the window and the readings just around it
     assert meter.as_dict(None)["seconds"] >= 0.75
+
+
+def test_an_interleaved_jobs_figures_weigh_its_turns_by_time_and_peak_over_seconds():
+    """Its peak was the largest single chunk's figure: chunks of a few ms on 10 ms ticks
+    read up to 5 cores on a 2-core machine."""
+    from seqlab.training.load import PEAK_S, over_turns
+
+    rounds = [[r, 0.01, 0.0, 3] for r in range(1, 400)]  # 12 s of quiet turns
+    rounds[5] = [6, 0.002, 5.0, 3]  # one 6 ms chunk read as 5 cores
+    rounds += [[400 + r, 0.05, 1.0, 3] for r in range(40)]  # then 6 s of a busy core
+    figures = over_turns({"rounds": rounds})
+    assert figures["others_cores_peak"] == pytest.approx(1.0, abs=0.01)
+    seconds = 399 * 0.03 - 0.03 + 0.006 + 40 * 0.15
+    assert figures["others_cores_mean"] == pytest.approx((0.03 + 6.0) / seconds, rel=0.01)
+    assert PEAK_S <= 6

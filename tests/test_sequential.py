@@ -250,3 +250,11 @@ def test_chunk_pair_covers_the_pairs_own_ratio_under_drift_and_short_correlation
         pair = sq.chunk_pair(b, c)
         hits += pair.low <= 1.2 <= pair.high
     assert hits / sims >= 0.95 - 3 * math.sqrt(0.05 * 0.95 / sims), hits / sims
+
+
+def test_an_alpha_below_what_the_calibration_resolves_is_refused():
+    """alpha=1e-5 left no simulation in the tail: a per-look level of 1, an interval of
+    zero width, and every comparison 'beyond the noise'."""
+    with pytest.raises(ValueError, match="alpha"):
+        sq.nominal_level(3, 4, 1e-5)
+    assert 0 < sq.nominal_level(3, 4, sq.MIN_ALPHA) < sq.MIN_ALPHA

@@ -151,3 +151,16 @@ def test_a_run_out_of_memory_says_so_and_fails_cleanly(compose_cfg, tmp_path):
     record = run_experiment(cfg, tmp_path, [])
     assert record["status"] == "failed" and record["error_type"] == "OutOfMemory"
     assert "ran out of memory" in record["error"] and "traceback" not in record
+
+
+def test_a_resumed_runs_time_cap_counts_the_earlier_processes_training(compose_cfg, tmp_path):
+    """The cap started again on resume: a run failing at epoch 36 uninterrupted trained
+    to epoch 60 when interrupted at 20 and run again."""
+    import time
+
+    from seqlab.training.limits import TimeCap, TimeCapReached
+
+    cap = TimeCap(10.0, spent_s=9.5)
+    cap._start, cap._start_waited, cap._epoch = time.perf_counter() - 1.0, 0.0, 21
+    with pytest.raises(TimeCapReached, match="at epoch 21"):
+        cap.on_train_batch_end(0)

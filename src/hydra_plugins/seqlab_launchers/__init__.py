@@ -70,9 +70,9 @@ class InterleavedLauncher(Launcher):
             jobs.append(interleave.Job(number, list(overrides), folder, config_file))
             configs.append((task, job_config))
         try:
-            interleave.run_batch(
-                jobs, baseline, group, steps, timeout_s, seed=hash((self.seed, initial_job_idx))
-            )
+            sweep_dir = Path(str(self.config.hydra.sweep.dir))
+            seed = hash((self.seed, initial_job_idx))
+            interleave.run_batch(jobs, sweep_dir, baseline, group, steps, timeout_s, seed=seed)
         finally:
             for job in jobs:
                 job.finish()

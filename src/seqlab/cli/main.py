@@ -76,6 +76,9 @@ def _job(cfg: DictConfig) -> RunResults:
         # A sweep goes on with its other jobs; the summary lists this one from what its
         # folder holds (another process's record, an incomplete run, or nothing: not run).
         say("seqlab", f"job refused ({output_dir}): {exc}")
+        from seqlab.records.refusals import write_refusal
+
+        write_refusal(hydra_cfg.sweep.dir, output_dir, str(exc))  # for the summary
         return RunResults({"status": "refused", "error": str(exc), "output_dir": output_dir})
     if results.get("skipped"):  # news, not an error: on stdout with the run's other lines
         print(f"seqlab: skipped, {output_dir} already holds a finished run of this "

@@ -1,57 +1,97 @@
 """auto.json: what repeats=auto decided for each configuration, read by the summary.
 
 `seqlab.sweeps.auto` writes it after every round; this module is its reader, so that
-reading a sweep never needs the code that runs one.
+reading a sweep never needs the code that runs one. A file that does not hold what the
+sweeper writes (a damaged one, or one edited by hand: an estimate outside its own
+interval, a decision its interval does not support, a rule with missing or foreign
+values) is not trusted at all: the summary then shows no recorded decision and
+computes its intervals afresh, rather than half-trust a record of decisions.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 AUTO_FILE = "auto.json"
+DECISIONS = {
+    None: lambda low, high, resolution: True,
+    "faster beyond the noise": lambda low, high, resolution: low > 1.0,
+    "slower beyond the noise": lambda low, high, resolution: high < 1.0,
+    "within resolution": lambda low, high, resolution: (
+        1 - resolution <= low and high <= 1 + resolution
+    ),
+}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _rule(auto: dict[str, Any]) -> dict[str, Any] | None:
+    """The rule's settings, when they are what the sweeper writes."""
+    rule = {key: auto.get(key) for key in ("min_looks", "max_looks", "alpha", "resolution")}
+    whole = all(isinstance(rule[k], int) and not isinstance(rule[k], bool) for k in
+                ("min_looks", "max_looks"))  # fmt: skip
+    fractions = all(_number(rule[k]) and 0 < rule[k] < 1 for k in ("alpha", "resolution"))
+    if not whole or not fractions or not 2 <= rule["min_looks"] <= rule["max_looks"]:
+        return None
+    return rule
+
+
+def _entry(entry: Any, rule: dict[str, Any]) -> dict[str, Any] | None:
+    """A configuration's entry, when its interval and decision agree with each other."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("overrides"), list):
+        return None
+    decision, interval = entry.get("decision"), entry.get("interval")
+    if decision not in DECISIONS:
+        return None
+    if interval is None:
+        return {**entry, "interval": None} if decision is None else None
+    if not isinstance(interval, dict):
+        return None
+    values = [interval.get(k) for k in ("estimate", "low", "high", "quantile", "level")]
+    n = interval.get("n")
+    if not all(_number(v) for v in values) or not isinstance(n, int) or isinstance(n, bool):
+        return None
+    estimate, low, high, _, level = values
+    sound = 0 < low <= estimate <= high and 0 < level < 1 and rule["min_looks"] <= n
+    if not sound or not DECISIONS[decision](low, high, rule["resolution"]):
+        return None
+    return entry
 
 
 def decisions(sweep_dir: Path) -> dict[tuple, dict]:
     """(sorted overrides without the seed) -> what repeats=auto recorded for that
     configuration: why it stopped, its decision and the interval it decided from, and
-    the looks and alpha of the rule (`seqlab.sweeps.auto`)."""
+    the looks and alpha of the rule (`seqlab.sweeps.auto`); {} for a file that does not
+    hold what the sweeper writes."""
     from seqlab.records.files import read_json
     from seqlab.reports.rows import override_dict
 
     try:
         auto = read_json(Path(sweep_dir) / AUTO_FILE)
-        rule = {key: auto[key] for key in ("min_looks", "max_looks", "alpha") if key in auto}
-        found = {}
-        for entry in auto["configurations"]:
-            key = tuple(sorted(override_dict(entry["overrides"]).items()))
-            interval = entry.get("interval")
-            if isinstance(interval, dict) and not _an_interval(interval):
-                interval = None  # a hand-edited file: its numbers are not trusted
-            found[key] = {**rule, **entry, "interval": interval}
-        return found
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        rule = _rule(auto) if isinstance(auto, dict) else None
+        entries = auto.get("configurations") if rule is not None else None
+    except (OSError, ValueError):
         return {}
-
-
-def _an_interval(interval: dict) -> bool:
-    numbers = [interval.get(k) for k in ("estimate", "low", "high", "level")]
-    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers) and (
-        isinstance(interval.get("n"), int) and 0 < interval["low"] <= interval["high"]
-    )
+    if not isinstance(entries, list):
+        return {}
+    found = {}
+    for raw in entries:
+        entry = _entry(raw, rule)
+        if entry is None:
+            return {}  # one entry that lies: the file is not the sweeper's
+        key = tuple(sorted(override_dict(entry["overrides"]).items()))
+        found[key] = {**rule, **entry}
+    return found
 
 
 def stop_reasons(sweep_dir: Path) -> dict[tuple, str]:
-    """(sorted overrides without the seed) -> why repeats=auto stopped that configuration."""
-    from seqlab.records.files import read_json
-    from seqlab.reports.rows import override_dict
-
-    try:
-        auto = read_json(Path(sweep_dir) / AUTO_FILE)
-        found = {}
-        for entry in auto["configurations"]:
-            key = tuple(sorted(override_dict(entry["overrides"]).items()))
-            if entry.get("stopped"):
-                found[key] = str(entry["stopped"])
-        return found
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
+    """(sorted overrides without the seed) -> why repeats=auto stopped that configuration
+    (from a trusted auto.json only: see `decisions`)."""
+    return {
+        key: str(entry["stopped"])
+        for key, entry in decisions(sweep_dir).items()
+        if isinstance(entry.get("stopped"), str) and entry["stopped"]
+    }

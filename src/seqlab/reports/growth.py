@@ -58,9 +58,13 @@ class Fit:
 
 
 def number(value: Any) -> float | None:
-    """A swept value as a positive finite number; None for anything else."""
+    """A swept value as a positive finite number; None for anything else (Python's float()
+    also reads "٨" as 8 and "1_0" as 10: a size is written in ASCII digits or not at all)."""
+    text = str(value)
+    if not text.isascii() or "_" in text:
+        return None
     try:
-        found = float(value)
+        found = float(text)
     except (TypeError, ValueError):
         return None
     return found if math.isfinite(found) and found > 0 else None
@@ -220,9 +224,10 @@ def crossover(a: Fit, b: Fit) -> tuple[float | None, float | None, float | None]
     import numpy as np
 
     gap = a.exponent - b.exponent
-    if abs(gap) < 1e-12:
+    where = (b.intercept - a.intercept) / gap if abs(gap) > 1e-12 else math.inf
+    if not abs(where) < 700:  # parallel, or crossing past any size a float can hold
         return None, None, None
-    at = math.exp((b.intercept - a.intercept) / gap)
+    at = math.exp(where)
     if a.slope_se is None or b.slope_se is None:
         return at, None, None
     rng = np.random.default_rng(0)
@@ -242,7 +247,7 @@ def crossover(a: Fit, b: Fit) -> tuple[float | None, float | None, float | None]
     x = x[np.isfinite(x)]
     if len(x) < 100:
         return at, None, None
-    low, high = np.percentile(x, [2.5, 97.5])
+    low, high = np.clip(np.percentile(x, [2.5, 97.5]), -700, 700)
     return at, float(math.exp(low)), float(math.exp(high))
 
 
@@ -259,9 +264,11 @@ def pairs(found: list[Curve]) -> list[tuple[Curve, Curve, str]]:
     return out
 
 
-def crossover_rows(found: list[Curve]) -> list[dict[str, Any]]:
+def crossover_rows(found: list[Curve], baseline: str | None = None) -> list[dict[str, Any]]:
     """crossovers.csv's rows: per pair, the crossover; per pair and measured size, the
-    break-even of the warm-up and which reached the sweep's epochs first."""
+    break-even of the warm-up and which reached the sweep's epochs first. A row's speed-up
+    interval speaks of this pair only when the pair is a configuration and its baseline
+    (`baseline`); then a difference within it states no break-even."""
     out = []
     for a, b, differ in pairs(found):
         fa = fit([(number(r["overrides"].get(a.key)), r.get("step_ms_median")) for r in a.rows])
@@ -292,7 +299,7 @@ def crossover_rows(found: list[Curve]) -> list[dict[str, Any]]:
         for size in sizes:
             ra = next(r for r in a.rows if number(r["overrides"].get(a.key)) == size)
             rb = next(r for r in b.rows if number(r["overrides"].get(b.key)) == size)
-            said = break_even(ra, rb, a.label, b.label)
+            said = break_even(ra, rb, a.label, b.label, _measured_against(a, b, differ, baseline))
             if said is not None:
                 out.append({**base, "size": size, "what": "break-even of the warm-up", **said})
     return out
@@ -325,8 +332,29 @@ def warmup_cost(row: dict[str, Any]) -> float | None:
     return first - steps * step / 1000.0
 
 
+def _measured_against(a: Curve, b: Curve, differ: str, baseline: str | None) -> str | None:
+    """ "a" or "b": the curve whose rows' speed-up intervals are against the other's rows
+    (the pair is a configuration and its baseline); None for any other pair."""
+    if not baseline:
+        return None
+    from seqlab.reports.baseline import Baseline
+
+    chosen = Baseline.parse(baseline)
+    if differ != chosen.key:
+        return None
+    if dict(a.rest).get(chosen.key) == chosen.value:
+        return "b"
+    if dict(b.rest).get(chosen.key) == chosen.value:
+        return "a"
+    return None
+
+
 def break_even(
-    a: dict[str, Any], b: dict[str, Any], name_a: str, name_b: str
+    a: dict[str, Any],
+    b: dict[str, Any],
+    name_a: str,
+    name_b: str,
+    against: str | None = None,
 ) -> dict[str, Any] | None:
     """At one size: the steps after which the configuration faster per step has paid
     back a longer warm-up, and which reached the sweep's epochs first."""
@@ -334,7 +362,9 @@ def break_even(
     ta, tb = a.get("step_ms_median"), b.get("step_ms_median")
     if None in (wa, wb, ta, tb) or ta == tb:
         return None
-    for row, name, other in ((a, name_a, name_b), (b, name_b, name_a)):
+    judged = {"a": (a, name_a, name_b), "b": (b, name_b, name_a)}.get(against or "")
+    if judged is not None:  # a configuration against its baseline: its interval says
+        row, name, other = judged
         low, high = row.get("speedup_low"), row.get("speedup_high")
         if low is not None and high is not None and low <= 1.0 <= high:
             return {

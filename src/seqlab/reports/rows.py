@@ -19,10 +19,20 @@ from seqlab.records.columns import COLUMNS
 from seqlab.records.files import RESULTS_FILE, read_json
 from seqlab.records.folder import ATTIC_DIR, lock_is_held
 from seqlab.records.record import UnreadableRecord, load_record
+from seqlab.records.refusals import REFUSED_DIR, read_refusals
 
 SWEEP_FILE = "sweep.json"  # the planned jobs, written when a sweep starts
 # Statuses in the order a headline counts them.
-STATUS_ORDER = ("ok", "failed", "interrupted", "incomplete", "running", "unreadable", "not run")
+STATUS_ORDER = (
+    "ok",
+    "failed",
+    "refused",
+    "interrupted",
+    "incomplete",
+    "running",
+    "unreadable",
+    "not run",
+)
 
 
 def find_runs(sweep_dir: Path) -> list[Path]:
@@ -35,7 +45,7 @@ def find_runs(sweep_dir: Path) -> list[Path]:
     found = [
         p
         for p in Path(sweep_dir).rglob(RESULTS_FILE)
-        if ATTIC_DIR not in p.relative_to(sweep_dir).parts
+        if not {ATTIC_DIR, REFUSED_DIR} & set(p.relative_to(sweep_dir).parts)
     ]
     return [p.parent for p in sorted(found, key=order)]
 
@@ -203,8 +213,11 @@ def collect(sweep_dirs: list[Path]) -> list[dict[str, Any]]:
                 row["job"] = key
                 ordered.append(row)
         ordered += sorted(found.values(), key=_number)
+        refused = read_refusals(sweep_dir)
         for row in ordered:
             row["sweep"] = str(sweep_dir)
+            if row["job"] in refused:  # it did not run this time; its folder is older
+                row["status"], row["error"] = "refused", refused[row["job"]]
         rows += ordered
     return rows
 

@@ -64,6 +64,10 @@ RESOLUTION = 0.05
 MAX_LOOKS = 100  # the sweeper's cap on max_rounds
 CALIBRATION_SEED = 20261203  # fixed: the boundary is a constant of (min, max, alpha)
 CALIBRATION_SIMS = 100_000  # Monte Carlo error of the realised error rate: +-0.07 pp (1 sd)
+# The smallest alpha the calibration can resolve: 100 of its simulations in the tail.
+# Below it the order statistic is a handful of values (or none: a level of 1 and an
+# interval of zero width, which called every comparison beyond the noise).
+MIN_ALPHA = 100 / CALIBRATION_SIMS
 _CHUNK = 10_000  # simulated sequences per batch: bounds memory at max_looks 100 (8 MB)
 SHAPES = ("pocock", "obrien-fleming", "bonferroni")
 
@@ -126,8 +130,8 @@ def check_looks(min_looks: int, max_looks: int, alpha: float) -> None:
             f"min_looks={min_looks!r}, max_looks={max_looks!r}: need whole numbers "
             f"2 <= min_looks <= max_looks <= {MAX_LOOKS}"
         )
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha={alpha!r} must lie in (0, 1)")
+    if not MIN_ALPHA <= alpha < 1.0:
+        raise ValueError(f"alpha={alpha!r} must lie in [{MIN_ALPHA:g}, 1)")
 
 
 def _null_t_squared(min_looks: int, max_looks: int, sims: int, seed: int):

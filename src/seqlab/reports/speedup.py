@@ -36,6 +36,10 @@ WITHIN_PAIR = (
     "within this pair of processes only (a fresh pair has its own few percent), so it "
     "decides nothing: run seeds (repeats=N or auto) for that"
 )
+TOO_FEW = (
+    "one interleaved pair of {rounds} round(s): too few for an interval, which needs two "
+    "(train longer, or lower hydra.launcher.chunk_steps)"
+)
 ONE_EACH = "one run each, one after the other: no interval (repeats=N or auto gives one)"
 FIXED = (
     "paired over {n} seeds (each a fresh pair of processes{how}): 95 % t interval of the "
@@ -92,6 +96,8 @@ def add_job_speedups(rows: list[dict[str, Any]], baseline: str) -> None:
         if chunks is not None and chunks.low is not None:
             row["speedup_low"], row["speedup_high"] = chunks.low, chunks.high
             row["speedup_method"] = WITHIN_PAIR.format(rounds=chunks.rounds)
+        elif chunks is not None:
+            row["speedup_method"] = TOO_FEW.format(rounds=chunks.rounds)
         else:
             row["speedup_method"] = ONE_EACH
 
@@ -102,7 +108,7 @@ def add_group_speedups(
     decided: dict[tuple, dict[str, Any]] | None = None,
 ) -> None:
     """Each group's speed-up over its seeds' pairs (see the module docstring); `decided`
-    holds repeats=auto's recorded decisions by the group's overrides."""
+    holds repeats=auto's recorded decisions by the group's (sweep folder, overrides)."""
     chosen = Baseline.parse(baseline)
     for group in groups:
         group["speedup"] = group["speedup_low"] = group["speedup_high"] = None
@@ -119,7 +125,8 @@ def add_group_speedups(
         how = ", interleaved" if interleaved else ", one after the other"
         group["speedup_n"] = len(values)
         group["speedup"] = math.exp(math.fsum(values) / len(values))
-        recorded = (decided or {}).get(tuple(sorted(group["overrides"].items())))
+        key = (str(group.get("sweep")), tuple(sorted(group["overrides"].items())))
+        recorded = (decided or {}).get(key)
         if recorded and recorded.get("interval"):
             interval = recorded["interval"]
             group["speedup"] = interval["estimate"]

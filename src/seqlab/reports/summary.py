@@ -94,7 +94,7 @@ def write_summary(
     csv_file, md_file, png_file = (out_dir / name for name in SUMMARY_FILES[:3])
     write_text_atomic(csv_file, to_csv(header, cells))
     said = notes(rows)
-    grown = write_growth(out_dir, shown, keys)
+    grown = write_growth(out_dir, shown, keys, baseline)
     if chart:
         from seqlab.reports.chart import summary_chart
 
@@ -115,7 +115,9 @@ def all_ok(rows: list[dict[str, Any]]) -> bool:
     return all(row["status"] == "ok" and not row.get("data_mixed") for row in rows)
 
 
-def write_growth(out_dir: Path, shown: list[dict[str, Any]], keys: list[str]) -> Any:
+def write_growth(
+    out_dir: Path, shown: list[dict[str, Any]], keys: list[str], baseline: str | None = None
+) -> Any:
     """growth.csv and crossovers.csv when some numeric swept key has 3 or more values
     (`seqlab.reports.growth`); stale ones from an earlier summary go. Returns the
     curves, growth rows and crossover rows for the page (None without such a key)."""
@@ -127,7 +129,7 @@ def write_growth(out_dir: Path, shown: list[dict[str, Any]], keys: list[str]) ->
         (Path(out_dir) / name).unlink(missing_ok=True)
     if not found:
         return None
-    grown, crossed = growth.growth_rows(found), growth.crossover_rows(found)
+    grown, crossed = growth.growth_rows(found), growth.crossover_rows(found, baseline)
     write_text_atomic(Path(out_dir) / "growth.csv", growth.to_csv(grown))
     if crossed:
         write_text_atomic(Path(out_dir) / "crossovers.csv", growth.to_csv(crossed))
@@ -135,11 +137,15 @@ def write_growth(out_dir: Path, shown: list[dict[str, Any]], keys: list[str]) ->
 
 
 def _decided(sweep_dirs: list[Path]) -> dict[tuple, dict[str, Any]]:
-    """repeats=auto's recorded decisions of a single sweep folder (merged folders are
-    compared afresh: one sweep's decisions say nothing of another's rows)."""
+    """repeats=auto's recorded decisions, keyed by (sweep folder, overrides): each sweep's
+    decisions speak of its own rows only, merged or not."""
     from seqlab.reports.decisions import decisions
 
-    return decisions(sweep_dirs[0]) if len(sweep_dirs) == 1 else {}
+    return {
+        (str(folder), key): entry
+        for folder in sweep_dirs
+        for key, entry in decisions(folder).items()
+    }
 
 
 def add_stop_reasons(groups: list[dict[str, Any]], sweep_dirs: list[Path]) -> None:

@@ -114,8 +114,10 @@ def run_experiment(
                 _write_record(output_dir, record)
             raise
         except Exception as exc:
-            if not isinstance(exc, SeqlabError | OSError):
-                log.exception("run failed")
+            from seqlab.backends import out_of_memory
+
+            if not isinstance(exc, SeqlabError | OSError) and not out_of_memory(exc):
+                log.exception("run failed")  # out of memory is said in one paragraph
             record.fail(_as_memory_error(_as_folder_error(exc, output_dir), cfg))
         if record.status != "interrupted":
             record.timing["total_s"] = time.perf_counter() - started

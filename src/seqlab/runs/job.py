@@ -98,6 +98,10 @@ def main(argv: list[str]) -> int:
         return Exit.for_signal(getattr(exc, "signal_name", "SIGINT"))
     except SeqlabError as exc:
         Console(stderr=True).print(f"seqlab: {exc}", highlight=False, markup=False, soft_wrap=True)
+        if (launcher or {}).get("sweep_dir"):  # a launcher's job: its summary says so
+            from seqlab.records.refusals import write_refusal
+
+            write_refusal(Path(launcher["sweep_dir"]), output_dir, str(exc))
         return Exit.USER_ERROR
     if record["status"] == "ok":
         return Exit.OK

@@ -11,6 +11,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.errors import ConfigError, SeqlabError
+from seqlab.reports.sequential import MIN_ALPHA
 from seqlab.reports.stats import SEED_KEY
 
 
@@ -109,11 +110,12 @@ def _check_auto(config: DictConfig, arguments: list[str]) -> tuple[list[list[str
         )
     alpha = sweeper.get("alpha")
     number = isinstance(alpha, int | float) and not isinstance(alpha, bool)
-    if not number or not 0.0 < alpha <= 0.5:
+    if not number or not MIN_ALPHA <= alpha <= 0.5:
         raise ConfigError(
-            f"hydra.sweeper.alpha={alpha!r} must be a fraction in (0, 0.5]: the chance of a "
-            "false 'faster' or 'slower' per comparison, e.g. 0.05 (or 0.05/k for a whole "
-            "sweep of k comparisons)."
+            f"hydra.sweeper.alpha={alpha!r} must be a fraction in [{MIN_ALPHA:g}, 0.5]: the "
+            "chance of a false 'faster' or 'slower' per comparison, e.g. 0.05 (or 0.05/k "
+            "for a whole sweep of k comparisons). Below that the rule's calibration (by "
+            "simulation) cannot tell the levels apart."
         )
     configs = configurations(sweeper, arguments)
     baseline = config.get("report", {}).get("baseline")

@@ -57,6 +57,9 @@ def begin(config: DictConfig) -> list[PlannedJob] | None:
         launcher.check(config, planned or [])
     sweep_dir = Path(config.hydra.sweep.dir)
     hold_lock(sweep_dir, "sweep")  # until this process ends
+    from seqlab.records.refusals import clear_refusals
+
+    clear_refusals(sweep_dir)  # an earlier run's refusals speak of that run
     baseline = config.get("report", {}).get("baseline")
     if jobs is not None and baseline:  # a typo found now, not after every job ran
         Baseline.parse(baseline).check(override_dict(job.overrides) for job in jobs)
@@ -158,8 +161,9 @@ def auto_conflicts(sweep_dir: Path, config: DictConfig, configs: list[list[str]]
         if planned_jobs(sweep_dir):
             found.append(f"{sweep_dir / SWEEP_FILE} plans a sweep that was not repeats=auto")
     except (OSError, ValueError, KeyError, TypeError):
+        # Damaged (a kill mid-write of another tool, a full disk): the sweep rewrites it
+        # from its records after every round; the runs below are checked one by one.
         theirs = None
-        found.append(f"{sweep_dir / AUTO_FILE} is not the record of a repeats=auto sweep")
     if theirs is not None and theirs != mine:
         found.append(f"{sweep_dir / AUTO_FILE} records another repeats=auto sweep's configurations")
     rounds = int(config.hydra.sweeper.max_rounds)

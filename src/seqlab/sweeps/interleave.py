@@ -43,6 +43,7 @@ from seqlab.errors import ConfigError
 
 ENV = "SEQLAB_INTERLEAVE"  # as seqlab.training.interleave reads it
 STOP_GRACE_S = 30.0  # a job stopped past its timeout gets this long to record it
+MAX_TIMEOUT_S = 1e7  # 115 days: select() takes no more
 
 
 @dataclass
@@ -96,12 +97,31 @@ class Job:
         """Stop a job that hangs: SIGTERM (it records its interruption), then SIGKILL."""
         self.stopped = why
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a stopped (SIGSTOP) job hears nothing
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(STOP_GRACE_S)
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.finish()
+        self._say_why(why)
+
+    def _say_why(self, why: str) -> None:
+        """Put the launcher's reason into the record the job left (it saw only SIGTERM)."""
+        from seqlab.records.files import RESULTS_FILE, write_json_atomic
+        from seqlab.records.record import UnreadableRecord, load_record
+
+        path = Path(self.folder) / RESULTS_FILE
+        try:
+            record = load_record(path)
+        except UnreadableRecord:
+            return
+        mine = record is not None and self.process is not None
+        if mine and record.get("pid") == self.process.pid and record["status"] != "ok":
+            said = f"Stopped by the interleaving launcher: it {why}."
+            record["error"] = f"{said} {record.get('error') or ''}".strip()
+            with contextlib.suppress(OSError):
+                write_json_atomic(path, record)
 
     def finish(self) -> None:
         """The job has ended: close its pipes and reap its process."""
@@ -160,6 +180,7 @@ def check_families(overrides: list[list[str]], baseline: str | None, group: int)
 
 def run_batch(
     jobs: list[Job],
+    sweep_dir: Path,
     baseline: str | None,
     group: int,
     chunk_steps: int,
@@ -172,7 +193,7 @@ def run_batch(
         family = [jobs[i] for i in members]
         name = f"{os.getpid()}-{int(time.time())}-{number}"
         launcher = {"name": "interleaved", "workers_per_node": group, "node": None,
-                    "family": name, "alive": len(family)}  # fmt: skip
+                    "family": name, "alive": len(family), "sweep_dir": str(sweep_dir)}  # fmt: skip
         for job in family:
             job.start(name, chunk_steps, launcher)
         _take_turns(family, rng, timeout_s)
@@ -182,6 +203,8 @@ def _take_turns(family: list[Job], rng: random.Random, timeout_s: float) -> None
     """Rounds until every job of the family has ended: each live job, in a fresh random
     order, gets one turn and keeps it until it asks for the next (or ends)."""
     live = [job for job in family if job.wait_for_ask(timeout_s)]  # ready, or skipped
+    for job in family:  # read by now: no config is left behind, whatever stops the sweep
+        Path(job.config_file).unlink(missing_ok=True)
     number = 0
     while live:
         order = list(live)
@@ -212,7 +235,8 @@ def result(job: Job) -> dict[str, Any]:
     except UnreadableRecord:
         record = None
     if record is None or (job.process is not None and record.get("pid") != job.process.pid):
-        if record is not None and record.get("status") == "ok":
+        refused = job.process is not None and job.process.returncode == 2
+        if record is not None and record.get("status") == "ok" and not refused:
             return {**record, "skipped": True}
         code = job.process.returncode if job.process else None
         return {"status": "refused", "error": f"the job's process ended with status {code}",
@@ -236,9 +260,10 @@ def options(config: Any) -> tuple[int, int, float]:
             "turn's switch costs nothing measurable)."
         )
     number = isinstance(timeout, int | float) and not isinstance(timeout, bool)
-    if not number or timeout <= 0:
+    if not number or not 0 < timeout <= MAX_TIMEOUT_S:  # nan and inf fail here too
         raise ConfigError(
             f"hydra.launcher.timeout_s={timeout!r}: how long one turn may last before the "
-            "job is stopped as hung, in seconds (> 0; the first turn holds the warm-up)."
+            f"job is stopped as hung, in seconds (> 0 and at most {MAX_TIMEOUT_S:g}; the first "
+            "turn holds the warm-up)."
         )
     return group, steps, float(timeout)

@@ -24,6 +24,7 @@ import keras
 from seqlab.errors import SeqlabError
 
 BLOCK = 5
+MAX_ALARM_S = 1e7
 MIN_STEADY = 20
 
 
@@ -34,10 +35,13 @@ class TimeCapReached(SeqlabError):
 class TimeCap(keras.callbacks.Callback):
     """Stops a fit that trains longer than `cap_s` (see the module docstring)."""
 
-    def __init__(self, cap_s: float, gate: Any = None) -> None:
+    def __init__(self, cap_s: float, gate: Any = None, spent_s: float = 0.0) -> None:
         super().__init__()
         self.cap_s = cap_s
         self.gate = gate
+        # Training time the epochs before this process spent (a resumed run's cap is the
+        # whole run's, not each process's).
+        self.spent_s = spent_s
         self._start = 0.0
         self._epoch = 0
         self._armed = False
@@ -60,7 +64,9 @@ class TimeCap(keras.callbacks.Callback):
         self._start_waited = self._waited()
         if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
             self._previous = signal.signal(signal.SIGALRM, self._alarm)
-            signal.setitimer(signal.ITIMER_REAL, self.cap_s)
+            # The timer takes at most about 2^31 s; a longer cap is no cap for a step.
+            left = max(self.cap_s - self.spent_s, 1e-3)
+            signal.setitimer(signal.ITIMER_REAL, min(left, MAX_ALARM_S))
             self._armed = True
 
     def _disarm(self) -> None:
@@ -75,6 +81,7 @@ class TimeCap(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self._disarm()  # past the first step: the batches check the cap
         spent = time.perf_counter() - self._start - (self._waited() - self._start_waited)
+        spent += self.spent_s
         if spent > self.cap_s:
             self._fail(f"at epoch {self._epoch}, step {batch + 1}")
 

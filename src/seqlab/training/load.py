@@ -162,13 +162,28 @@ def _peak(readings: list[Counters]) -> float:
 
 def over_turns(chunks: dict[str, Any]) -> dict[str, Any]:
     """The figures of an interleaved job (`seqlab.training.interleave`) over its own turns:
-    between its turns the other jobs of its family compute, which is not a load on it."""
-    found = [(r[2], r[3]) for r in chunks.get("rounds", []) if r[2] is not None and r[3]]
-    if not found:
+    between its turns the other jobs of its family compute, which is no load on it. Each
+    chunk lasts a few steps (tens of ms, a few of the kernel's 10 ms ticks), so a chunk's
+    own figure is coarse: the mean weighs chunks by their time, and the peak is the
+    largest mean over PEAK_S of consecutive turns, never a single chunk's."""
+    found = [
+        (r[2], r[1] * r[3]) for r in chunks.get("rounds", []) if r[2] is not None and r[3]
+    ]  # (others' cores, seconds)
+    total = sum(seconds for _, seconds in found)
+    if not found or total <= 0:
         return {}
-    steps = sum(n for _, n in found)
+    mean = sum(o * seconds for o, seconds in found) / total
+    peak = mean
+    for start in range(len(found)):
+        used, spent = 0.0, 0.0
+        for others, seconds in found[start:]:
+            used, spent = used + others * seconds, spent + seconds
+            if spent >= PEAK_S:
+                peak = max(peak, used / spent)
+                break
     return {
-        "others_cores_mean": round(sum(o * n for o, n in found) / steps, 4),
-        "others_cores_peak": round(max(o for o, _ in found), 4),
-        "measured_over": "its own turns (hydra/launcher=interleaved): the chunks' figures",
+        "others_cores_mean": round(mean, 4),
+        "others_cores_peak": round(peak, 4),
+        "measured_over": "its own turns (hydra/launcher=interleaved): the chunks' figures, "
+        f"weighed by their time; the peak over {PEAK_S:.0f} s of consecutive turns",
     }

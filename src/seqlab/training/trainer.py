@@ -126,7 +126,8 @@ def train(
     if left > 0:
         # Turns before the timer: a step's time never holds a wait for its turn.
         callbacks = [InterruptCheck(), *([turns] if turns else []), timer, epoch_end, *optional]
-        callbacks += _limits(cfg.trainer, timer, gate)
+        spent = sum(row.get("train_epoch_s") or 0.0 for row in rows)  # by earlier processes
+        callbacks += _limits(cfg.trainer, timer, gate, spent)
         if checkpoint is not None:
             callbacks.insert(0, GlobalRandomState(checkpoint.state.get("rng")))
         outcome = fit_model(model, run.data, cfg.trainer, run.layout, callbacks, guard, first)
@@ -227,7 +228,7 @@ def _fill_timing(
     timing.fit_s, timing.fit_window = outcome.fit_s, outcome.fit_window
     for callback in callbacks:
         if hasattr(callback, "rounds") and hasattr(callback, "gate"):  # interleaved turns
-            waited = callback.gate.waited_s
+            waited = callback.waited  # during the fit (not the wait for the first turn)
             timing.chunks, timing.waited_s = callback.as_dict(), waited
             timing.fit_s = None if outcome.fit_s is None else outcome.fit_s - waited
         if getattr(callback, "reached", None):  # trainer.until_precise ended it early
@@ -285,13 +286,13 @@ def _best_epoch_is(checkpoint: Checkpoint, run: Prepared) -> bool:
     return best_epoch(checkpoint.history, metric, run.task.higher_is_better) == checkpoint.epoch
 
 
-def _limits(cfg: Any, timer: StepTimer, gate: Any) -> list:
+def _limits(cfg: Any, timer: StepTimer, gate: Any, spent_s: float = 0.0) -> list:
     """trainer.time_cap_s and trainer.until_precise (seqlab.training.limits)."""
     from seqlab.training.limits import PreciseEnough, TimeCap
 
     found: list = []
     if cfg.time_cap_s is not None:
-        found.append(TimeCap(cfg.time_cap_s, gate))
+        found.append(TimeCap(cfg.time_cap_s, gate, spent_s))
     if cfg.until_precise is not None:
         found.append(PreciseEnough(cfg.until_precise, timer))
     return found

@@ -24,6 +24,7 @@ class ChunkTurns(keras.callbacks.Callback):
         self.epochs = epochs
         self.warmup_steps = getattr(timer, "warmup_steps", 1)
         self.rounds: list[list[float]] = []  # [round, mean step s, others' cores, steps]
+        self.waited = 0.0  # seconds spent waiting for turns during the fit
         self._epochs_begun = 0  # in this process (a resumed fit starts past epoch 1)
         self._steps_in_epoch = 0
         self._chunk: dict[str, Any] | None = None
@@ -45,6 +46,7 @@ class ChunkTurns(keras.callbacks.Callback):
             self._close()
             waited = self.gate.waited_s
             number = self.gate.turn()
+            self.waited += self.gate.waited_s - waited  # only the waits inside the fit
             self.timer.pause(self.gate.waited_s - waited)
             self._chunk = {"round": number, "times": [], "steps": 0, "load": read_counters()}
         self._step_start = time.perf_counter()
