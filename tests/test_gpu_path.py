@@ -81,15 +81,15 @@ def test_a_mixed_precision_run_records_its_policy(compose_cfg, tmp_path):
         "trainer=smoke",
         "trainer.progress=false",
         "model.units=8",
+        "model.layers=1",
+        "dataset.limit=200",
         "trainer.precision=mixed_bfloat16",
     ]
     results = run_experiment(compose_cfg(*overrides), tmp_path, overrides)
     assert results["status"] == "ok", results["error"]
     assert results["settings"]["precision"] == "mixed_bfloat16"
     assert results["settings"]["dtype_policy"] == "mixed_bfloat16"
-    again = run_experiment(
-        compose_cfg("trainer=smoke", "trainer.progress=false", "model.units=8"), tmp_path / "b", []
-    )
+    again = run_experiment(compose_cfg(*overrides[:-1]), tmp_path / "b", [])
     assert again["settings"]["dtype_policy"] == "float32"  # the process does not keep it
 
 
