@@ -63,6 +63,8 @@ def test_the_break_even_of_a_longer_warm_up_in_steps():
     expected = ((16.7 - 1.533) - (3.5 - 2.058)) / ((68.6 - 51.1) / 1000)
     assert said["value"] == pytest.approx(expected) and said["first"] == "cell_loop"
     assert "pays that back after 784 steps" in said["said"]
+    paired = break_even(manual, loop, "manual", "cell_loop", against="a")
+    assert paired["value"] == said["value"] and "not compared" not in paired["said"]
     long = {**manual, "epochs": 100}
     assert break_even(long, {**loop, "epochs": 100}, "manual", "cell_loop")["first"] == "manual"
 
@@ -136,6 +138,7 @@ def test_only_a_configuration_against_its_baseline_is_judged_by_its_interval():
     layer = {"step_ms_median": 20.0, "first_epoch_s": 5.0, "steps_per_epoch": 30, "epochs": 2,
              "speedup": 1.01, "speedup_low": 0.9, "speedup_high": 1.1}  # fmt: skip
     manual = {**layer, "step_ms_median": 100.0, "first_epoch_s": 2.0}
-    assert break_even(layer, manual, "layer", "manual")["value"] > 0  # no interval used
+    unpaired = break_even(layer, manual, "layer", "manual")
+    assert unpaired["value"] > 0 and "not compared with each other" in unpaired["said"]
     said = break_even(layer, manual, "layer", "manual", against="a")
     assert said["value"] is None and "within the noise" in said["said"]

@@ -45,3 +45,27 @@ def test_the_rich_bar_fits_80_columns_without_cutting_the_step_counter():
     assert "1234/1234" in text and "ms/step" in text
     assert "…" not in text  # rich's mark of a cut column
     assert "epoch 20/20  loss 0.1200  accuracy 0.9800  val_accuracy 0.9700" in text
+
+
+def test_an_epoch_line_under_the_interleaving_launcher_says_its_waits_apart(capsys):
+    """A job that computed 1 s of an epoch and waited 3 s for its turns printed "4.0 s"."""
+    import time
+    from types import SimpleNamespace
+
+    from seqlab.training.progress import PlainProgress
+
+    gate = SimpleNamespace(waited_s=2.0)  # waits before this epoch are not its own
+    line = PlainProgress(epochs=3, metric="accuracy", gate=gate)
+    line.on_epoch_begin(1)
+    line._start -= 4.0  # four seconds went by...
+    gate.waited_s += 3.0  # ...three of them waiting for turns
+    line.on_epoch_end(1, {"loss": 0.5})
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("epoch 2/3  loss 0.5000  1.0 s") and out.endswith(
+        "(+3.0 s waiting for turns)"
+    ), out
+    alone = PlainProgress(epochs=3, metric="accuracy")  # no gate: the epoch's time
+    alone.on_epoch_begin(0)
+    time.sleep(0.01)
+    alone.on_epoch_end(0, {})
+    assert capsys.readouterr().out.strip() == "epoch 1/3  0.0 s"

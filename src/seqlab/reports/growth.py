@@ -393,6 +393,8 @@ def break_even(
             f"{steps_needed:,.0f} steps"
         )
     said += f"; over this sweep's epochs {first} finished first"
+    if judged is None:  # each was paired with the baseline, not with the other
+        said += " (the two were not compared with each other: no interval, a rough figure)"
     return {"value": steps_needed, "low": None, "high": None, "first": first, "said": said}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import keras
 from rich.console import Console
@@ -16,31 +17,56 @@ from rich.progress import (
 from rich.table import Table
 
 
-def epoch_line(epoch: int, epochs: int, logs: dict, metric: str, seconds: float) -> str:
-    """One finished epoch, e.g. "epoch 3/20  loss 0.4123  accuracy 0.8812  val_loss ..."."""
+def epoch_line(
+    epoch: int, epochs: int, logs: dict, metric: str, seconds: float, waited: float = 0.0
+) -> str:
+    """One finished epoch, e.g. "epoch 3/20  loss 0.4123  accuracy 0.8812  val_loss ...";
+    `waited`: seconds of it spent waiting for turns (interleaving launcher), said apart."""
     parts = [f"epoch {epoch}/{epochs}"]
     for key in ("loss", metric, "val_loss", f"val_{metric}"):
         if logs.get(key) is not None:
             parts.append(f"{key} {_fmt(logs[key])}")
-    parts.append(f"{seconds:.1f} s")
+    parts.append(f"{seconds - waited:.1f} s")
+    if waited >= 0.05:
+        parts[-1] += f" (+{waited:.1f} s waiting for turns)"
     return "  ".join(parts)
+
+
+class _Waits:
+    """Seconds spent waiting for turns since the epoch began (0 without a gate)."""
+
+    def __init__(self, gate: Any) -> None:
+        self.gate = gate
+        self._at_start = 0.0
+
+    def _now(self) -> float:
+        return float(getattr(self.gate, "waited_s", 0.0) or 0.0)
+
+    def begin(self) -> None:
+        self._at_start = self._now()
+
+    def since_begin(self) -> float:
+        return self._now() - self._at_start
 
 
 class PlainProgress(keras.callbacks.Callback):
     """`trainer.progress=false`: one plain line per finished epoch, flushed at once."""
 
-    def __init__(self, epochs: int, metric: str) -> None:
+    def __init__(self, epochs: int, metric: str, gate: Any = None) -> None:
         super().__init__()
         self.epochs = epochs
         self.metric = metric
         self._start = 0.0
+        self._waits = _Waits(gate)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
+        self._waits.begin()
 
     def on_epoch_end(self, epoch, logs=None):
-        seconds = time.perf_counter() - self._start
-        print(epoch_line(epoch + 1, self.epochs, logs or {}, self.metric, seconds), flush=True)
+        seconds, waited = time.perf_counter() - self._start, self._waits.since_begin()
+        line = epoch_line(epoch + 1, self.epochs, logs or {}, self.metric, seconds, waited)
+        print(line, flush=True)
 
 
 class RichProgress(keras.callbacks.Callback):
@@ -53,8 +79,11 @@ class RichProgress(keras.callbacks.Callback):
 
     REFRESH_S = 0.5
 
-    def __init__(self, console: Console, epochs: int, steps_per_epoch: int, metric: str) -> None:
+    def __init__(
+        self, console: Console, epochs: int, steps_per_epoch: int, metric: str, gate: Any = None
+    ) -> None:
         super().__init__()
+        self._waits = _Waits(gate)
         self.console = console
         self.epochs = epochs
         self.steps_per_epoch = steps_per_epoch
@@ -84,6 +113,7 @@ class RichProgress(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = self._last_refresh = time.perf_counter()
+        self._waits.begin()
         self._steps = 0
         self._task = self._progress.add_task(
             f"epoch {epoch + 1}/{self.epochs}",
@@ -101,19 +131,20 @@ class RichProgress(keras.callbacks.Callback):
             return
         logs = logs or {}
         self._last_refresh = now
+        computed = now - self._epoch_start - self._waits.since_begin()
         self._progress.update(
             self._task,
             completed=self._steps,
             loss=_fmt(logs.get("loss")),
             metric=_fmt(logs.get(self.metric)),
-            ms=f"{(now - self._epoch_start) * 1000.0 / self._steps:.1f}",
+            ms=f"{computed * 1000.0 / self._steps:.1f}",
         )
         self._progress.refresh()
 
     def on_epoch_end(self, epoch, logs=None):
-        seconds = time.perf_counter() - self._epoch_start
+        seconds, waited = time.perf_counter() - self._epoch_start, self._waits.since_begin()
         self._progress.remove_task(self._task)
-        line = epoch_line(epoch + 1, self.epochs, logs or {}, self.metric, seconds)
+        line = epoch_line(epoch + 1, self.epochs, logs or {}, self.metric, seconds, waited)
         self._progress.console.print(line, highlight=False, markup=False, soft_wrap=True)
         self._progress.refresh()
 
@@ -123,12 +154,18 @@ class RichProgress(keras.callbacks.Callback):
 
 
 def progress_callback(
-    console: Console, rich: bool, epochs: int, steps_per_epoch: int, metric: str
+    console: Console,
+    rich: bool,
+    epochs: int,
+    steps_per_epoch: int,
+    metric: str,
+    gate: Any = None,
 ) -> keras.callbacks.Callback:
-    """Rich bars (`trainer.progress=true`) or plain lines (`false`)."""
+    """Rich bars (`trainer.progress=true`) or plain lines (`false`); with the
+    interleaving launcher's `gate`, an epoch's time is said without its waits."""
     if rich:
-        return RichProgress(console, epochs, steps_per_epoch, metric)
-    return PlainProgress(epochs, metric)
+        return RichProgress(console, epochs, steps_per_epoch, metric, gate)
+    return PlainProgress(epochs, metric, gate)
 
 
 def _ms(value) -> str:

@@ -121,7 +121,7 @@ def train(
     first = checkpoint.epoch if checkpoint else 0
     left = 0 if checkpoint and checkpoint.finished_training else cfg.trainer.epochs - first
     outcome = FitOutcome()
-    optional = _optional(run, output_dir, steps, console)
+    optional = _optional(run, output_dir, steps, console, gate)
     turns = gate.chunks(timer, left) if gate is not None and left > 0 else None
     if left > 0:
         # Turns before the timer: a step's time never holds a wait for its turn.
@@ -298,7 +298,7 @@ def _limits(cfg: Any, timer: StepTimer, gate: Any, spent_s: float = 0.0) -> list
     return found
 
 
-def _optional(run: Prepared, output_dir: Path, steps: int, console) -> list:
+def _optional(run: Prepared, output_dir: Path, steps: int, console, gate: Any = None) -> list:
     """TensorBoard, reconstruction pictures and progress, as configured."""
     cfg = run.cfg.trainer
     callbacks: list = []
@@ -311,5 +311,6 @@ def _optional(run: Prepared, output_dir: Path, steps: int, console) -> list:
         callbacks.append(ReconstructionGrid(held_out, output_dir / "reconstructions"))
     from seqlab.training.progress import progress_callback
 
-    callbacks.append(progress_callback(console, cfg.progress, cfg.epochs, steps, run.task.metric))
+    metric = run.task.metric
+    callbacks.append(progress_callback(console, cfg.progress, cfg.epochs, steps, metric, gate))
     return callbacks
