@@ -147,3 +147,29 @@ def test_the_device_column_says_the_device_asked_for_when_another_ran():
     assert read({"device": {"used": "gpu", "requested": "auto"}}) == "gpu"
     assert read({"device": {"used": "cpu", "requested": "cpu"}}) == "cpu"
     assert read({}) is None
+
+
+def test_an_interleaved_family_counts_as_one_fit_spanning_its_members_windows():
+    """Its jobs lived at once but computed in turns: 1 at once, not 2. The family spans
+    from its earliest start to its latest end, whatever order the rows come in, so a
+    job beside any part of it is counted with it."""
+    from seqlab.reports.compare import mark_shared
+
+    rows = [
+        {"fit_window": ["h", 0.0, 3.0], "family": "f"},  # earlier member listed first
+        {"fit_window": ["h", 5.0, 10.0], "family": "f"},
+        {"fit_window": ["h", 1.0, 2.0]},  # beside the family's first member only
+        {"fit_window": ["h", 20.0, 30.0], "family": "g"},
+        {"fit_window": ["h", 21.0, 29.0], "family": "g"},
+        {"fit_window": ["other", 0.0, 30.0]},  # another host
+        {"fit_window": None},
+        {"fit_window": ["h", 40.0, 40.0]},  # a fit of zero length: alone
+    ]
+    mark_shared(rows)
+    assert [row["jobs_at_once"] for row in rows] == [2, 2, 2, 1, 1, 1, None, 1]
+    rows[0]["fit_window"], rows[1]["fit_window"] = ["h", 5.0, 10.0], ["h", 0.0, 3.0]
+    mark_shared(rows)  # the later member first: the span still starts at 0
+    assert [row["jobs_at_once"] for row in rows][:3] == [2, 2, 2]
+    alone = [{"fit_window": ["h", 0.0, 3.0], "family": "f"}, {"fit_window": ["h", 1.0, 2.0]}]
+    mark_shared(alone)
+    assert [row["jobs_at_once"] for row in alone] == [2, 2]
