@@ -12,6 +12,7 @@ speaks of the sweep that met it.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -22,8 +23,6 @@ REFUSED_DIR = ".refused"
 
 def write_refusal(sweep_dir: Path, job_folder: Path, message: str) -> None:
     """Say that the job in `job_folder` (inside `sweep_dir`) refused to run, and why."""
-    import os
-
     relative = os.path.normpath(os.path.relpath(job_folder, sweep_dir))
     name = hashlib.sha256(relative.encode()).hexdigest()[:16] + ".json"
     folder = Path(sweep_dir) / REFUSED_DIR

@@ -13,14 +13,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from seqlab.reports.sequential import FASTER, SLOWER, WITHIN
+
 AUTO_FILE = "auto.json"
+# What each recorded decision needs of its interval (the names are sequential's own).
 DECISIONS = {
     None: lambda low, high, resolution: True,
-    "faster beyond the noise": lambda low, high, resolution: low > 1.0,
-    "slower beyond the noise": lambda low, high, resolution: high < 1.0,
-    "within resolution": lambda low, high, resolution: (
-        1 - resolution <= low and high <= 1 + resolution
-    ),
+    FASTER: lambda low, high, resolution: low > 1.0,
+    SLOWER: lambda low, high, resolution: high < 1.0,
+    WITHIN: lambda low, high, resolution: 1 - resolution <= low and high <= 1 + resolution,
 }
 
 

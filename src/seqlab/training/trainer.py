@@ -47,6 +47,7 @@ from seqlab.training.steps import (
 )
 from seqlab.training.steps import fit as fit_model
 from seqlab.training.timing import StepTimer, Timing
+from seqlab.training.turns import ChunkTurns
 
 
 @dataclass
@@ -227,7 +228,7 @@ def _fill_timing(
         timing.train_epoch_s = [row.get("train_epoch_s") for row in previous] + timing.train_epoch_s
     timing.fit_s, timing.fit_window = outcome.fit_s, outcome.fit_window
     for callback in callbacks:
-        if hasattr(callback, "rounds") and hasattr(callback, "gate"):  # interleaved turns
+        if isinstance(callback, ChunkTurns):  # interleaved turns
             waited = callback.waited  # during the fit (not the wait for the first turn)
             timing.chunks, timing.waited_s = callback.as_dict(), waited
             timing.fit_s = None if outcome.fit_s is None else outcome.fit_s - waited
