@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,7 +26,11 @@ class InterleavedLauncher(Launcher):
     """Families of jobs in turns (see seqlab.sweeps.interleave)."""
 
     def __init__(
-        self, group: int = 4, chunk_steps: int = 3, timeout_s: float = 1800.0, seed: int = 0
+        self,
+        group: int = 4,
+        chunk_steps: int = 4,
+        timeout_s: float = 1800.0,
+        seed: int | None = None,
     ) -> None:
         self.group = group
         self.chunk_steps = chunk_steps
@@ -71,7 +76,11 @@ class InterleavedLauncher(Launcher):
             configs.append((task, job_config))
         try:
             sweep_dir = Path(str(self.config.hydra.sweep.dir))
-            seed = hash((self.seed, initial_job_idx))
+            # Fresh orders for every launch unless a seed is set: with one fixed seed, the
+            # same round of every sweep got the same order, and sweeps meant to be
+            # independent shared its quirks.
+            given = secrets.randbits(63) if self.seed is None else self.seed
+            seed = f"{given}:{initial_job_idx}"
             interleave.run_batch(jobs, sweep_dir, baseline, group, steps, timeout_s, seed=seed)
         finally:
             for job in jobs:

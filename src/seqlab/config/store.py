@@ -143,12 +143,14 @@ class InterleavedLauncherConf:
     # Processes alive at once, at most: a comparison's jobs (a baseline and every
     # configuration compared with it) must fit; each holds its backend (hundreds of MB).
     group: int = 4
-    # Steady training steps per turn.
-    chunk_steps: int = 3
+    # Training steps per turn: the first pays for the switch and is timed apart, the
+    # others make the chunk's figure (so at least 2).
+    chunk_steps: int = 4
     # A turn longer than this (the first holds the warm-up) stops the job as hung.
     timeout_s: float = 1800.0
-    # The seed of the turns' random order.
-    seed: int = 0
+    # The seed of the turns' random order; null (the default): fresh for every launch.
+    # Each record keeps the one used (env.launcher.turn_seed).
+    seed: int | None = None
 
 
 # Sweepers a preset may name whose plugin comes with an extra.

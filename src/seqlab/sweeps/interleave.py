@@ -9,7 +9,8 @@ process of its own (any backend mix works), and lets exactly one compute at a ti
 The first turn of each job holds its warm-up (the backend's start, the data, the build,
 tracing: its first epoch); after that a turn is one chunk of `chunk_steps` steady
 steps, and the launcher grants the turns in rounds, in a fresh random order each round
-(`seqlab.training.interleave` is the jobs' side). A family ends when its last job does;
+that never gives one job two turns in a row (`turn_order`; `seqlab.training.interleave`
+is the jobs' side). A family ends when its last job does;
 then the next starts. Chunks of one round are adjacent in time, so their log-ratio
 cancels the drift (`seqlab.reports.speedup` pairs them).
 
@@ -55,7 +56,7 @@ class Job:
     folder: Path
     config_file: str
     process: subprocess.Popen | None = None
-    to_job: Any = None  # the launcher writes "go <round>" here
+    to_job: Any = None  # the launcher writes "go <round> <place>" here
     from_job: Any = None  # the job writes "ask" here
     done: bool = False
     stopped: str | None = field(default=None)
@@ -86,10 +87,10 @@ class Job:
         self.finish()
         return False
 
-    def grant(self, number: int) -> None:
-        """Give the job its turn in round `number`."""
+    def grant(self, number: int, place: int = 0) -> None:
+        """Give the job its turn in round `number`, at `place` (0: first)."""
         try:
-            self.to_job.write(f"go {number}\n")
+            self.to_job.write(f"go {number} {place}\n")
         except (BrokenPipeError, OSError):
             self.finish()
 
@@ -185,32 +186,48 @@ def run_batch(
     group: int,
     chunk_steps: int,
     timeout_s: float,
-    seed: int,
+    seed: str,
 ) -> None:
-    """Run the batch family by family; each family's jobs in turns (module docstring)."""
+    """Run the batch family by family; each family's jobs in turns (module docstring).
+    `seed` seeds the turns' order (each record keeps it)."""
     rng = random.Random(seed)
     for number, members in enumerate(families([j.overrides for j in jobs], baseline, group)):
         family = [jobs[i] for i in members]
         name = f"{os.getpid()}-{int(time.time())}-{number}"
         launcher = {"name": "interleaved", "workers_per_node": group, "node": None,
-                    "family": name, "alive": len(family), "sweep_dir": str(sweep_dir)}  # fmt: skip
+                    "family": name, "alive": len(family), "sweep_dir": str(sweep_dir),
+                    "turn_seed": seed}  # fmt: skip
         for job in family:
             job.start(name, chunk_steps, launcher)
         _take_turns(family, rng, timeout_s)
 
 
+def turn_order(live: list[Any], last: Any, rng: random.Random) -> list[Any]:
+    """A round's order: random, except that the job that had the last turn never has
+    the next one too while another is live. A chunk run right after the same job's
+    previous chunk finds its caches warm and ran about 3 % faster here (its first step
+    pays no switch); with a schedule that allows it, the job that happened to get more
+    such turns looked faster (the 1.5 % A/A bias of docs/benchmarks.md). With two jobs
+    this makes the turns alternate: every chunk of each lies between two of the other's."""
+    order = list(live)
+    rng.shuffle(order)
+    if len(order) > 1 and order[0] is last:
+        swap = rng.randrange(1, len(order))
+        order[0], order[swap] = order[swap], order[0]
+    return order
+
+
 def _take_turns(family: list[Job], rng: random.Random, timeout_s: float) -> None:
-    """Rounds until every job of the family has ended: each live job, in a fresh random
-    order, gets one turn and keeps it until it asks for the next (or ends)."""
+    """Rounds until every job of the family has ended: each live job, in a random order
+    (`turn_order`), gets one turn and keeps it until it asks for the next (or ends)."""
     live = [job for job in family if job.wait_for_ask(timeout_s)]  # ready, or skipped
     for job in family:  # read by now: no config is left behind, whatever stops the sweep
         Path(job.config_file).unlink(missing_ok=True)
-    number = 0
+    number, last = 0, None
     while live:
-        order = list(live)
-        rng.shuffle(order)
-        for job in order:
-            job.grant(number)
+        for place, job in enumerate(turn_order(live, last, rng)):
+            job.grant(number, place)
+            last = job
             if job.done or not job.wait_for_ask(timeout_s):
                 live.remove(job)
         number += 1
@@ -252,12 +269,12 @@ def options(config: Any) -> tuple[int, int, float]:
         launcher.get("chunk_steps"),
         launcher.get("timeout_s"),
     )
-    whole = isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1
+    whole = isinstance(steps, int) and not isinstance(steps, bool) and steps >= 2
     if not whole:
         raise ConfigError(
             f"hydra.launcher.chunk_steps={steps!r}: the steps a job runs per turn, a whole "
-            "number >= 1 (3 by default: short enough for many rounds, long enough that a "
-            "turn's switch costs nothing measurable)."
+            "number >= 2 (4 by default: a chunk's first step pays for the switch and is "
+            "timed apart, the others make its figure; short chunks give many rounds)."
         )
     number = isinstance(timeout, int | float) and not isinstance(timeout, bool)
     if not number or not 0 < timeout <= MAX_TIMEOUT_S:  # nan and inf fail here too

@@ -14,10 +14,15 @@ that ended it). The launcher grants the turns in rounds, in a fresh random order
 round, so the chunks of one round are next to each other in time: their ratio cancels
 whatever the machine did over the minutes of the sweep.
 
-Each chunk is recorded with its round: the mean time of its steady steps (an epoch's
-first step, slower for reasons of its own, is left out as in every step figure) and
-what other processes took of the cores meanwhile (`seqlab.training.load`). The time a
-job waits for its turns is taken out of its epoch times (`StepTimer.pause`).
+Each chunk is recorded with its round and its place in the round: the mean time of its
+steps after the first, the first step's own time, and what other processes took of the
+cores meanwhile (`seqlab.training.load`). A chunk's first step pays for the switch
+from the job that computed before it (its caches refill): measured here, 5-12 ms on
+a 70-90 ms LSTM step, none when the job had the turn before too. So the paired ratio
+uses the steps after the first only, and the launcher never grants one job two turns
+in a row. (An epoch's first step, slower for reasons of its own, is left out as in every
+step figure.) The time a job waits for its turns is taken out of its epoch times
+(`StepTimer.pause`).
 
 Training is exactly what it would be alone: the turns only make it wait.
 """
@@ -51,8 +56,9 @@ class Gate:
         read_fd, write_fd, family, steps = given.split(",", 3)
         return cls(int(read_fd), int(write_fd), family, int(steps))
 
-    def turn(self) -> int:
-        """Ask for a turn and wait for it; returns its round (0: the warm-up)."""
+    def turn(self) -> tuple[int, int]:
+        """Ask for a turn and wait for it; returns (its round (0: the warm-up), its place
+        in the round (0: first))."""
         start = time.perf_counter()
         try:
             self._write.write("ask\n")
@@ -67,7 +73,8 @@ class Gate:
             raise Interrupted("SIGTERM")
         self.waited_s += time.perf_counter() - start
         self.turns += 1
-        return int(line.split()[1])
+        words = line.split()
+        return int(words[1]), int(words[2]) if len(words) > 2 else 0
 
     def chunks(self, timer: Any, epochs: int) -> Any:
         """The Keras callback that takes a turn before every chunk, for a fit of `epochs`

@@ -167,8 +167,10 @@ def over_turns(chunks: dict[str, Any]) -> dict[str, Any]:
     own figure is coarse: the mean weighs chunks by their time, and the peak is the
     largest mean over PEAK_S of consecutive turns, never a single chunk's."""
     found = [
-        (r[2], r[1] * r[3]) for r in chunks.get("rounds", []) if r[2] is not None and r[3]
-    ]  # (others' cores, seconds)
+        (r[2], r[1] * r[3] + (r[4] if len(r) > 4 and r[4] else 0.0))
+        for r in chunks.get("rounds", [])
+        if r[2] is not None and r[3]
+    ]  # (others' cores, seconds: the timed steps and the chunk's first)
     total = sum(seconds for _, seconds in found)
     if not found or total <= 0:
         return {}

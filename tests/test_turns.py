@@ -1,0 +1,116 @@
+"""The interleaving launcher's schedule and a job's chunks, without processes.
+
+The e2e side (real processes taking turns) is tests/test_interleave.py. Here: the order
+of turns never gives one job two turns in a row (a chunk right after the same job's
+previous one runs warm, and the job with more of those looked faster: the A/A bias of
+docs/benchmarks.md), and a chunk's first step, which pays for the switch, is timed apart
+from the steps that make the chunk's figure."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+
+import pytest
+
+from seqlab.sweeps.interleave import families, turn_order
+from seqlab.training import turns
+from seqlab.training.interleave import Gate
+
+
+@pytest.mark.parametrize("size", [2, 3, 4, 5])
+def test_no_job_has_two_turns_in_a_row_and_every_other_order_happens(size):
+    rng = random.Random(size)
+    jobs = [f"job{i}" for i in range(size)]
+    seen, last = set(), None
+    for _ in range(3000):
+        order = turn_order(jobs, last, rng)
+        assert sorted(order) == jobs  # every live job once a round
+        assert order[0] != last  # never the same job twice in a row
+        seen.add((last, tuple(order)))
+        last = order[-1]
+    allowed = {
+        (end, order) for end in jobs for order in itertools.permutations(jobs) if order[0] != end
+    }
+    # Everything else still happens: the rule removes repeats, not randomness.
+    assert seen - {(None, tuple(o)) for o in itertools.permutations(jobs)} <= allowed
+    if size == 2:  # two jobs alternate: each chunk lies between two of the other's
+        assert len({order for end, order in seen if end is not None}) == 1
+    elif size <= 4:  # 5! x 4 orders are more than 3000 rounds can show
+        assert allowed <= seen
+
+
+def test_a_lone_job_takes_every_turn():
+    assert turn_order(["a"], "a", random.Random(0)) == ["a"]
+
+
+class _Gate:
+    """Grants turns at once: round 1, 2, ... with the places given."""
+
+    chunk_steps = 3
+    family = "f"
+
+    def __init__(self, places):
+        self.places = iter(places)
+        self.rounds = itertools.count(1)
+        self.waited_s = 0.0
+
+    def turn(self):
+        self.waited_s += 0.5
+        return next(self.rounds), next(self.places)
+
+
+class _Timer:
+    warmup_steps = 1
+
+    def __init__(self):
+        self.paused = 0.0
+
+    def pause(self, seconds):
+        self.paused += seconds
+
+
+def test_a_chunks_first_step_is_timed_apart_from_its_figure(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(turns.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(turns, "read_counters", lambda: None)
+    timer = _Timer()
+    callback = turns.ChunkTurns(_Gate([1, 0, 1]), timer, epochs=2)
+    # Step times: epoch 1 is the warm-up (no turns counted here); in epoch 2 the first
+    # step of each chunk takes 0.2 s (the switch), the others 0.1 s, except the epoch's
+    # own first step (0.9 s), never a steady step.
+    plan = {1: [1.0] * 4, 2: [0.9, 0.1, 0.1, 0.2, 0.1, 0.1, 0.2, 0.1]}
+    for epoch, times in plan.items():
+        callback.on_epoch_begin(epoch - 1)
+        for batch, seconds in enumerate(times):
+            callback.on_train_batch_begin(batch)
+            clock[0] += seconds
+            callback.on_train_batch_end(batch)
+    callback.on_train_end()
+    rounds = callback.as_dict()["rounds"]
+    assert [r[0] for r in rounds] == [1, 2, 3] and [r[5] for r in rounds] == [1, 0, 1]
+    # Chunk 1 starts the epoch: its first step is the epoch's, excluded from both.
+    assert rounds[0][1] == pytest.approx(0.1) and rounds[0][3] == 2 and rounds[0][4] is None
+    assert rounds[1][1] == pytest.approx(0.1) and rounds[1][4] == pytest.approx(0.2)
+    assert rounds[2][3] == 1 and rounds[2][4] == pytest.approx(0.2)
+    assert callback.waited == pytest.approx(1.5) and timer.paused == pytest.approx(1.5)
+
+
+def test_the_gate_reads_its_round_and_place_from_the_launcher():
+    job_read, launcher_write = os.pipe()
+    launcher_read, job_write = os.pipe()
+    gate = Gate(job_read, job_write, "fam", 4)
+    with os.fdopen(launcher_write, "w", buffering=1) as to_job:
+        to_job.write("go 7 2\ngo 8\n")  # a launcher of before places wrote no place
+    assert gate.turn() == (7, 2) and gate.turn() == (8, 0)
+    assert os.read(launcher_read, 100) == b"ask\nask\n"
+    os.close(launcher_read)
+    assert gate.turns == 2
+
+
+def test_families_pair_each_configuration_with_its_baseline():
+    overrides = [["model=lstm", "s=1"], ["model=gru", "s=1"], ["model=lstm", "s=2"],
+                 ["model=gru", "s=2"], ["x=1"]]  # fmt: skip
+    assert families(overrides, "model=lstm", 4) == [[0, 1], [2, 3], [4]]
+    assert families(overrides, None, 2) == [[0, 1], [2, 3], [4]]
