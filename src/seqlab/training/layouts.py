@@ -19,6 +19,12 @@ from seqlab.data.loading import SequenceData
 from seqlab.schema.options import SeqlabConfig, TrainerConfig
 
 
+def _at_most(steps: int | None, available: int) -> int | None:
+    """`steps` asked for (None: all), never more than the split holds: Keras stops there
+    anyway, with a warning that the input ran out of data."""
+    return None if steps is None else min(steps, max(available, 1))
+
+
 def _pipeline():
     """The backend's pipeline module (tf.data on TensorFlow, NumPy arrays elsewhere)."""
     from seqlab.backends import current
@@ -50,11 +56,15 @@ class PlainLayout:
         # Always a count: fit reads the training stream (`train`) through one iterator.
         return {
             "steps_per_epoch": self.steps_per_epoch(data),
-            "validation_steps": self.cfg.validation_steps,
+            "validation_steps": _at_most(
+                self.cfg.validation_steps,
+                batches_per_pass(len(data.x_val), self.cfg.batch_size, self._drop_validation(data)),
+            ),
         }
 
-    def test_steps(self) -> int | None:
-        return self.cfg.test_steps
+    def test_steps(self, data: SequenceData) -> int | None:
+        available = batches_per_pass(len(data.x_test), self.cfg.batch_size, False)
+        return _at_most(self.cfg.test_steps, available)
 
     def train(self, data: SequenceData, first_epoch: int = 0):
         """The training batches of every epoch from `first_epoch` on, one stream: those
@@ -70,9 +80,12 @@ class PlainLayout:
             first_epoch=first_epoch,
         )
 
-    def validation(self, data: SequenceData):
+    def _drop_validation(self, data: SequenceData) -> bool:
         # A validation split smaller than a batch still validates (on a partial batch).
-        drop = self.cfg.drop_remainder and len(data.x_val) >= self.cfg.batch_size
+        return self.cfg.drop_remainder and len(data.x_val) >= self.cfg.batch_size
+
+    def validation(self, data: SequenceData):
+        drop = self._drop_validation(data)
         return _pipeline().batches(data.x_val, data.y_val, self.cfg.batch_size, drop_remainder=drop)
 
     def test(self, data: SequenceData):
@@ -145,14 +158,19 @@ class ChunkedLayout:
         groups = self.cfg.steps_per_epoch or len(data.x_train) // self.cfg.batch_size
         return groups * self.chunking.chunks
 
+    def _groups(self, n: int) -> int:
+        """Groups of whole sequences a split of `n` gives (the last zero-padded)."""
+        return -(-n // self.chunking.batch_size)
+
     def fit_steps(self, data: SequenceData) -> dict[str, int | None]:
+        groups = _at_most(self.cfg.validation_steps, self._groups(len(data.x_val)))
         return {
             "steps_per_epoch": self.steps_per_epoch(data),
-            "validation_steps": self._chunk_steps(self.cfg.validation_steps),
+            "validation_steps": self._chunk_steps(groups),
         }
 
-    def test_steps(self) -> int | None:
-        return self._chunk_steps(self.cfg.test_steps)
+    def test_steps(self, data: SequenceData) -> int | None:
+        return self._chunk_steps(_at_most(self.cfg.test_steps, self._groups(len(data.x_test))))
 
     def train(self, data: SequenceData, first_epoch: int = 0):
         """As PlainLayout.train: one stream of groups from `first_epoch` on."""

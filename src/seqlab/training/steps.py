@@ -96,7 +96,7 @@ def evaluate_test(model, data: SequenceData, task: TaskSpec, layout) -> tuple[di
     start = time.perf_counter()
     scores = model.evaluate(
         layout.test(data),
-        steps=layout.test_steps(),
+        steps=layout.test_steps(data),
         callbacks=layout.callbacks(),
         return_dict=True,
         verbose=0,
