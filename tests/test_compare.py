@@ -41,10 +41,20 @@ def test_same_start_compares_weights_data_and_order_with_the_baseline(tmp_path):
     _job(tmp_path, 0, ["impl=cell_loop"], START)
     _job(tmp_path, 1, ["impl=layer"], START)
     _job(tmp_path, 2, ["impl=manual"], {**START, "weights": "w2"})
+    _job(tmp_path, 3, ["impl=unrolled"], {**START, "data_order": "o2"})  # one pipeline
     rows = collect([tmp_path])
     derive(rows, "impl=cell_loop")
-    assert [r["same_start"] for r in rows] == ["yes", "yes", "no: weights"]
+    assert [r["same_start"] for r in rows] == ["yes", "yes", "no: weights", "no: data order"]
     assert any("2: weights" in note for note in notes(rows))
+
+
+def test_merged_sweeps_compare_each_start_with_the_baseline_of_its_own_folder(tmp_path):
+    for name, weights in (("one", "w1"), ("two", "w2")):  # each folder alike inside
+        _job(tmp_path / name, 0, ["impl=cell_loop"], {**START, "weights": weights})
+        _job(tmp_path / name, 1, ["impl=layer"], {**START, "weights": weights})
+    rows = collect([tmp_path / "one", tmp_path / "two"])
+    derive(rows, "impl=cell_loop")
+    assert [r["same_start"] for r in rows] == ["yes"] * 4
 
 
 def test_backends_differ_only_in_their_pipelines_order_and_say_so(tmp_path):

@@ -442,3 +442,36 @@ def test_the_pages_table_data_says_what_is_numeric_where_each_job_lies_and_its_e
     assert data["cells"][1][at("error")] == "boom <b>" and "<b>" not in text  # escaped
     assert "How do the configurations" not in page and "Which configuration of model" in page
     assert "<span class='count ok'>1 ok</span>" in page and "count failed" in page
+
+
+def _page_data(page: str) -> dict:
+    text = page.split('<script type="application/json" id="data">')[1].split("</script>")[0]
+    return json.loads(text)
+
+
+def test_merged_sweeps_link_each_job_into_its_own_folder_and_a_baseline_is_the_question(
+    tmp_path,
+):
+    from seqlab.reports.summary import write_summary
+
+    from .test_summary import write_job
+
+    first, second, out = tmp_path / "one", tmp_path / "two", tmp_path / "both"
+    write_job(first, 0, ["model=lstm"], 10.0)
+    write_job(second, 0, ["model=gru"], 5.0)
+    out.mkdir()
+    write_summary([first, second], out, baseline="model=lstm", chart=False)
+    page = (out / "summary.html").read_text()
+    data = _page_data(page)
+    assert sorted(data["links"]) == [["../one/0/"], ["../two/0/"]]  # not ../both/0/
+    assert "How do the configurations of model compare with model=lstm?" in page
+    at = data["header"].index
+    speedups = {row[at("model")]: row[at("speedup")] for row in data["cells"]}
+    # A baseline pairs within its own sweep folder only: the other folder's gru has none.
+    assert speedups == {"lstm": 1.0, "gru": None}
+    # Nothing measured, nothing drawn: the page says so and loads no chart library.
+    write_job(tmp_path / "none", 0, ["model=lstm"], None, status="failed")
+    write_summary([tmp_path / "none"], tmp_path / "none")
+    empty = (tmp_path / "none" / "summary.html").read_text()
+    assert "plotly.min.js" not in empty and "No chart: nothing was measured." in empty
+    assert "plotly.min.js" in page  # where something was measured, it is
