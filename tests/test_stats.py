@@ -218,3 +218,23 @@ def test_a_group_shows_each_column_as_the_column_table_says(tmp_path):
     assert group["step_ms_median_std"] == pytest.approx(10.0)
     assert group["step_ms_median_ci95"] == pytest.approx(scipy_stats.t.ppf(0.975, 2) * 10 / 3**0.5)
     assert group["others_cores"] == 0.9  # max
+    # worst: the first start that is not "yes"; "yes" when every seed's is.
+    for row, start in zip(rows, ["yes", "no: weights", "no: data"], strict=True):
+        row["same_start"] = start
+    assert group_rows(rows)[0]["same_start"] == "no: weights"
+    (alone,) = group_rows([{**rows[0], "same_start": "yes"}])  # a group of one seed
+    assert alone["same_start"] == "yes" and alone["overrides"] == {"model": "lstm"}
+
+
+def test_a_groups_error_joins_its_members_errors_in_job_order(tmp_path):
+    sweep = tmp_path / "s"
+    for seed, status in enumerate(["failed", "ok", "failed"], 1):
+        write_job(sweep, seed, ["model=lstm", f"trainer.seed={seed}"], 10.0, status=status)
+        path = sweep / str(seed) / "results.json"
+        record = json.loads(path.read_text())
+        error = f"boom {seed}" if status == "failed" else None
+        path.write_text(json.dumps({**record, "error": error}))
+    from seqlab.reports.rows import collect
+
+    (group,) = group_rows(collect([sweep]))
+    assert group["error"] == "boom 1; boom 3" and group["status"] == "2 failed, 1 ok"

@@ -295,7 +295,7 @@ def test_an_unknown_sort_key_lists_the_columns_and_no_internal_field(impl_sweep,
         write_summary([impl_sweep], tmp_path, sort="nope", chart=False)
     listed = str(refused.value).split("Choose one of: ")[1]
     assert "step_ms_median" in listed and "impl" in listed and "speedup" in listed
-    for internal in ("step_values", "fit_window", "start", "host", "data_mixed", "overrides"):
+    for internal in ("members", "fit_window", "start", "host", "data_mixed", "overrides"):
         assert internal not in listed.replace(".", ",").split(", ")
 
 

@@ -102,7 +102,6 @@ def group_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "seeds": ",".join(str(m["overrides"].get(SEED_KEY, "")) for m in members),
             "n": len(ok),
             "n_timed": len(usable([m.get("step_ms_median") for m in ok])),
-            "step_values": usable([m.get("step_ms_median") for m in ok]),
             "status": "ok"
             if len(ok) == len(members)
             else ", ".join(f"{n} {s}" for s, n in statuses.items()),

@@ -118,7 +118,7 @@ def sort_rows(rows: list[dict[str, Any]], key: str | None) -> list[dict[str, Any
     """Rows ordered by a column (or swept override); missing values last. None keeps job order."""
     if not key:
         return rows
-    # What a table can show, never a row's internal fields (step_values, fit_window, ...).
+    # What a table can show, never a row's internal fields (members, fit_window, ...).
     grouped = any("n_timed" in row for row in rows)
     known = set(fields(rows, "baseline", grouped)) | {"sweep", "metric", *GROUP_SPEEDUP}
     known |= {k for row in rows for k in row["overrides"]}
