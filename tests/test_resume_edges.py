@@ -69,6 +69,8 @@ def test_a_run_stopped_after_its_last_checkpoint_finishes_when_run_again(
     assert timing["fit_s"] is None  # nothing was fitted by this process
 
 
+@pytest.mark.e2e  # three runs; the SIGKILL trials (test_resume_determinism) stop early
+# stopping too, in the same tier
 def test_early_stopping_survives_a_stop_right_after_its_decision(
     compose_cfg, tmp_path, monkeypatch
 ):

@@ -100,6 +100,8 @@ def test_the_issue_command_stops_early_on_digits_and_records_the_epoch(tmp_path)
     assert len(record["timing"]["epoch_s"]) == stopped
 
 
+@pytest.mark.e2e  # trains for seconds on purpose: kept out of the fast tier (the cap's
+# arithmetic is checked in the fast tier below)
 def test_a_time_cap_stops_a_run_where_it_passes_even_inside_the_first_step(compose_cfg, tmp_path):
     from seqlab.runs.experiment import run_experiment
 
@@ -130,6 +132,7 @@ def test_the_time_cap_counts_a_runs_own_time_not_its_waits_for_turns():
         cap.on_train_batch_end(6)
 
 
+@pytest.mark.e2e  # trains until the step time is known: kept out of the fast tier
 def test_until_precise_stops_once_the_step_time_is_known_well_enough(compose_cfg, tmp_path):
     from seqlab.runs.experiment import run_experiment
 
