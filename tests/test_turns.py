@@ -1,16 +1,17 @@
 """The interleaving launcher's schedule and a job's chunks, without processes.
 
-The e2e side (real processes taking turns) is tests/test_interleave.py. Here: the order
-of turns never gives one job two turns in a row (a chunk right after the same job's
-previous one runs warm, and the job with more of those looked faster: the A/A bias of
-docs/benchmarks.md), and a chunk's first step, which pays for the switch, is timed apart
-from the steps that make the chunk's figure."""
+The e2e side (real processes taking turns) is tests/test_interleave.py. Here: every
+round's order is a fresh random one (each job in each place alike), and a chunk's first
+step, which pays for the switch from the job before (a chunk right after the same job's
+previous one starts warm: the A/A bias of docs/benchmarks.md came from there), is timed
+apart from the steps that make the chunk's figure."""
 
 from __future__ import annotations
 
 import itertools
 import os
 import random
+from collections import Counter
 
 import pytest
 
@@ -19,30 +20,26 @@ from seqlab.training import turns
 from seqlab.training.interleave import Gate
 
 
-@pytest.mark.parametrize("size", [2, 3, 4, 5])
-def test_no_job_has_two_turns_in_a_row_and_every_other_order_happens(size):
+@pytest.mark.parametrize("size", [2, 3, 4])
+def test_every_round_is_a_fresh_random_order_giving_each_job_each_place_alike(size):
     rng = random.Random(size)
     jobs = [f"job{i}" for i in range(size)]
-    seen, last = set(), None
-    for _ in range(3000):
-        order = turn_order(jobs, last, rng)
-        assert sorted(order) == jobs  # every live job once a round
-        assert order[0] != last  # never the same job twice in a row
-        seen.add((last, tuple(order)))
-        last = order[-1]
-    allowed = {
-        (end, order) for end in jobs for order in itertools.permutations(jobs) if order[0] != end
-    }
-    # Everything else still happens: the rule removes repeats, not randomness.
-    assert seen - {(None, tuple(o)) for o in itertools.permutations(jobs)} <= allowed
-    if size == 2:  # two jobs alternate: each chunk lies between two of the other's
-        assert len({order for end, order in seen if end is not None}) == 1
-    elif size <= 4:  # 5! x 4 orders are more than 3000 rounds can show
-        assert allowed <= seen
+    rounds = [turn_order(jobs, rng) for _ in range(6000)]
+    assert all(sorted(order) == jobs for order in rounds)  # every live job once a round
+    # Every order happens (not a fixed or alternating one: the job placed first in an
+    # alternation ran 8-15 % slower here), each about equally often.
+    counts = Counter(tuple(order) for order in rounds)
+    orders = list(itertools.permutations(jobs))
+    assert set(counts) == set(orders)
+    expected = len(rounds) / len(orders)
+    assert all(abs(counts[o] - expected) < 5 * expected**0.5 for o in orders)
+    # A job follows itself (last of one round, first of the next) about 1/size of rounds.
+    repeats = sum(a[-1] == b[0] for a, b in itertools.pairwise(rounds)) / (len(rounds) - 1)
+    assert abs(repeats - 1 / size) < 0.03
 
 
 def test_a_lone_job_takes_every_turn():
-    assert turn_order(["a"], "a", random.Random(0)) == ["a"]
+    assert turn_order(["a"], random.Random(0)) == ["a"]
 
 
 class _Gate:

@@ -9,10 +9,9 @@ process of its own (any backend mix works), and lets exactly one compute at a ti
 The first turn of each job holds its warm-up (the backend's start, the data, the build,
 tracing: its first epoch); after that a turn is one chunk of `chunk_steps` steady
 steps, and the launcher grants the turns in rounds, in a fresh random order each round
-that never gives one job two turns in a row (`turn_order`; `seqlab.training.interleave`
-is the jobs' side). A family ends when its last job does;
-then the next starts. Chunks of one round are adjacent in time, so their log-ratio
-cancels the drift (`seqlab.reports.speedup` pairs them).
+(`turn_order`; `seqlab.training.interleave` is the jobs' side). A family ends when its
+last job does; then the next starts. Chunks of one round are adjacent in time, so
+their log-ratio cancels the drift (`seqlab.reports.speedup` pairs them).
 
 Every job is accounted for as with every launcher: a job that crashes ends its turns
 (its record says why), one that keeps a turn past `timeout_s` is stopped (SIGTERM,
@@ -202,18 +201,14 @@ def run_batch(
         _take_turns(family, rng, timeout_s)
 
 
-def turn_order(live: list[Any], last: Any, rng: random.Random) -> list[Any]:
-    """A round's order: random, except that the job that had the last turn never has
-    the next one too while another is live. A chunk run right after the same job's
-    previous chunk finds its caches warm and ran about 3 % faster here (its first step
-    pays no switch); with a schedule that allows it, the job that happened to get more
-    such turns looked faster (the 1.5 % A/A bias of docs/benchmarks.md). With two jobs
-    this makes the turns alternate: every chunk of each lies between two of the other's."""
+def turn_order(live: list[Any], rng: random.Random) -> list[Any]:
+    """A round's order: a fresh random permutation of the live jobs. Random, not fixed
+    or alternating: a chunk right after the same job's previous chunk starts warm (its
+    first step pays no switch), and with two jobs made to alternate, the one placed
+    first ran 8-15 % slower in all 4 pairs of a sweep measured here (docs/benchmarks.md);
+    a random order gives every job each place and each neighbour alike."""
     order = list(live)
     rng.shuffle(order)
-    if len(order) > 1 and order[0] is last:
-        swap = rng.randrange(1, len(order))
-        order[0], order[swap] = order[swap], order[0]
     return order
 
 
@@ -223,11 +218,10 @@ def _take_turns(family: list[Job], rng: random.Random, timeout_s: float) -> None
     live = [job for job in family if job.wait_for_ask(timeout_s)]  # ready, or skipped
     for job in family:  # read by now: no config is left behind, whatever stops the sweep
         Path(job.config_file).unlink(missing_ok=True)
-    number, last = 0, None
+    number = 0
     while live:
-        for place, job in enumerate(turn_order(live, last, rng)):
+        for place, job in enumerate(turn_order(live, rng)):
             job.grant(number, place)
-            last = job
             if job.done or not job.wait_for_ask(timeout_s):
                 live.remove(job)
         number += 1

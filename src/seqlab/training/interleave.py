@@ -17,12 +17,11 @@ whatever the machine did over the minutes of the sweep.
 Each chunk is recorded with its round and its place in the round: the mean time of its
 steps after the first, the first step's own time, and what other processes took of the
 cores meanwhile (`seqlab.training.load`). A chunk's first step pays for the switch
-from the job that computed before it (its caches refill): measured here, 5-12 ms on
-a 70-90 ms LSTM step, none when the job had the turn before too. So the paired ratio
-uses the steps after the first only, and the launcher never grants one job two turns
-in a row. (An epoch's first step, slower for reasons of its own, is left out as in every
-step figure.) The time a job waits for its turns is taken out of its epoch times
-(`StepTimer.pause`).
+from the job that computed before it: measured here, 5-12 ms on a 70-90 ms LSTM step
+(10-50 ms on a busier day), none when the job had the turn before too. So the paired
+ratio uses the steps after the first only. (An epoch's first step, slower for reasons
+of its own, is left out as in every step figure.) The time a job waits for its turns
+is taken out of its epoch times (`StepTimer.pause`).
 
 Training is exactly what it would be alone: the turns only make it wait.
 """
