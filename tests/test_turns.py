@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from seqlab.sweeps.interleave import families, turn_order
+from seqlab.sweeps.interleave import families, turn_order, warmup_order
 from seqlab.training import turns
 from seqlab.training.interleave import Gate
 
@@ -38,6 +38,14 @@ def test_every_round_is_a_fresh_random_order_giving_each_job_each_place_alike(si
     assert abs(repeats - 1 / size) < 0.03
 
 
+def test_each_job_warms_up_first_in_turn_over_a_sweeps_families():
+    jobs = ["base", "a", "b"]
+    firsts = [warmup_order(jobs, rotation)[0] for rotation in range(6)]
+    assert firsts == ["base", "a", "b", "base", "a", "b"]
+    assert all(sorted(warmup_order(jobs, r)) == sorted(jobs) for r in range(6))
+    assert warmup_order([], 3) == []
+
+
 def test_a_lone_job_takes_every_turn():
     assert turn_order(["a"], random.Random(0)) == ["a"]
 
@@ -47,6 +55,7 @@ class _Gate:
 
     chunk_steps = 3
     family = "f"
+    warmup_place = 1
 
     def __init__(self, places):
         self.places = iter(places)
@@ -87,6 +96,7 @@ def test_a_chunks_first_step_is_timed_apart_from_its_figure(monkeypatch):
     callback.on_train_end()
     rounds = callback.as_dict()["rounds"]
     assert [r[0] for r in rounds] == [1, 2, 3] and [r[5] for r in rounds] == [1, 0, 1]
+    assert callback.as_dict()["warmup_place"] == 1
     # Chunk 1 starts the epoch: its first step is the epoch's, excluded from both.
     assert rounds[0][1] == pytest.approx(0.1) and rounds[0][3] == 2 and rounds[0][4] is None
     assert rounds[1][1] == pytest.approx(0.1) and rounds[1][4] == pytest.approx(0.2)
@@ -101,6 +111,7 @@ def test_the_gate_reads_its_round_and_place_from_the_launcher():
     with os.fdopen(launcher_write, "w", buffering=1) as to_job:
         to_job.write("go 7 2\ngo 8\n")  # a launcher of before places wrote no place
     assert gate.turn() == (7, 2) and gate.turn() == (8, 0)
+    assert gate.warmup_place == 2  # the first turn is the warm-up's
     assert os.read(launcher_read, 100) == b"ask\nask\n"
     os.close(launcher_read)
     assert gate.turns == 2

@@ -36,6 +36,7 @@ class InterleavedLauncher(Launcher):
         self.chunk_steps = chunk_steps
         self.timeout_s = timeout_s
         self.seed = seed
+        self.launches = 0  # this sweep's launches so far (repeats=auto: one a round)
         self.config: DictConfig | None = None
         self.hydra_context: HydraContext | None = None
 
@@ -81,7 +82,10 @@ class InterleavedLauncher(Launcher):
             # independent shared its quirks.
             given = secrets.randbits(63) if self.seed is None else self.seed
             seed = f"{given}:{initial_job_idx}"
-            interleave.run_batch(jobs, sweep_dir, baseline, group, steps, timeout_s, seed=seed)
+            rotation, self.launches = self.launches, self.launches + 1
+            interleave.run_batch(
+                jobs, sweep_dir, baseline, group, steps, timeout_s, seed=seed, rotation=rotation
+            )
         finally:
             for job in jobs:
                 job.finish()

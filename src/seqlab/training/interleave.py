@@ -45,6 +45,7 @@ class Gate:
         self.chunk_steps = chunk_steps
         self.waited_s = 0.0
         self.turns = 0
+        self.warmup_place: int | None = None  # the place of its warm-up in round 0
 
     @classmethod
     def from_env(cls) -> Gate | None:
@@ -73,7 +74,10 @@ class Gate:
         self.waited_s += time.perf_counter() - start
         self.turns += 1
         words = line.split()
-        return int(words[1]), int(words[2]) if len(words) > 2 else 0
+        number, place = int(words[1]), int(words[2]) if len(words) > 2 else 0
+        if self.turns == 1:
+            self.warmup_place = place
+        return number, place
 
     def chunks(self, timer: Any, epochs: int) -> Any:
         """The Keras callback that takes a turn before every chunk, for a fit of `epochs`

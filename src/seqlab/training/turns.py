@@ -87,6 +87,7 @@ class ChunkTurns(keras.callbacks.Callback):
         return {
             "family": self.gate.family,
             "chunk_steps": self.gate.chunk_steps,
+            "warmup_place": self.gate.warmup_place,  # 0: this job warmed up first
             "rounds": [
                 [int(r), float(s), o, int(n), None if f is None else float(f), int(p)]
                 for r, s, o, n, f, p in self.rounds
