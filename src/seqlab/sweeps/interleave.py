@@ -218,8 +218,8 @@ def warmup_order(live: list[Any], rotation: int) -> list[Any]:
     """The order of the warm-ups (round 0): the family's jobs in batch order, turned by
     `rotation`, so that over a sweep's families each job warms up first equally often.
 
-    Not random: the job that warmed up first then ran 4-19 % slower than the other for
-    its whole life, in 13 of 13 A/A pairs measured here on 2026-12-03 afternoon (a long
+    Not random: the job that warmed up first then ran 2-19 % slower than the other for
+    its whole life, in 21 of 21 A/A pairs measured here on 2026-12-03 afternoon (a long
     burn-in or an equal idle time for both did not undo it; why was not found). Random,
     three pairs in a row can fall the same way, and the paired interval, which takes
     pairs for alike, declared differences that do not exist (2 of 2 sweeps). Turned,
