@@ -122,3 +122,17 @@ def test_families_pair_each_configuration_with_its_baseline():
                  ["model=gru", "s=2"], ["x=1"]]  # fmt: skip
     assert families(overrides, "model=lstm", 4) == [[0, 1], [2, 3], [4]]
     assert families(overrides, None, 2) == [[0, 1], [2, 3], [4]]
+
+
+@pytest.mark.parametrize("steps", [1, 0, 2.5, True, "4"])
+def test_a_chunk_of_fewer_than_two_steps_is_refused_with_why(steps):
+    from omegaconf import OmegaConf
+
+    from seqlab.errors import ConfigError
+    from seqlab.sweeps.interleave import options
+
+    given = {"hydra": {"launcher": {"group": 2, "chunk_steps": steps, "timeout_s": 10}}}
+    with pytest.raises(ConfigError, match="whole number >= 2.*timed apart"):
+        options(OmegaConf.create(given))
+    given["hydra"]["launcher"]["chunk_steps"] = 2
+    assert options(OmegaConf.create(given)) == (2, 2, 10.0)
