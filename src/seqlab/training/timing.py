@@ -63,7 +63,10 @@ DEFINITIONS = {
     "known to the fraction asked for (half_width: the 95 % interval's half-width over the "
     "mean), where training stopped",
     "chunks": "hydra/launcher=interleaved: every chunk of steady steps with its round, its "
-    "mean step time and the cores other processes took meanwhile",
+    "place in the round, the mean time of its steps after the first (the figure the pairs "
+    "use), its first step's time (the switch from the job before), and the cores other "
+    "processes took meanwhile; warmup_place: this job's place among the warm-ups (0: "
+    "first)",
     "total_s": "the whole run: device set-up, data loading, build, fit, evaluation, writing",
     "resumed": "true when the run continued an interrupted one; epoch_s then lists the "
     "earlier run's epochs first, and first_epoch_s, step and throughput figures come from "
