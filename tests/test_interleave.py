@@ -56,8 +56,9 @@ def test_interleaved_jobs_take_turns_and_train_exactly_as_alone(tmp_path):
     assert all({places[0][n], places[1][n]} == {0, 1} for n in both)
     assert {places[0][n] for n in both} == {0, 1}
     assert {r["env"]["launcher"]["turn_seed"] for r in records} == {"5:0"}
-    # The warm-ups in batch order in a sweep's first launch (later ones turn it).
-    assert [r["timing"]["chunks"]["warmup_place"] for r in records] == [0, 1]
+    # A first launch warms up in the configurations' order (model=gru before model=lstm);
+    # later launches turn it.
+    assert [r["timing"]["chunks"]["warmup_place"] for r in records] == [1, 0]
     assert all(r["timing"]["waited_s"] > 0 for r in records)  # each waited for the other
     assert all(0 < r["timing"]["fit_s"] < r["timing"]["total_s"] for r in records)
     for job in (0, 1):  # the same data order and end weights as under the basic launcher

@@ -12,10 +12,11 @@ import itertools
 import os
 import random
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from seqlab.sweeps.interleave import families, turn_order, warmup_order
+from seqlab.sweeps.interleave import Job, configuration, families, turn_order, warmup_order
 from seqlab.training import turns
 from seqlab.training.interleave import Gate
 
@@ -44,6 +45,19 @@ def test_each_job_warms_up_first_in_turn_over_a_sweeps_families():
     assert firsts == ["base", "a", "b", "base", "a", "b"]
     assert all(sorted(warmup_order(jobs, r)) == sorted(jobs) for r in range(6))
     assert warmup_order([], 3) == []
+
+
+def test_a_configuration_warms_up_first_in_turn_whatever_the_batch_order_and_seed():
+    """The sweeper alternates the jobs' order in a batch from round to round: turned in
+    batch order, one configuration warmed up first in 3 of 4 rounds."""
+    rounds = [["dataset.seed=1", "dataset.seed=2"], ["dataset.seed=2", "dataset.seed=1"]] * 2
+    firsts = []
+    for launch, order in enumerate(rounds):
+        jobs = [Job(i, [given, f"trainer.seed={launch + 1}"], Path("."), "") for i, given in
+                enumerate(order)]  # fmt: skip
+        first = warmup_order(sorted(jobs, key=configuration), launch)[0]
+        firsts.append(first.overrides[0])
+    assert sorted(firsts) == ["dataset.seed=1"] * 2 + ["dataset.seed=2"] * 2
 
 
 def test_a_lone_job_takes_every_turn():
@@ -132,7 +146,7 @@ def test_a_chunk_of_fewer_than_two_steps_is_refused_with_why(steps):
     from seqlab.sweeps.interleave import options
 
     given = {"hydra": {"launcher": {"group": 2, "chunk_steps": steps, "timeout_s": 10}}}
-    with pytest.raises(ConfigError, match="whole number >= 2.*timed apart"):
+    with pytest.raises(ConfigError, match=r"whole number >= 2.*timed apart"):
         options(OmegaConf.create(given))
     given["hydra"]["launcher"]["chunk_steps"] = 2
     assert options(OmegaConf.create(given)) == (2, 2, 10.0)
