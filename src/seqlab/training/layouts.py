@@ -160,7 +160,7 @@ class ChunkedLayout:
 
     def _groups(self, n: int) -> int:
         """Groups of whole sequences a split of `n` gives (the last zero-padded)."""
-        return -(-n // self.chunking.batch_size)
+        return batches_per_pass(n, self.chunking.batch_size, False)
 
     def fit_steps(self, data: SequenceData) -> dict[str, int | None]:
         groups = _at_most(self.cfg.validation_steps, self._groups(len(data.x_val)))
