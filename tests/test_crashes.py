@@ -278,20 +278,30 @@ def test_a_full_disk_is_a_clear_error_naming_the_path_not_a_crash(tmp_path, size
 
 
 def test_progress_false_lines_are_in_the_log_of_a_run_killed_by_timeout(tmp_path):
-    command = [
-        "timeout", "-s", "KILL", "40",
-        sys.executable, "-m", "seqlab", *QUICK, "trainer.epochs=500", "hydra.run.dir=run",
-    ]  # fmt: skip
-    proc = subprocess.run(
-        command,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert proc.returncode == -9 or proc.returncode == 137
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("epoch ")]
-    assert len(lines) >= 2 and lines[0].startswith("epoch 1/500  loss ")
+    # stdout goes to a file, as under `timeout ... > log`: block-buffered unless seqlab flushes
+    # each line. Killed once history.csv holds two epochs (not after a fixed time: a fast
+    # machine once finished all the epochs inside the old 40 s), the log must already hold
+    # epoch 1's line; a buffered log would still be empty.
+    log = tmp_path / "log"
+    command = [sys.executable, "-m", "seqlab", *QUICK, "trainer.epochs=100000", "hydra.run.dir=run"]
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    environment.pop("PYTHONUNBUFFERED", None)  # set on some machines; it would hide the flaw
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            env=environment,
+        )
+        try:
+            assert wait_for(lambda: epochs_in_history(tmp_path / "run") >= 2, 300, proc)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == -9
+    lines = [line for line in log.read_text().splitlines() if line.startswith("epoch ")]
+    assert lines and lines[0].startswith("epoch 1/100000  loss "), log.read_text()[-2000:]
 
 
 def _mount(*args: str) -> bool:
