@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from seqlab.sweeps.interleave import Job, configuration, families, turn_order, warmup_order
+from seqlab.sweeps.interleave import Job, families, seed_turn, turn_order, warmup_order
 from seqlab.training import turns
 from seqlab.training.interleave import Gate
 
@@ -39,25 +39,45 @@ def test_every_round_is_a_fresh_random_order_giving_each_job_each_place_alike(si
     assert abs(repeats - 1 / size) < 0.03
 
 
-def test_each_job_warms_up_first_in_turn_over_a_sweeps_families():
-    jobs = ["base", "a", "b"]
-    firsts = [warmup_order(jobs, rotation)[0] for rotation in range(6)]
-    assert firsts == ["base", "a", "b", "base", "a", "b"]
-    assert all(sorted(warmup_order(jobs, r)) == sorted(jobs) for r in range(6))
-    assert warmup_order([], 3) == []
+def test_without_a_baseline_each_job_warms_up_first_in_turn():
+    jobs = ["b", "base", "a"]  # sorted by their configuration (here: the name)
+    firsts = [warmup_order(jobs, turn, key=str)[0] for turn in range(6)]
+    assert firsts == ["a", "b", "base", "a", "b", "base"]
+    assert all(sorted(warmup_order(jobs, t, key=str)) == sorted(jobs) for t in range(6))
+    assert warmup_order([], 3, key=str) == []
 
 
-def test_a_configuration_warms_up_first_in_turn_whatever_the_batch_order_and_seed():
-    """The sweeper alternates the jobs' order in a batch from round to round: turned in
-    batch order, one configuration warmed up first in 3 of 4 rounds."""
+@pytest.mark.parametrize("size", [2, 3, 4])
+def test_the_baseline_warms_up_first_then_last_so_each_pairs_order_alternates(size):
+    """The crossover statistics (reports.crossover) need every configuration's warm-up
+    order against its baseline to alternate from seed to seed: a cyclic turn of four
+    jobs put the baseline before one configuration in 3 of 4 turns."""
+    base, *others = ["base", *(f"c{i}" for i in range(size - 1))]
+    for turn in range(6):
+        order = warmup_order([*reversed(others), base], turn, baseline=base, key=str)
+        assert sorted(order) == sorted([base, *others])
+        before = [order.index(base) < order.index(c) for c in others]
+        assert before == [turn % 2 == 0] * len(others)
+    # A baseline not live (skipped: already finished) leaves the others to take turns.
+    assert warmup_order(others, 1, baseline=base, key=str)[0] == others[1 % len(others)]
+
+
+def test_the_warm_up_order_follows_the_seed_whatever_the_batch_order_and_launch():
+    """The sweeper alternates the jobs' order in a batch from round to round, and shuffles
+    repeats=auto's batches: turned in batch order, one configuration warmed up first in
+    3 of 4 rounds."""
     rounds = [["dataset.seed=1", "dataset.seed=2"], ["dataset.seed=2", "dataset.seed=1"]] * 2
     firsts = []
-    for launch, order in enumerate(rounds):
-        jobs = [Job(i, [given, f"trainer.seed={launch + 1}"], Path("."), "") for i, given in
+    for seed, order in enumerate(rounds, start=1):
+        jobs = [Job(i, [given, f"trainer.seed={seed}"], Path("."), "") for i, given in
                 enumerate(order)]  # fmt: skip
-        first = warmup_order(sorted(jobs, key=configuration), launch)[0]
-        firsts.append(first.overrides[0])
-    assert sorted(firsts) == ["dataset.seed=1"] * 2 + ["dataset.seed=2"] * 2
+        base = next(job for job in jobs if job.overrides[0] == "dataset.seed=1")
+        assert seed_turn(jobs) == seed
+        firsts.append(warmup_order(jobs, seed_turn(jobs), baseline=base)[0].overrides[0])
+    assert firsts == ["dataset.seed=2", "dataset.seed=1"] * 2
+    mixed = [Job(0, ["trainer.seed=1"], Path("."), ""), Job(1, ["trainer.seed=2"], Path("."), "")]
+    assert seed_turn(mixed) is None and seed_turn(mixed[:1]) == 1
+    assert seed_turn([Job(0, ["x=1"], Path("."), "")]) is None
 
 
 def test_a_lone_job_takes_every_turn():
@@ -136,6 +156,8 @@ def test_families_pair_each_configuration_with_its_baseline():
                  ["model=gru", "s=2"], ["x=1"]]  # fmt: skip
     assert families(overrides, "model=lstm", 4) == [[0, 1], [2, 3], [4]]
     assert families(overrides, None, 2) == [[0, 1], [2, 3], [4]]
+    # The baseline first, wherever the batch put it (the warm-ups turn around it).
+    assert families(overrides[::-1], "model=lstm", 4) == [[2, 1], [4, 3], [0]]
 
 
 @pytest.mark.parametrize("steps", [1, 0, 2.5, True, "4"])

@@ -137,9 +137,10 @@ class Job:
 
 
 def families(overrides: list[list[str]], baseline: str | None, group: int) -> list[list[int]]:
-    """The batch's jobs (by index) in families: with a baseline, each baseline job with
-    every job paired to it (the same other overrides, the same seed); the jobs paired to
-    none, and every job without a baseline, in runs of `group` in batch order."""
+    """The batch's jobs (by index) in families: with a baseline, each baseline job (first)
+    with every job paired to it (the same other overrides, the same seed); the jobs
+    paired to none, and every job without a baseline, in runs of `group` in batch
+    order."""
     from seqlab.reports.baseline import Baseline
     from seqlab.reports.rows import override_dict
 
@@ -155,7 +156,8 @@ def families(overrides: list[list[str]], baseline: str | None, group: int) -> li
                 found.setdefault(base, []).append(i)
     else:
         alone = list(range(len(given)))
-    out = [sorted(members) for _, members in sorted(found.items())]
+    # The baseline first: the warm-ups turn around it (`warmup_order`).
+    out = [[base, *sorted(set(members) - {base})] for base, members in sorted(found.items())]
     out += [alone[i : i + group] for i in range(0, len(alone), group)]
     return out
 
@@ -200,7 +202,9 @@ def run_batch(
                     "turn_seed": seed}  # fmt: skip
         for job in family:
             job.start(name, chunk_steps, launcher)
-        _take_turns(family, rng, timeout_s, rotation + number)
+        turn = seed_turn(family)
+        turn = rotation + number if turn is None else turn
+        _take_turns(family, rng, timeout_s, turn, holds_baseline(family[0], baseline))
 
 
 def turn_order(live: list[Any], rng: random.Random) -> list[Any]:
@@ -223,28 +227,62 @@ def configuration(job: Job) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, v) for k, v in override_dict(job.overrides).items() if k != SEED_KEY))
 
 
-def warmup_order(live: list[Any], rotation: int) -> list[Any]:
-    """The order of the warm-ups (round 0): the family's jobs in a fixed order of their
-    configurations, turned by `rotation`, so that over a sweep's families each
-    configuration warms up first equally often (`_take_turns` sorts by `configuration`;
-    the batch order would not do: the sweeper alternates it, and with it turned too, one
-    configuration warmed up first in 3 of 4 rounds and read 5 % slower in 6 of 6 A/A
-    sweeps).
+def holds_baseline(job: Job, baseline: str | None) -> bool:
+    """Whether the job is a baseline job (`families` puts it first in its family)."""
+    from seqlab.reports.baseline import Baseline
+    from seqlab.reports.rows import override_dict
+
+    return bool(baseline) and Baseline.parse(baseline).holds(override_dict(job.overrides))
+
+
+def seed_turn(family: list[Job]) -> int | None:
+    """The family's seed (`trainer.seed`, the same for all its jobs: they are paired by
+    it) when it has one: repeats=N and repeats=auto give seeds 1, 2, 3, ..., so the
+    warm-up order alternates from seed to seed whatever launch or place in its batch
+    the family has. None without one."""
+    from seqlab.reports.rows import override_dict
+    from seqlab.reports.stats import SEED_KEY
+
+    seeds = {override_dict(job.overrides).get(SEED_KEY) for job in family}
+    if len(seeds) != 1:
+        return None
+    (seed,) = seeds
+    text = str(seed)
+    return int(text) if text.isdigit() else None
+
+
+def warmup_order(
+    live: list[Any], turn: int, baseline: Any = None, key: Any = configuration
+) -> list[Any]:
+    """The order of the warm-ups (round 0): the live jobs in a fixed order of their
+    configurations (`key`; not the batch's order, which the sweeper alternates from
+    round to round), placed by `turn`.
 
     Not random: the job that warmed up first then ran 2-19 % slower than the other for
     its whole life, in 21 of 21 A/A pairs measured here on 2026-12-03 afternoon (a long
     burn-in or an equal idle time for both did not undo it; why was not found). Random,
     three pairs in a row can fall the same way, and the paired interval, which takes
-    pairs for alike, declared differences that do not exist (2 of 2 sweeps). Turned,
-    the effect falls on each side in turn: it cancels in the mean over an even number of
-    seeds and widens the interval instead of moving it."""
-    if not live:
+    pairs for alike, declared differences that do not exist (2 of 2 sweeps). Instead
+    the order alternates with `turn` (the seed: `seed_turn`), and the statistics take
+    the effect out (`seqlab.reports.crossover`):
+
+    - with the family's `baseline` job live: it warms up first on an even turn and last
+      on an odd one, so that every configuration of the family warmed up after the
+      baseline for one seed and before it for the next;
+    - otherwise the jobs take turns going first (the order turned by `turn`)."""
+    first = [job for job in live if baseline is not None and job is baseline]
+    rest = sorted((job for job in live if job not in first), key=key)
+    if first:
+        return first + rest if turn % 2 == 0 else rest + first
+    if not rest:
         return []
-    turn = rotation % len(live)
-    return live[turn:] + live[:turn]
+    turn %= len(rest)
+    return rest[turn:] + rest[:turn]
 
 
-def _take_turns(family: list[Job], rng: random.Random, timeout_s: float, rotation: int) -> None:
+def _take_turns(
+    family: list[Job], rng: random.Random, timeout_s: float, turn: int, based: bool
+) -> None:
     """Rounds until every job of the family has ended: each live job gets one turn and
     keeps it until it asks for the next (or ends); the warm-ups in `warmup_order`, then
     every round in a random order (`turn_order`)."""
@@ -254,7 +292,7 @@ def _take_turns(family: list[Job], rng: random.Random, timeout_s: float, rotatio
     number = 0
     while live:
         if number == 0:
-            order = warmup_order(sorted(live, key=configuration), rotation)
+            order = warmup_order(live, turn, family[0] if based else None)
         else:
             order = turn_order(live, rng)
         for place, job in enumerate(order):
