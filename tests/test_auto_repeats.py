@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 
 import pytest
 
 from seqlab.cli.arguments import expand_repeats
+from seqlab.reports import sequential as sq
 from seqlab.sweeps.auto import Rule, _decide
 from seqlab.sweeps.auto_checks import group_baselines
 
@@ -272,6 +274,8 @@ def test_an_auto_json_edited_by_hand_is_not_trusted_at_all(tmp_path):
         lambda a: a.pop("alpha"),
         lambda a: a.update(alpha="0.05"),
         lambda a: a.update(configurations="all"),
+        lambda a: a["configurations"][1].update(crossover="yes"),
+        lambda a: a["configurations"][1].update(crossover=1),
     ):
         bad = json.loads(json.dumps(good))
         edit(bad)
@@ -279,3 +283,50 @@ def test_an_auto_json_edited_by_hand_is_not_trusted_at_all(tmp_path):
         assert decisions(tmp_path) == {} and stop_reasons(tmp_path) == {}
     (tmp_path / "auto.json").write_text(json.dumps(good)[:50])  # cut short
     assert decisions(tmp_path) == {}
+
+
+def _interleaved_round(sweep, seed, base_ms, layer_ms, base_place):
+    """One round of two interleaved jobs (cell_loop the baseline, layer), whose chunks
+    carry the warm-up effect: the job that warmed up first ran 15 % slower."""
+    for offset, (config, ms) in enumerate(((CONFIGS[0], base_ms), (CONFIGS[1], layer_ms))):
+        place = base_place if offset == 0 else 1 - base_place
+        slow = 1.15 if place == 0 else 1.0
+        rounds = [[r, ms * slow / 1000 * (1 + 0.002 * (r % 3)), 0.0, 3, None, 0]
+                  for r in range(1, 11)]  # fmt: skip
+        chunks = {"family": f"f{seed}", "chunk_steps": 4, "rounds": rounds,
+                  "warmup_place": place}  # fmt: skip
+        folder = sweep / str(2 * (seed - 1) + offset)
+        folder.mkdir(parents=True)
+        record = {"status": "ok", "overrides": [*config, f"trainer.seed={seed}"],
+                  "timing": {"step_ms_median": ms * slow, "chunks": chunks}}  # fmt: skip
+        (folder / "results.json").write_text(json.dumps(seqlab_record(record)))
+
+
+def test_interleaved_pairs_are_decided_as_a_crossover_and_the_summary_says_so(tmp_path):
+    """Baseline first in seeds 1 and 3, last in seed 2: the plain rule reads the warm-up
+    effect as noise (undecided after 3 seeds); the crossover takes it out and decides."""
+    from seqlab.records.files import write_json_atomic
+    from seqlab.reports.summary import write_summary
+    from seqlab.sweeps.auto import _write
+
+    for seed in (1, 2, 3):
+        _interleaved_round(tmp_path, seed, 100.0, 90.0, (seed + 1) % 2)
+    configs = CONFIGS[:2]
+    decided: dict[int, dict] = {}
+    _decide(tmp_path, configs, "impl=cell_loop", RULE, decided)
+    assert decided[1]["crossover"] is True
+    plain = sq.run_sequence(
+        [math.log(115 / 90), math.log(100 / 103.5), math.log(115 / 90)], min_looks=3,
+        max_looks=10,
+    )  # fmt: skip
+    assert plain.decision is None and plain.interval.low < 0.8
+    assert decided[1]["stopped"] == "faster after 3 seeds"
+    assert decided[1]["interval"]["estimate"] == pytest.approx(100 / 90, rel=0.01)
+    _write(tmp_path, configs, 0, {0: 3, 1: 3}, decided, RULE, [], write_json_atomic)
+    auto = json.loads((tmp_path / "auto.json").read_text())
+    assert "crossover" in auto["rule"] and "rounds 3-10" in auto["rule"]
+    write_summary([tmp_path], tmp_path, baseline="impl=cell_loop", chart=False)
+    with open(tmp_path / "summary.csv") as f:
+        layer = next(row for row in csv.DictReader(f) if row["impl"] == "layer")
+    assert "warmed up first (crossover)" in layer["speedup_method"]
+    assert layer["beyond_noise"] == "True"

@@ -45,7 +45,8 @@ def _entry(entry: Any, rule: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(entry, dict) or not isinstance(entry.get("overrides"), list):
         return None
     decision, interval = entry.get("decision"), entry.get("interval")
-    if decision not in DECISIONS:
+    adjusted = entry.get("crossover")
+    if decision not in DECISIONS or not (adjusted is None or isinstance(adjusted, bool)):
         return None
     if interval is None:
         return {**entry, "interval": None} if decision is None else None

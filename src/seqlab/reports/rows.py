@@ -68,6 +68,7 @@ def _empty_row(run_dir: Path, status: str, error: str | None, overrides: list[st
         start=None,
         family=None,
         chunks=None,
+        warmup_place=None,
         dataset_options=None,
     )
     return row
@@ -99,7 +100,9 @@ def _row(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
     row["fit_window"] = _window(row["host"], (record.get("timing") or {}).get("fit_window"))
     start = record.get("start")
     row["start"] = start if isinstance(start, dict) else None
-    row["family"], row["chunks"] = _chunks((record.get("timing") or {}).get("chunks"))
+    found = (record.get("timing") or {}).get("chunks")
+    row["family"], row["chunks"] = _chunks(found)
+    row["warmup_place"] = _warmup_place(found) if row["chunks"] else None
     dataset = (record.get("config") or {}).get("dataset")
     row["dataset_options"] = json.dumps(dataset, sort_keys=True) if dataset else None
     return row
@@ -125,6 +128,14 @@ def _chunks(found: Any) -> tuple[str | None, dict[int, float] | None]:
             return None, None
         series[number] = float(seconds)
     return found["family"], series or None
+
+
+def _warmup_place(found: dict[str, Any]) -> int | None:
+    """The job's place among its family's warm-ups (0: first); None when not recorded
+    (records written before it was) or not a whole number >= 0."""
+    place = found.get("warmup_place")
+    whole = isinstance(place, int) and not isinstance(place, bool)
+    return place if whole and place >= 0 else None
 
 
 MAX_FIT_S = 366 * 24 * 3600.0  # a longer fit window is a damaged record, not a fit

@@ -10,10 +10,14 @@ step time):
   (`sequential.chunk_pair`);
 - two jobs run one after the other: the log-ratio of their median steps.
 
-A configuration's speed-up is exp(mean d) over its pairs (seeds):
+A configuration's speed-up is exp(mean d) over its pairs (seeds), or, for interleaved
+pairs whose warm-up order is recorded and differs between them, the crossover estimate
+that takes out the effect of which job warmed up first (`crossover`):
 
 - repeats=auto: the interval and the decision its sweeper recorded in auto.json, the
-  sequential interval that keeps its error rate over every look (`sequential`);
+  sequential interval that keeps its error rate over every look (`sequential`,
+  `crossover`);
+- three or more interleaved pairs with both warm-up orders: the crossover t interval;
 - two or more pairs otherwise: the paired t interval, which covers the seed-to-seed
   and process-to-process noise together, since each pair is a fresh pair of processes;
 - one interleaved pair: its within-pair interval, never a decision ("beyond the noise"
@@ -28,7 +32,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from seqlab.reports import sequential
+from seqlab.reports import crossover, sequential
 from seqlab.reports.baseline import Baseline
 
 WITHIN_PAIR = (
@@ -45,11 +49,18 @@ FIXED = (
     "paired over {n} seeds (each a fresh pair of processes{how}): 95 % t interval of the "
     "mean log-ratio; covers seed-to-seed and process-to-process noise"
 )
+CROSSOVER = (
+    "paired over {n} seeds (each a fresh pair of processes, interleaved), adjusted for "
+    "which job warmed up first (crossover: {first} pairs with the baseline first, {last} "
+    "with it last): 95 % t interval on {df} degrees of freedom; covers seed-to-seed and "
+    "process-to-process noise"
+)
 SEQUENTIAL = (
     "repeats=auto: paired over {n} seeds{how}, sequential interval (Pocock, {level:.2%} "
     "per look over looks {min}-{max}) that keeps {alpha:.0%} over every look; the "
     "sweeper decided from it"
 )
+ADJUSTED = ", adjusted for which job warmed up first (crossover)"
 
 
 def _chunk_series(row: dict[str, Any]) -> dict[int, float] | None:
@@ -73,6 +84,15 @@ def pair_ratio(
     return None, None
 
 
+def warmup_order(row: dict[str, Any], base: dict[str, Any]) -> int | None:
+    """+1 when the baseline job warmed up before this job, -1 after; None when either
+    place is not recorded (not interleaved, or an older record)."""
+    mine, theirs = row.get("warmup_place"), base.get("warmup_place")
+    if mine is None or theirs is None or mine == theirs:
+        return None
+    return 1 if theirs < mine else -1
+
+
 def add_job_speedups(rows: list[dict[str, Any]], baseline: str) -> None:
     """Each job's `speedup` against its baseline job, with the within-pair interval of an
     interleaved pair; `paired_d` (internal) keeps its log-ratio for the groups."""
@@ -83,7 +103,7 @@ def add_job_speedups(rows: list[dict[str, Any]], baseline: str) -> None:
         base = bases[i]
         row["speedup"] = row["speedup_low"] = row["speedup_high"] = None
         row["speedup_method"] = row["paired_d"] = None
-        row["paired_chunks"] = None
+        row["paired_chunks"] = row["paired_order"] = None
         if base is None:
             continue
         if base is row:
@@ -93,6 +113,7 @@ def add_job_speedups(rows: list[dict[str, Any]], baseline: str) -> None:
         if d is None:
             continue
         row["speedup"], row["paired_d"], row["paired_chunks"] = math.exp(d), d, chunks
+        row["paired_order"] = warmup_order(row, base) if chunks is not None else None
         if chunks is not None and chunks.low is not None:
             row["speedup_low"], row["speedup_high"] = chunks.low, chunks.high
             row["speedup_method"] = WITHIN_PAIR.format(rounds=chunks.rounds)
@@ -136,12 +157,22 @@ def add_group_speedups(
                 sequential.FASTER,
                 sequential.SLOWER,
             )
+            adjusted = ADJUSTED if recorded.get("crossover") else ""
             group["speedup_method"] = SEQUENTIAL.format(
-                n=interval["n"], how=how, level=1 - interval["level"], min=recorded["min_looks"],
-                max=recorded["max_looks"], alpha=recorded["alpha"],
+                n=interval["n"], how=how + adjusted, level=1 - interval["level"],
+                min=recorded["min_looks"], max=recorded["max_looks"], alpha=recorded["alpha"],
             )  # fmt: skip
             continue
-        if len(values) >= 2:
+        orders = [m.get("paired_order") for m in pairs]
+        adjusted = crossover.fixed_interval(values, orders) if interleaved else None
+        if adjusted is not None:
+            group["speedup"] = adjusted.estimate
+            group["speedup_low"], group["speedup_high"] = adjusted.low, adjusted.high
+            group["beyond_noise"] = not adjusted.low <= 1.0 <= adjusted.high
+            group["speedup_method"] = CROSSOVER.format(
+                n=len(values), first=orders.count(1), last=orders.count(-1), df=len(values) - 2
+            )
+        elif len(values) >= 2:
             interval = sequential.fixed_interval(values)
             group["speedup_low"], group["speedup_high"] = interval.low, interval.high
             group["beyond_noise"] = not interval.low <= 1.0 <= interval.high

@@ -12,7 +12,10 @@ with its baseline's job of the same seed (`seqlab.reports.speedup`).
 From `min_rounds` on, after each round, a configuration is decided by the sequential
 rule (`seqlab.reports.sequential`): its paired interval, whose level is calibrated so
 that the chance of a false "faster" or "slower" over all the looks up to `max_rounds`
-is `alpha` (5 %), excludes 1, or lies within 1 +- `resolution`. A decided configuration
+is `alpha` (5 %), excludes 1, or lies within 1 +- `resolution`. Interleaved pairs,
+whose warm-up order alternates from round to round, are read as a crossover
+(`seqlab.reports.crossover`: the same rule on the estimate adjusted for which job warmed
+up first, from round 3 on). A decided configuration
 gets no more seeds. The decision and the interval it was taken from are recorded once,
 in auto.json, and the summary shows exactly those (columns `stopped`, `beyond_noise`,
 `speedup_low`, `speedup_high`): the two can never disagree.
@@ -109,10 +112,11 @@ def _paired(sweep_dir: Path, baseline: str) -> list[dict[str, Any]]:
 
 def _values(
     rows: list[dict[str, Any]], config: list[str], rounds: int
-) -> tuple[list[float], int, int]:
-    """(the configuration's paired log-ratios in seed order, its jobs, its timed jobs),
-    from its seeds up to `rounds`: a rerun replays each round with what that round had,
-    not with the later seeds an earlier run left in the folder."""
+) -> tuple[list[float], int, int, list[int | None]]:
+    """(the configuration's paired log-ratios in seed order, its jobs, its timed jobs,
+    their warm-up orders), from its seeds up to `rounds`: a rerun replays each round
+    with what that round had, not with the later seeds an earlier run left in the
+    folder."""
     from seqlab.reports.rows import override_dict
 
     def seed(row: dict[str, Any]) -> int:
@@ -127,9 +131,39 @@ def _values(
         and 1 <= seed(row) <= rounds
     ]
     jobs.sort(key=seed)
-    values = [row["paired_d"] for row in jobs if row.get("paired_d") is not None]
+    paired = [row for row in jobs if row.get("paired_d") is not None]
     timed = sum(1 for row in jobs if row.get("step_ms_median"))
-    return values, len(jobs), timed
+    return (
+        [row["paired_d"] for row in paired],
+        len(jobs),
+        timed,
+        [row.get("paired_order") for row in paired],
+    )
+
+
+def _crossover(orders: list[int | None], rule: Rule) -> bool:
+    """Whether the rule reads the pairs as a crossover (`seqlab.reports.crossover`):
+    every pair interleaved with its warm-up order recorded, and a look plan that
+    reaches round 3. Decided from what is recorded, so a replay decides alike."""
+    from seqlab.reports import crossover
+
+    return (
+        bool(orders)
+        and all(s in (1, -1) for s in orders)
+        and (len(crossover.looks(rule.min_rounds, rule.max_rounds)) > 0)
+    )
+
+
+def _outcome(values: list[float], orders: list[int | None], rule: Rule) -> tuple[Any, bool]:
+    """(the decision loop's outcome over these values, whether it read them as a
+    crossover)."""
+    from seqlab.reports import crossover, sequential
+
+    looks = {"min_looks": rule.min_rounds, "max_looks": rule.max_rounds, "alpha": rule.alpha}
+    if _crossover(orders, rule):
+        found = crossover.run_sequence(values, orders, resolution=rule.resolution, **looks)
+        return found, True
+    return sequential.run_sequence(values, resolution=rule.resolution, **looks), False
 
 
 def _decide(
@@ -143,8 +177,6 @@ def _decide(
     """Decide the configurations whose sequential interval now decides (or that more
     seeds cannot decide: none of their jobs, or none of their baseline's, has a step
     time: failed, or too short to time, as trainer=smoke)."""
-    from seqlab.reports import sequential
-
     rows = _paired(sweep_dir, baseline)
     rounds = rule.max_rounds if rounds is None else rounds
     of = group_baselines(configs, baseline)
@@ -152,28 +184,25 @@ def _decide(
         if of[i] == i or i in decided:
             continue
         if of[i] is not None:
-            _, jobs, timed = _values(rows, configs[of[i]], rounds)
+            _, jobs, timed, _ = _values(rows, configs[of[i]], rounds)
             if jobs and not timed:
                 decided[i] = {"stopped": f"the baseline has no step time after {jobs} seeds"}
                 continue
-        values, jobs, timed = _values(rows, config, rounds)
+        values, jobs, timed, orders = _values(rows, config, rounds)
         if jobs and not timed:
             decided[i] = {"stopped": f"no step time after {jobs} seeds: undecidable"}
             continue
-        outcome = sequential.run_sequence(
-            values[: rule.max_rounds],
-            min_looks=rule.min_rounds,
-            max_looks=rule.max_rounds,
-            alpha=rule.alpha,
-            resolution=rule.resolution,
-        )
+        outcome, adjusted = _outcome(values[: rule.max_rounds], orders[: rule.max_rounds], rule)
         if outcome.decision is not None:
-            decided[i] = _entry(outcome.decision, outcome.interval, rule)
+            decided[i] = _entry(outcome.decision, outcome.interval, rule, adjusted)
 
 
-def _entry(decision: str | None, interval: Any, rule: Rule) -> dict[str, Any]:
-    """What auto.json keeps of a decision: the reason in words, the decision, and the
-    interval it was taken from (the summary shows exactly these)."""
+def _entry(
+    decision: str | None, interval: Any, rule: Rule, adjusted: bool = False
+) -> dict[str, Any]:
+    """What auto.json keeps of a decision: the reason in words, the decision, the
+    interval it was taken from (the summary shows exactly these) and whether that was
+    the crossover interval."""
     from seqlab.reports import sequential
 
     said = {
@@ -181,7 +210,7 @@ def _entry(decision: str | None, interval: Any, rule: Rule) -> dict[str, Any]:
         sequential.SLOWER: "slower",
         sequential.WITHIN: f"within {rule.resolution:.0%}",
     }.get(decision or "", "undecided")
-    found = {"decision": decision}
+    found: dict[str, Any] = {"decision": decision, "crossover": adjusted}
     if interval is not None:
         found["interval"] = {
             "estimate": interval.estimate,
@@ -199,24 +228,45 @@ def _last_look(
     sweep_dir: Path, configs: list[list[str]], baseline: str, rule: Rule, i: int
 ) -> dict[str, Any]:
     """The interval of an undecided configuration at its last look (at the cap)."""
-    from seqlab.reports import sequential
+    from seqlab.reports import crossover, sequential
 
-    values, _, _ = _values(_paired(sweep_dir, baseline), configs[i], rule.max_rounds)
-    values = values[: rule.max_rounds]
-    interval = sequential.paired_interval(
-        values, min_looks=rule.min_rounds, max_looks=rule.max_rounds, alpha=rule.alpha
-    )
+    values, _, _, orders = _values(_paired(sweep_dir, baseline), configs[i], rule.max_rounds)
+    values, orders = values[: rule.max_rounds], orders[: rule.max_rounds]
+    looks = {"min_looks": rule.min_rounds, "max_looks": rule.max_rounds, "alpha": rule.alpha}
+    adjusted = _crossover(orders, rule)
+    if adjusted:
+        interval = crossover.run_sequence(values, orders, **looks).interval
+    else:
+        interval = sequential.paired_interval(values, **looks)
     if interval is None:
         return {"decision": None}
-    found = _entry(None, interval, rule)
+    found = _entry(None, interval, rule, adjusted)
     found.pop("stopped", None)
     return found
+
+
+def _rule_in_words(rule: Rule) -> str:
+    from seqlab.reports import crossover, sequential
+
+    text = (
+        f"Pocock's sequential t on paired log-ratios: {rule.alpha:.0%} over the looks "
+        f"after rounds {rule.min_rounds}-{rule.max_rounds}, "
+        f"{sequential.nominal_level(rule.min_rounds, rule.max_rounds, rule.alpha):.4f} per look"
+    )
+    planned = crossover.looks(rule.min_rounds, rule.max_rounds)
+    if len(planned) == 0:
+        return text
+    level = crossover.nominal_level(rule.min_rounds, rule.max_rounds, rule.alpha)
+    return (
+        f"{text}; interleaved pairs with their warm-up orders recorded: the crossover t "
+        f"(adjusted for which job warmed up first) over the looks after rounds "
+        f"{planned.start}-{planned.stop - 1}, {level:.4f} per look"
+    )
 
 
 def _write(sweep_dir, configs, base, seeds, decided, rule: Rule, launched, write) -> None:
     """auto.json (the rule and its decisions) and sweep.json (every job launched so far,
     for the summary)."""
-    from seqlab.reports import sequential
     from seqlab.reports.rows import SWEEP_FILE
 
     write(
@@ -229,12 +279,7 @@ def _write(sweep_dir, configs, base, seeds, decided, rule: Rule, launched, write
             "alpha": rule.alpha,
             "min_looks": rule.min_rounds,
             "max_looks": rule.max_rounds,
-            "rule": (
-                f"Pocock's sequential t on paired log-ratios: {rule.alpha:.0%} over the looks "
-                f"after rounds {rule.min_rounds}-{rule.max_rounds}, "
-                f"{sequential.nominal_level(rule.min_rounds, rule.max_rounds, rule.alpha):.4f} "
-                "per look"
-            ),
+            "rule": _rule_in_words(rule),
             "configurations": [
                 {"overrides": c, "seeds": seeds[i], **decided.get(i, {"stopped": None})}
                 for i, c in enumerate(configs)
