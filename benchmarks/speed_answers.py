@@ -2,7 +2,7 @@
 docs/benchmarks.md ("A speed answer you can trust").
 
     python benchmarks/speed_answers.py aa [--sweeps 20] [--launcher interleaved|basic]
-                                          [--max-rounds 4]
+                                          [--max-rounds 4] [--keep DIR]
     python benchmarks/speed_answers.py side [--max-rounds 4]
     python benchmarks/speed_answers.py load [--jobs 10]
 
@@ -82,7 +82,9 @@ def aa(args: argparse.Namespace) -> None:
     launcher = ["hydra/launcher=interleaved"] if args.launcher == "interleaved" else []
     rounds = [f"hydra.sweeper.max_rounds={args.max_rounds}"]
     false, widths, sides = 0, [], []
-    with tempfile.TemporaryDirectory() as top:
+    with tempfile.TemporaryDirectory() as scratch:
+        top = args.keep or scratch  # --keep: the sweeps stay there, to be read again
+        Path(top).mkdir(parents=True, exist_ok=True)
         for number in range(args.sweeps):
             # The baseline's role alternates between the two data draws, so a bias that
             # follows the role and one that follows the configuration can be told apart.
@@ -101,6 +103,7 @@ def aa(args: argparse.Namespace) -> None:
                   f"{float(row['speedup']):.3f} [{row['speedup_low']:.6}, "
                   f"{row['speedup_high']:.6}] +-{(width or 0):.1%}, {row['stopped']}, "
                   f"{seconds:.0f} s, exit {code}", flush=True)  # fmt: skip
+            print(f"    {row['speedup_method']}", flush=True)
     known = sorted(w for w in widths if w is not None)
     print(f"A/A, {args.launcher}: {false} of {args.sweeps} sweeps declared a difference; "
           f"half-widths median +-{known[len(known) // 2]:.1%}, "
@@ -185,6 +188,7 @@ def main() -> None:
     one.add_argument("--sweeps", type=int, default=20)
     one.add_argument("--launcher", choices=("interleaved", "basic"), default="interleaved")
     one.add_argument("--max-rounds", type=int, default=4)
+    one.add_argument("--keep", help="a folder to keep the sweeps in (default: deleted)")
     two = sub.add_parser("side")
     two.add_argument("--max-rounds", type=int, default=4)
     two.add_argument("--pairs", type=int, default=1)
