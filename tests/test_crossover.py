@@ -204,11 +204,15 @@ def test_the_summary_adjusts_interleaved_pairs_for_their_warm_up_order(tmp_path)
     assert gru["speedup_high"] == pytest.approx(math.exp(oracle.intercept + half))
     assert gru["beyond_noise"] is True and gru["speedup_n"] == 5
     assert "warmed up first" in gru["speedup_method"] and "3 degrees" in gru["speedup_method"]
+    from seqlab.reports.page import headline
+
+    (said,) = headline([gru], ["model"], "model=lstm", grouped=True)
+    assert said.endswith("5 seeds (adjusted for which job warmed up first).")
 
 
 def test_pairs_without_their_warm_up_order_keep_the_plain_interval(tmp_path):
     gru, _ = _gru(_interleaved_sweep(tmp_path, [0, 1, None, 1]))
-    assert "warmed up first" not in gru["speedup_method"]
+    assert "warmed up first" not in gru["speedup_method"] and gru["crossover"] is False
     assert "paired over 4 seeds" in gru["speedup_method"]
     one_way, _ = _gru(_interleaved_sweep(tmp_path / "b", [0, 0, 0]))  # both orders needed
     assert "warmed up first" not in one_way["speedup_method"]

@@ -135,6 +135,7 @@ def add_group_speedups(
         group["speedup"] = group["speedup_low"] = group["speedup_high"] = None
         group["beyond_noise"] = group["speedup_method"] = None
         group["speedup_n"] = None
+        group["crossover"] = False  # (internal) adjusted for the warm-up order: the page says so
         if chosen.holds(group["overrides"]):
             group["speedup"] = 1.0 if group.get("step_ms_median") else None
             continue
@@ -157,7 +158,8 @@ def add_group_speedups(
                 sequential.FASTER,
                 sequential.SLOWER,
             )
-            adjusted = ADJUSTED if recorded.get("crossover") else ""
+            group["crossover"] = recorded.get("crossover") is True
+            adjusted = ADJUSTED if group["crossover"] else ""
             group["speedup_method"] = SEQUENTIAL.format(
                 n=interval["n"], how=how + adjusted, level=1 - interval["level"],
                 min=recorded["min_looks"], max=recorded["max_looks"], alpha=recorded["alpha"],
@@ -166,6 +168,7 @@ def add_group_speedups(
         orders = [m.get("paired_order") for m in pairs]
         adjusted = crossover.fixed_interval(values, orders) if interleaved else None
         if adjusted is not None:
+            group["crossover"] = True
             group["speedup"] = adjusted.estimate
             group["speedup_low"], group["speedup_high"] = adjusted.low, adjusted.high
             group["beyond_noise"] = not adjusted.low <= 1.0 <= adjusted.high

@@ -110,6 +110,8 @@ def _comparison(row: dict[str, Any], mine: str, theirs: str, grouped: bool) -> s
             text += ", within the noise"
         if row.get("speedup_n"):
             text += f", {row['speedup_n']} seeds"
+        if row.get("crossover"):
+            text += " (adjusted for which job warmed up first)"
     else:
         text += ", one run each (repeats=N or auto gives an interval)"
     if str(row.get("same_start") or "").startswith("no"):
