@@ -303,28 +303,28 @@ def _interleaved_round(sweep, seed, base_ms, layer_ms, base_place):
 
 
 def test_interleaved_pairs_are_decided_as_a_crossover_and_the_summary_says_so(tmp_path):
-    """Baseline first in seeds 1 and 3, last in seed 2: the plain rule reads the warm-up
-    effect as noise (undecided after 3 seeds); the crossover takes it out and decides."""
+    """Baseline first in seeds 1 and 3, last in seeds 2 and 4: the plain rule reads the
+    warm-up effect as noise (undecided after 4 seeds); the crossover takes it out and
+    decides (from round 4: its first look)."""
     from seqlab.records.files import write_json_atomic
     from seqlab.reports.summary import write_summary
     from seqlab.sweeps.auto import _write
 
-    for seed in (1, 2, 3):
+    for seed in (1, 2, 3, 4):
         _interleaved_round(tmp_path, seed, 100.0, 90.0, (seed + 1) % 2)
     configs = CONFIGS[:2]
     decided: dict[int, dict] = {}
     _decide(tmp_path, configs, "impl=cell_loop", RULE, decided)
     assert decided[1]["crossover"] is True
     plain = sq.run_sequence(
-        [math.log(115 / 90), math.log(100 / 103.5), math.log(115 / 90)], min_looks=3,
-        max_looks=10,
+        [math.log(115 / 90), math.log(100 / 103.5)] * 2, min_looks=3, max_looks=10,
     )  # fmt: skip
     assert plain.decision is None and plain.interval.low < 0.8
-    assert decided[1]["stopped"] == "faster after 3 seeds"
+    assert decided[1]["stopped"] == "faster after 4 seeds"
     assert decided[1]["interval"]["estimate"] == pytest.approx(100 / 90, rel=0.01)
-    _write(tmp_path, configs, 0, {0: 3, 1: 3}, decided, RULE, [], write_json_atomic)
+    _write(tmp_path, configs, 0, {0: 4, 1: 4}, decided, RULE, [], write_json_atomic)
     auto = json.loads((tmp_path / "auto.json").read_text())
-    assert "crossover" in auto["rule"] and "rounds 3-10" in auto["rule"]
+    assert "crossover" in auto["rule"] and "rounds 4-10" in auto["rule"]
     write_summary([tmp_path], tmp_path, baseline="impl=cell_loop", chart=False)
     with open(tmp_path / "summary.csv") as f:
         layer = next(row for row in csv.DictReader(f) if row["impl"] == "layer")

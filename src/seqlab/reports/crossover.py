@@ -17,7 +17,8 @@ plain interval was 2-5 times wider than the adjusted one. When beta is 0 the adj
 costs one degree of freedom.
 
 The sequential rule (`repeats=auto`) looks at the same statistic after every round, from
-round 3 on (at 2 rounds the fit has no degree of freedom left): Pocock's nominal level
+round 4 on (at 2 rounds the fit has no degree of freedom left, at 3 one, which spends
+alpha on a look that almost never decides: `FIRST_LOOK`): Pocock's nominal level
 is calibrated here, as in `seqlab.reports.sequential`, for that statistic with the
 orders alternating (the launcher's design). The intercept's t statistic is pivotal
 under the null for a fixed design and does not change when every s flips sign, so one
@@ -37,7 +38,13 @@ import numpy as np
 from seqlab.reports import sequential
 from seqlab.reports.sequential import Interval, Outcome
 
-FIRST_LOOK = 3  # the first n with a degree of freedom left after the intercept and beta
+FIT_MIN = 3  # the first n with a degree of freedom left after the intercept and beta
+# The sequential rule's first look. At n = 3 (one degree of freedom, t quantile 23 at the
+# level for looks 3-4) a look almost never decides but takes its share of alpha: simulated
+# (3,000 comparisons a cell, rest sd 0.015, beta 0.02), looks from 4 on found a 5 %
+# speed-up at cap 4 in 88 % of comparisons against 72 % from 3, with intervals +-2.7 %
+# against +-3.7 %, and at caps 6 and 10 were as good or better with no more rounds.
+FIRST_LOOK = 4
 
 
 def usable(orders: Sequence[int | None]) -> bool:
@@ -53,7 +60,7 @@ def fit(log_ratios: Sequence[float], orders: Sequence[int]) -> tuple[float, floa
         raise ValueError(f"{n} log-ratios and {len(orders)} orders")
     if not all(math.isfinite(v) for v in log_ratios):
         raise ValueError("paired log-ratios must be finite")
-    if n < FIRST_LOOK or not usable(orders):
+    if n < FIT_MIN or not usable(orders):
         return None
     groups = {s: [d for d, o in zip(log_ratios, orders, strict=True) if o == s] for s in (1, -1)}
     means = {s: math.fsum(v) / len(v) for s, v in groups.items()}
@@ -115,7 +122,7 @@ def nominal_level(min_looks: int, max_looks: int, alpha: float = sequential.ALPH
     sequential.check_looks(min_looks, max_looks, alpha)
     planned = looks(min_looks, max_looks)
     if len(planned) == 0:
-        raise ValueError(f"max_looks={max_looks}: the crossover rule needs {FIRST_LOOK} looks")
+        raise ValueError(f"max_looks={max_looks}: the crossover rule looks from {FIRST_LOOK} on")
     if len(planned) == 1:
         return alpha
     stats = sequential._stats()

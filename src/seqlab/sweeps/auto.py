@@ -15,7 +15,7 @@ that the chance of a false "faster" or "slower" over all the looks up to `max_ro
 is `alpha` (5 %), excludes 1, or lies within 1 +- `resolution`. Interleaved pairs,
 whose warm-up order alternates from round to round, are read as a crossover
 (`seqlab.reports.crossover`: the same rule on the estimate adjusted for which job warmed
-up first, from round 3 on). A decided configuration
+up first, from round 4 on). A decided configuration
 gets no more seeds. The decision and the interval it was taken from are recorded once,
 in auto.json, and the summary shows exactly those (columns `stopped`, `beyond_noise`,
 `speedup_low`, `speedup_high`): the two can never disagree.
@@ -144,7 +144,8 @@ def _values(
 def _crossover(orders: list[int | None], rule: Rule) -> bool:
     """Whether the rule reads the pairs as a crossover (`seqlab.reports.crossover`):
     every pair interleaved with its warm-up order recorded, and a look plan that
-    reaches round 3. Decided from what is recorded, so a replay decides alike."""
+    reaches round 4 (`crossover.FIRST_LOOK`). Decided from what is recorded, so a replay
+    decides alike."""
     from seqlab.reports import crossover
 
     return (
