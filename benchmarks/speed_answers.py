@@ -3,7 +3,7 @@ docs/benchmarks.md ("A speed answer you can trust").
 
     python benchmarks/speed_answers.py aa [--sweeps 20] [--launcher interleaved|basic]
                                           [--max-rounds 4] [--keep DIR]
-    python benchmarks/speed_answers.py side [--max-rounds 4]
+    python benchmarks/speed_answers.py side [--max-rounds 4] [--keep DIR]
     python benchmarks/speed_answers.py load [--jobs 10]
 
 aa    A/A: two configurations of equal cost (bench_impls' LSTM cell loop on two draws of
@@ -119,7 +119,9 @@ def aa(args: argparse.Namespace) -> None:
 def side(args: argparse.Namespace) -> None:
     rounds = f"hydra.sweeper.max_rounds={args.max_rounds}"
     base = ["-m", "+experiment=bench_impls", "repeats=auto", rounds]
-    with tempfile.TemporaryDirectory() as top:
+    with tempfile.TemporaryDirectory() as scratch:
+        top = args.keep or scratch  # --keep: the sweeps stay there, to be read again
+        Path(top).mkdir(parents=True, exist_ok=True)
         for pair in range(args.pairs):
             for name, extra in (
                 ("sequential", []),
@@ -192,6 +194,7 @@ def main() -> None:
     two = sub.add_parser("side")
     two.add_argument("--max-rounds", type=int, default=4)
     two.add_argument("--pairs", type=int, default=1)
+    two.add_argument("--keep", help="a folder to keep the sweeps in (default: deleted)")
     three = sub.add_parser("load")
     three.add_argument("--jobs", type=int, default=10)
     args = parser.parse_args()
