@@ -329,4 +329,5 @@ def test_interleaved_pairs_are_decided_as_a_crossover_and_the_summary_says_so(tm
     with open(tmp_path / "summary.csv") as f:
         layer = next(row for row in csv.DictReader(f) if row["impl"] == "layer")
     assert "warmed up first (crossover)" in layer["speedup_method"]
+    assert "over looks 4-10" in layer["speedup_method"]  # its first look, not min_rounds
     assert layer["beyond_noise"] == "True"

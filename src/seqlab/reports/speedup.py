@@ -160,9 +160,11 @@ def add_group_speedups(
             )
             group["crossover"] = recorded.get("crossover") is True
             adjusted = ADJUSTED if group["crossover"] else ""
+            first = recorded["min_looks"]  # the crossover's looks begin later
+            first = max(first, crossover.FIRST_LOOK) if group["crossover"] else first
             group["speedup_method"] = SEQUENTIAL.format(
                 n=interval["n"], how=how + adjusted, level=1 - interval["level"],
-                min=recorded["min_looks"], max=recorded["max_looks"], alpha=recorded["alpha"],
+                min=first, max=recorded["max_looks"], alpha=recorded["alpha"],
             )  # fmt: skip
             continue
         orders = [m.get("paired_order") for m in pairs]
