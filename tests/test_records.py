@@ -228,6 +228,64 @@ def test_a_second_process_is_refused_and_a_dead_ones_lock_is_taken_over(tmp_path
     FolderLock(tmp_path, "run").acquire().release()
 
 
+# A record's writer that has put half of the new text into its file, then waits to be
+# killed (the text is written by Path.write_text, wherever write_json_atomic puts it).
+_HALF_WRITER = """
+import pathlib, sys, time
+from seqlab.records.files import write_json_atomic
+
+def half(self, text, *args, **kwargs):
+    with open(self, "w") as f:
+        f.write(text[: len(text) // 2])
+        f.flush()
+    print("half written", flush=True)
+    time.sleep(60)
+
+pathlib.Path.write_text = half
+write_json_atomic(pathlib.Path(sys.argv[1]), {"status": "ok", "metrics": {"val_acc": 0.9}})
+"""
+
+
+def test_a_write_killed_halfway_leaves_the_old_file_whole(tmp_path):
+    """SIGKILL while a record is rewritten: the old record reads back as it was, the
+    half-written text sits only in a temporary the readers know to skip."""
+    import signal
+
+    from seqlab.records.files import temporary_of
+
+    target = tmp_path / "results.json"
+    old = json.dumps(seqlab_record({"status": "running", "overrides": ["model=lstm"]}))
+    target.write_text(old)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _HALF_WRITER, str(target)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout.readline().strip() == "half written"
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    assert target.read_text() == old
+    assert load_record(target)["status"] == "running"
+    left = [p.name for p in tmp_path.iterdir() if p != target]
+    assert len(left) == 1 and temporary_of(left[0]) == "results.json"
+
+
+def test_a_write_that_fails_leaves_the_old_file_and_no_temporary(tmp_path):
+    from seqlab.records.files import write_atomic
+
+    target = tmp_path / "results.json"
+    target.write_text("old")
+
+    def failing(to):
+        to.write_text("new, cut short")
+        raise OSError(28, "No space left on device", str(to))
+
+    with pytest.raises(OSError, match="No space left"):
+        write_atomic(target, failing)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
 @pytest.mark.parametrize("name", ["results.json", "epoch_0012.weights.h5", "model_best.keras"])
 def test_a_temporary_name_reads_back_as_the_file_it_stands_for(name):
     from seqlab.records.files import temporary_name, temporary_of
