@@ -475,3 +475,19 @@ def test_merged_sweeps_link_each_job_into_its_own_folder_and_a_baseline_is_the_q
     empty = (tmp_path / "none" / "summary.html").read_text()
     assert "plotly.min.js" not in empty and "No chart: nothing was measured." in empty
     assert "plotly.min.js" in page  # where something was measured, it is
+
+
+@pytest.mark.parametrize("place", list(PLACES))
+def test_a_records_markup_never_reaches_the_page_as_markup(tmp_path, place):
+    """The fast tier's half of the browser test above: wherever the payload lands, the
+    page holds it only in an escaped form (its closing and opening tags never appear as
+    written), so a place left unescaped fails here without a browser."""
+    from seqlab.reports.summary import write_summary
+
+    sweep = tmp_path / "s"
+    _sweep_with(sweep, PLACES[place](PAYLOAD))
+    write_summary([sweep], sweep, baseline=None, chart=False)
+    page = (sweep / "summary.html").read_text()
+    assert "PWNED" in page, "the payload never reached the page"
+    assert "<script>alert('PWNED')" not in page
+    assert "'></script>" not in page
