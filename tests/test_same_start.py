@@ -100,3 +100,29 @@ def test_numpy_draws_follow_kerass_own_initializers(name, shape):
     assert abs(mine.mean()) < 3 * theirs.std() / math.sqrt(mine.size) + 1e-6
     if name == "Orthogonal":  # rows orthonormal, as Keras's are
         np.testing.assert_allclose(mine @ mine.T, theirs @ theirs.T, atol=1e-5)
+
+
+def test_the_start_is_numpys_draw_from_the_seed_and_each_weights_place(compose_cfg):
+    """The promise behind every backend's same start, checked against NumPy directly: a
+    Glorot-uniform kernel is `default_rng([seed, its place]).uniform(+-sqrt(6 / (fan_in +
+    fan_out)))` and an embedding `uniform(+-0.05)`, whatever Keras's own generator would
+    have drawn (the fast tier has one backend, so only this sees a start left to Keras)."""
+    given = ("dataset=random_tokens", "model=lstm", "model.units=8", "trainer.seed=7")
+    run = prepare(validate(compose_cfg(*given)), CPU)
+    model, _ = build_start(run)
+    checked = set()
+    for place, variable in enumerate(model.weights):
+        name = variable.path.rsplit("/", 1)[-1]
+        shape = tuple(int(d) for d in variable.shape)
+        rng = np.random.default_rng([7, place])
+        if name == "kernel" and len(shape) == 2:
+            limit = math.sqrt(6.0 / (shape[0] + shape[1]))
+            expected = rng.uniform(-limit, limit, size=shape)
+        elif name == "embeddings":
+            expected = rng.uniform(-0.05, 0.05, size=shape)
+        else:
+            continue
+        got = np.asarray(variable.numpy(), dtype=np.float64)
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7, err_msg=variable.path)
+        checked.add(name)
+    assert checked == {"kernel", "embeddings"}
