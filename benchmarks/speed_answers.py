@@ -1,9 +1,9 @@
 """How far a speed answer can be trusted on this machine: the measurements behind
 docs/benchmarks.md ("A speed answer you can trust").
 
-    python benchmarks/speed_answers.py aa [--sweeps 20] [--launcher interleaved|basic]
-                                          [--max-rounds 4] [--keep DIR]
-    python benchmarks/speed_answers.py side [--max-rounds 4] [--keep DIR]
+    python benchmarks/speed_answers.py aa [--sweeps 20] [--launcher interleaved|basic|both]
+                                          [--max-rounds 4] [--keep DIR] [--neighbour]
+    python benchmarks/speed_answers.py side [--max-rounds 4] [--keep DIR] [--neighbour]
     python benchmarks/speed_answers.py load [--jobs 10]
 
 aa    A/A: two configurations of equal cost (bench_impls' LSTM cell loop on two draws of
@@ -11,13 +11,18 @@ aa    A/A: two configurations of equal cost (bench_impls' LSTM cell loop on two 
       processes, the baseline's role alternating between the two draws. Prints each
       sweep's speed-up, interval, decision and time, how many declared a difference that
       does not exist (the rule's promise: 5 % per sweep), and the mean log-ratio of the
-      same two draws over all sweeps (a bias of the method shows there).
+      same two draws over all sweeps (a bias of the method shows there). `--launcher
+      both` alternates the interleaving and the sequential launcher sweep by sweep.
 side  bench_impls with repeats=auto, the sequential launcher then the interleaving one,
       the same max_rounds, alternated (`--pairs` times): each comparison's interval
       half-width, how many were decided, and the wall time of each.
 load  The load measure: `--jobs` quiet single runs, then as many with one CPU hog and
       with two (plain `while True` processes at normal priority) started after the
       run's first epoch; how many of each were marked busy (reports.compare).
+
+--neighbour (aa, side): a neighbour's load that comes and goes runs the whole time (one
+process at normal priority, busy 5-40 s then idle 5-40 s, the same pattern each run),
+to see what each launcher makes of a shared machine.
 
 Everything runs the real command line into a temporary folder; nothing is written to
 the checkout. Run it on a machine with nothing else running: the point is to see what
@@ -27,6 +32,7 @@ the machine itself does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -79,47 +85,83 @@ def half_width(row: dict[str, str]) -> float | None:
 
 
 def aa(args: argparse.Namespace) -> None:
-    launcher = ["hydra/launcher=interleaved"] if args.launcher == "interleaved" else []
+    launchers = ["interleaved", "basic"] if args.launcher == "both" else [args.launcher]
     rounds = [f"hydra.sweeper.max_rounds={args.max_rounds}"]
-    false, widths, sides = 0, [], []
-    with tempfile.TemporaryDirectory() as scratch:
+    false = dict.fromkeys(launchers, 0)
+    widths: dict[str, list] = {name: [] for name in launchers}
+    sides: dict[str, list] = {name: [] for name in launchers}
+    with tempfile.TemporaryDirectory() as scratch, neighbour(args.neighbour):
         top = args.keep or scratch  # --keep: the sweeps stay there, to be read again
         Path(top).mkdir(parents=True, exist_ok=True)
         for number in range(args.sweeps):
             # The baseline's role alternates between the two data draws, so a bias that
-            # follows the role and one that follows the configuration can be told apart.
-            base, other = ("1", "2") if number % 2 == 0 else ("2", "1")
+            # follows the role and one that follows the configuration can be told apart;
+            # with both launchers, they alternate too (each pair of sweeps, both roles).
+            name = launchers[number % len(launchers)]
+            turn = number // len(launchers)
+            launcher = ["hydra/launcher=interleaved"] if name == "interleaved" else []
+            base, other = ("1", "2") if turn % 2 == 0 else ("2", "1")
             sweep = Path(top) / f"aa{number}"
             given = [*AA, f"report.baseline=dataset.seed:{base}", *launcher, *rounds]
             code, seconds = seqlab([*given, f"hydra.sweep.dir={sweep}"], Path(top))
-            row = next(r for r in summary(sweep) if r["dataset.seed"] == other)
+            rows = summary(sweep)
+            row = next(r for r in rows if r["dataset.seed"] == other)
             width = half_width(row)
-            widths.append(width)
-            false += row["beyond_noise"] == "True"
+            widths[name].append(width)
+            false[name] += row["beyond_noise"] == "True"
             # log(step of seed 1 / step of seed 2), whichever was the baseline
             side = math.log(float(row["speedup"])) * (1 if base == "1" else -1)
-            sides.append(side)
-            print(f"sweep {number + 1:2d} (baseline seed {base}): speed-up "
+            sides[name].append(side)
+            busy = sum(r.get("busy") == "True" for r in rows)
+            print(f"sweep {number + 1:2d} {name} (baseline seed {base}): speed-up "
                   f"{float(row['speedup']):.3f} [{row['speedup_low']:.6}, "
                   f"{row['speedup_high']:.6}] +-{(width or 0):.1%}, {row['stopped']}, "
-                  f"{seconds:.0f} s, exit {code}", flush=True)  # fmt: skip
+                  f"{seconds:.0f} s, exit {code}, busy rows {busy}", flush=True)  # fmt: skip
             print(f"    {row['speedup_method']}", flush=True)
-    known = sorted(w for w in widths if w is not None)
-    print(f"A/A, {args.launcher}: {false} of {args.sweeps} sweeps declared a difference; "
-          f"half-widths median +-{known[len(known) // 2]:.1%}, "
-          f"range +-{known[0]:.1%} to +-{known[-1]:.1%}")  # fmt: skip
-    if len(sides) >= 2:
-        mean = sum(sides) / len(sides)
-        spread = math.sqrt(sum((x - mean) ** 2 for x in sides) / (len(sides) - 1))
-        print(f"log(step of seed 1 / step of seed 2) over the sweeps: mean {mean:+.4f}, "
-              f"standard error {spread / math.sqrt(len(sides)):.4f} (a bias of the method "
-              "shows as a mean far from 0)")  # fmt: skip
+    for name in launchers:
+        known = sorted(w for w in widths[name] if w is not None)
+        print(f"A/A, {name}: {false[name]} of {len(widths[name])} sweeps declared a "
+              f"difference; half-widths median +-{known[len(known) // 2]:.1%}, "
+              f"range +-{known[0]:.1%} to +-{known[-1]:.1%}")  # fmt: skip
+        if len(sides[name]) >= 2:
+            mean = sum(sides[name]) / len(sides[name])
+            spread = math.sqrt(sum((x - mean) ** 2 for x in sides[name]) / (len(sides[name]) - 1))
+            print(f"    log(step of seed 1 / step of seed 2) over the sweeps: mean {mean:+.4f}, "
+                  f"standard error {spread / math.sqrt(len(sides[name])):.4f} (a bias of "
+                  "the method shows as a mean far from 0)")  # fmt: skip
+
+
+# A neighbour's load that comes and goes, as on a shared machine: one process busy for
+# 5-40 s, then idle for 5-40 s, drawn from its own seed (the same pattern each run).
+NEIGHBOUR = """
+import random, sys, time
+rng = random.Random(int(sys.argv[1]))
+while True:
+    end = time.monotonic() + rng.uniform(5, 40)
+    while time.monotonic() < end:
+        pass
+    time.sleep(rng.uniform(5, 40))
+"""
+
+
+@contextlib.contextmanager
+def neighbour(on: bool, seed: int = 0):
+    """`--neighbour`: a bursty CPU hog at normal priority for the whole measurement."""
+    if not on:
+        yield
+        return
+    hog = subprocess.Popen([sys.executable, "-c", NEIGHBOUR, str(seed)])
+    try:
+        yield
+    finally:
+        hog.send_signal(signal.SIGKILL)
+        hog.wait()
 
 
 def side(args: argparse.Namespace) -> None:
     rounds = f"hydra.sweeper.max_rounds={args.max_rounds}"
     base = ["-m", "+experiment=bench_impls", "repeats=auto", rounds]
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, neighbour(args.neighbour):
         top = args.keep or scratch  # --keep: the sweeps stay there, to be read again
         Path(top).mkdir(parents=True, exist_ok=True)
         for pair in range(args.pairs):
@@ -134,8 +176,9 @@ def side(args: argparse.Namespace) -> None:
                 decided = sum(
                     1 for r in rows if r["stopped"].startswith(("faster", "slower", "within"))
                 )
+                busy = sum(r.get("busy") == "True" for r in summary(sweep))
                 print(f"{name:11s} run {pair + 1}: {seconds:.0f} s, exit {code}, {decided} of "
-                      f"{len(rows)} decided", flush=True)  # fmt: skip
+                      f"{len(rows)} decided, {busy} rows busy", flush=True)  # fmt: skip
                 for row, width in zip(rows, widths, strict=True):
                     print(f"    {row['model']:10s} {row['impl']:9s} {float(row['speedup']):.3f} "
                           f"[{row['speedup_low']:.5}, {row['speedup_high']:.5}] "
@@ -188,13 +231,17 @@ def main() -> None:
     sub = parser.add_subparsers(dest="what", required=True)
     one = sub.add_parser("aa")
     one.add_argument("--sweeps", type=int, default=20)
-    one.add_argument("--launcher", choices=("interleaved", "basic"), default="interleaved")
+    one.add_argument("--launcher", choices=("interleaved", "basic", "both"), default="interleaved")
     one.add_argument("--max-rounds", type=int, default=4)
     one.add_argument("--keep", help="a folder to keep the sweeps in (default: deleted)")
     two = sub.add_parser("side")
     two.add_argument("--max-rounds", type=int, default=4)
     two.add_argument("--pairs", type=int, default=1)
     two.add_argument("--keep", help="a folder to keep the sweeps in (default: deleted)")
+    for command in (one, two):
+        command.add_argument(
+            "--neighbour", action="store_true", help="a bursty CPU hog the whole time"
+        )
     three = sub.add_parser("load")
     three.add_argument("--jobs", type=int, default=10)
     args = parser.parse_args()
