@@ -285,6 +285,37 @@ def test_an_auto_json_edited_by_hand_is_not_trusted_at_all(tmp_path):
     assert decisions(tmp_path) == {}
 
 
+@pytest.mark.parametrize(
+    ("decision", "supported", "unsupported"),
+    [
+        (sq.FASTER, (1.5, 2.0, 2.5), (0.8, 2.0, 2.5)),
+        (sq.SLOWER, (0.5, 0.6, 0.7), (0.5, 0.6, 1.2)),
+        (sq.WITHIN, (0.97, 1.0, 1.03), (0.9, 1.0, 1.03)),
+    ],
+)
+def test_each_recorded_decision_is_trusted_exactly_when_its_interval_supports_it(
+    tmp_path, decision, supported, unsupported
+):
+    """'slower beyond the noise' read back as no decision (the summary then recomputed
+    its own) passed the whole suite; each decision kind is read back here, and refused
+    with an interval that does not say it (resolution 5 %)."""
+    from seqlab.reports.decisions import decisions
+
+    def auto(low, estimate, high):
+        entry = {"overrides": ["impl=layer"], "stopped": "after 3 seeds", "decision": decision,
+                 "interval": {"estimate": estimate, "low": low, "high": high, "n": 3,
+                              "quantile": 9.1, "level": 0.988}}  # fmt: skip
+        return {"min_looks": 3, "max_looks": 10, "alpha": 0.05, "resolution": 0.05,
+                "configurations": [{"overrides": ["impl=cell_loop"], "stopped": "baseline"},
+                                   entry]}  # fmt: skip
+
+    (tmp_path / "auto.json").write_text(json.dumps(auto(*supported)))
+    read = decisions(tmp_path)
+    assert [entry.get("decision") for entry in read.values()].count(decision) == 1
+    (tmp_path / "auto.json").write_text(json.dumps(auto(*unsupported)))
+    assert decisions(tmp_path) == {}
+
+
 def _interleaved_round(sweep, seed, base_ms, layer_ms, base_place):
     """One round of two interleaved jobs (cell_loop the baseline, layer), whose chunks
     carry the warm-up effect: the job that warmed up first ran 15 % slower."""
