@@ -356,3 +356,25 @@ def test_the_task_metric_column_reads_the_metric_the_record_names():
     read = BY_NAME["val_metric"].read
     assert read({"metrics": {"metric": "mse", "val_mse": 0.2, "val_accuracy": 0.9}}) == 0.2
     assert read({"metrics": {"metric": 3, "val_3": 0.2}}) is None  # no name: no value
+
+
+def test_a_finished_run_in_a_read_only_folder_is_skipped_only_for_its_own_experiment(tmp_path):
+    """The read-only skip (an archive, a read-only mount) takes no lock, so it has its own
+    fingerprint check; root passes chmod, so the folder is a tmpfs remounted read-only."""
+    from seqlab.runs.decision import finished_read_only
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)]
+    if os.geteuid() != 0 or subprocess.run(mount, capture_output=True).returncode != 0:
+        pytest.skip("needs root and mount to make a folder read-only under root")
+    try:
+        _finished(folder)
+        remount = ["mount", "-o", "remount,ro", str(folder)]
+        assert subprocess.run(remount, capture_output=True).returncode == 0
+        assert not os.access(folder, os.W_OK)
+        assert finished_read_only(folder, CONFIG)["status"] == "ok"
+        other = {**CONFIG, "trainer": {**CONFIG["trainer"], "lr": 0.02}}
+        assert finished_read_only(folder, other) is None
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)
