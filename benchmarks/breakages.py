@@ -147,7 +147,8 @@ BREAKAGES = [
 
 
 def first_failure(output: str) -> str:
-    found = re.search(r"^FAILED (\S+)", output, re.M) or re.search(r"^ERROR (\S+)", output, re.M)
+    # "FAILED tests/x.py::test[an id with spaces] - AssertionError: ..."
+    found = re.search(r"^(?:FAILED|ERROR) (.+?)(?: - |$)", output, re.M)
     return found[1] if found else "(failed: see the log)"
 
 
