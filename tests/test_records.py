@@ -378,3 +378,37 @@ def test_a_finished_run_in_a_read_only_folder_is_skipped_only_for_its_own_experi
         assert finished_read_only(folder, other) is None
     finally:
         subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def test_numpy_scalars_are_written_as_json_numbers_and_non_finite_ones_as_null(tmp_path):
+    nested = [np.float32(1.5), {"k": np.int32(2)}]
+    values = {"f32": np.float32(0.5), "i64": np.int64(3), "nan": np.float32("nan"),
+              "inf": np.float64("inf"), "nested": nested}  # fmt: skip
+    write_json_atomic(tmp_path / "r.json", values)
+    back = json.loads((tmp_path / "r.json").read_text())
+    assert back == {"f32": 0.5, "i64": 3, "nan": None, "inf": None, "nested": [1.5, {"k": 2}]}
+
+
+def test_a_staged_write_that_fills_the_disk_names_the_runs_file_and_says_so(tmp_path):
+    """Native writers work in the system's temporary folder and Python copies the file
+    over (HDF5 segfaulted on a full disk); when that copy fills the disk, the error is a
+    plain ENOSPC naming the run's file, not the scratch copy, and the old file stays."""
+    import errno
+
+    from seqlab.records.files import write_atomic
+
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)]
+    if os.geteuid() != 0 or subprocess.run(mount, capture_output=True).returncode != 0:
+        pytest.skip("needs root and mount for a small file system")
+    try:
+        target = folder / "model.keras"
+        target.write_bytes(b"old weights")
+        with pytest.raises(OSError) as raised:
+            write_atomic(target, lambda to: to.write_bytes(os.urandom(1 << 20)), staged=True)
+        assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(target)
+        assert target.read_bytes() == b"old weights"
+        assert [p.name for p in folder.iterdir()] == ["model.keras"]
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)
