@@ -414,11 +414,15 @@ def run_module(module: str, tests: list[str], args, report) -> dict:
         if names:
             codes = {k: v for k, v in codes.items() if k in names}
         at_import = import_time_functions(tree / PACKAGE / module)
+        # A function's mutant is "module.x_name__mutmut_N"; a method's names its class
+        # ("module.xǁClassǁname__mutmut_N") and never runs at import.
+        plain = {k: re.search(r"\.x_(.+)__mutmut_\d+$", k) for k in codes}
         again = [
             k
             for k, v in codes.items()
             if status_of(v) in ("survived", "no tests")
-            and re.search(r"\.x_(.+)__mutmut_\d+$", k)[1] in at_import
+            and plain[k] is not None
+            and plain[k][1] in at_import
         ]
         if again:
             with open(log_path, "a") as log:
