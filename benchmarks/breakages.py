@@ -146,6 +146,18 @@ BREAKAGES = [
 ]
 
 
+SURVIVED, STALE, UNCLEAR = "SURVIVED", "stale", "unclear"
+
+
+def stale_breakages(root: Path = ROOT) -> list[str]:
+    """The breakages whose text to replace is not in their source exactly once."""
+    return [
+        b.name
+        for b in BREAKAGES
+        if (root / "src" / "seqlab" / b.path).read_text().count(b.old) != 1
+    ]
+
+
 def first_failure(output: str) -> str:
     # "FAILED tests/x.py::test[an id with spaces] - AssertionError: ..."
     found = re.search(r"^(?:FAILED|ERROR) (.+?)(?: - |$)", output, re.M)
@@ -159,7 +171,7 @@ def run(breakage: Breakage, marker: str, workdir: str | None) -> tuple[str, floa
         source = tree / "src" / "seqlab" / breakage.path
         text = source.read_text()
         if text.count(breakage.old) != 1:
-            return "stale (the text to break is not in the source once)", 0.0
+            return f"{STALE} (the text to break is not in the source once)", 0.0
         source.write_text(text.replace(breakage.old, breakage.new))
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
@@ -175,11 +187,12 @@ def run(breakage: Breakage, marker: str, workdir: str | None) -> tuple[str, floa
         )
         took = time.monotonic() - start
         if done.returncode == 0:
-            return "SURVIVED", took
+            return SURVIVED, took
         # -x under pytest-xdist ends with exit 2 ("Interrupted") after the first failure.
         if done.returncode in (1, 2) and re.search(r"^(FAILED|ERROR) ", done.stdout, re.M):
             return first_failure(done.stdout), took
-        return f"(pytest exit {done.returncode}: {done.stdout[-300:]!r})", took
+        # Not a test failing on the breakage (a collection error, no tests): not "caught".
+        return f"{UNCLEAR} (pytest exit {done.returncode}: {done.stdout[-300:]!r})", took
 
 
 def main() -> int:
@@ -198,8 +211,8 @@ def main() -> int:
     print(f"# breakages against `pytest -m {args.marker!r}` at {ROOT}", flush=True)
     for breakage in chosen:
         verdict, took = run(breakage, args.marker, args.workdir)
-        caught += verdict not in ("SURVIVED",) and not verdict.startswith("stale")
-        stale += verdict.startswith("stale")
+        caught += not verdict.startswith((SURVIVED, STALE, UNCLEAR))
+        stale += verdict.startswith(STALE)
         print(
             f"{breakage.name:20} {took:6.0f} s  {verdict}\n{'':20} ({breakage.promise})", flush=True
         )
