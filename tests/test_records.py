@@ -412,3 +412,27 @@ def test_a_staged_write_that_fills_the_disk_names_the_runs_file_and_says_so(tmp_
         assert [p.name for p in folder.iterdir()] == ["model.keras"]
     finally:
         subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def test_the_compact_record_drops_only_what_a_reader_can_do_without():
+    """When the disk has no room for the full record, the compact one leaves out the
+    traceback, timing's definitions and the load samples, and says it is compact; the
+    full one keeps a traceback when there is one and has no empty one."""
+    from seqlab.records.record import RunRecord
+
+    def made(**kwargs):
+        return RunRecord(title="t", output_dir="o", overrides=["model=lstm"], config={}, **kwargs)
+
+    record = made(status="failed", traceback="Traceback: boom")
+    record.timing = {"step_ms_median": 10.0, "definitions": {"step_ms_median": "..."}}
+    record.load = {"others_cores": 0.1, "samples": [[0.0, 0.1]]}
+    full = record.as_dict()
+    assert full["traceback"] == "Traceback: boom" and "compact" not in full
+    assert full["timing"]["definitions"] and full["load"]["samples"]
+    assert "traceback" not in made(status="ok").as_dict()
+    compact = record.as_dict(compact=True)
+    assert compact["compact"] is True and "traceback" not in compact
+    assert compact["timing"] == {"step_ms_median": 10.0}
+    assert compact["load"] == {"others_cores": 0.1}
+    left_alone = {k: v for k, v in full.items() if k not in ("timing", "load", "traceback")}
+    assert {k: compact[k] for k in left_alone} == left_alone
