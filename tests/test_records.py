@@ -436,3 +436,34 @@ def test_the_compact_record_drops_only_what_a_reader_can_do_without():
     assert compact["load"] == {"others_cores": 0.1}
     left_alone = {k: v for k, v in full.items() if k not in ("timing", "load", "traceback")}
     assert {k: compact[k] for k in left_alone} == left_alone
+
+
+def test_resume_false_starts_afresh_and_keeps_the_checkpoints_in_the_attic(tmp_path):
+    Checkpoints(tmp_path).save(_model(), 1, [{"epoch": 1}], fingerprint(CONFIG))
+    start = decide(tmp_path, CONFIG, resume=False, skip_finished=True)
+    assert start.action == "fresh" and start.moved_to.parent == tmp_path / ATTIC_DIR
+    assert not Checkpoints(tmp_path).present()
+    assert any(p.name.endswith(".weights.h5") for p in start.moved_to.rglob("*"))
+
+
+def test_the_read_only_skip_never_takes_a_folder_that_can_be_written(tmp_path):
+    """A writable folder goes the locked way (`decide`), even with a finished run in it."""
+    from seqlab.runs.decision import finished_read_only
+
+    _finished(tmp_path / "run")
+    assert finished_read_only(tmp_path / "run", CONFIG) is None
+    assert finished_read_only(tmp_path / "missing", CONFIG) is None
+
+
+def test_another_experiment_names_eight_differing_keys_and_says_there_are_more(tmp_path):
+    wide = {f"k{i}": i for i in range(10)}
+    _finished(tmp_path, {**CONFIG, **wide})
+    other = {**CONFIG, **{k: v + 1 for k, v in wide.items()}}
+    with pytest.raises(FolderError) as raised:
+        decide(tmp_path, other, resume=True, skip_finished=True)
+    said = str(raised.value)
+    assert said.count("k") >= 8 and " ...)" in said
+    _finished(tmp_path / "few", {**CONFIG, "k0": 0})
+    with pytest.raises(FolderError) as raised:
+        decide(tmp_path / "few", {**CONFIG, "k0": 1}, resume=True, skip_finished=True)
+    assert " ...)" not in str(raised.value)
