@@ -76,25 +76,36 @@ def test_tensorflow_and_jax_start_from_the_same_weights(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("name", "shape"),
+    ("name", "shape", "options"),
     [
-        ("GlorotUniform", (64, 256)),
-        ("Orthogonal", (64, 256)),
-        ("RandomUniform", (500, 100)),
-        ("HeNormal", (128, 128)),
-        ("TruncatedNormal", (128, 128)),
+        ("GlorotUniform", (64, 256), {}),
+        ("GlorotUniform", (20000,), {}),  # one axis: both fans are its length
+        ("HeUniform", (3, 40, 50), {}),  # a kernel over time: fans times the window
+        ("Orthogonal", (64, 256), {}),
+        ("RandomUniform", (500, 100), {}),
+        ("HeNormal", (128, 128), {}),
+        ("TruncatedNormal", (128, 128), {}),
+        (
+            "VarianceScaling",
+            (64, 256),
+            {"scale": 3.0, "mode": "fan_out", "distribution": "uniform"},
+        ),
+        ("Ones", (8, 4), {}),
     ],
 )
-def test_numpy_draws_follow_kerass_own_initializers(name, shape):
+def test_numpy_draws_follow_kerass_own_initializers(name, shape, options):
     """The oracle is Keras: the same initializer's values on the running backend."""
     import keras
 
     from seqlab.models.numpy_init import draw
 
-    initializer = getattr(keras.initializers, name)()
+    initializer = getattr(keras.initializers, name)(**options)
     theirs = np.asarray(initializer(shape))
     mine = draw(initializer, shape, np.random.default_rng(0))
     assert mine.shape == theirs.shape
+    if theirs.std() == 0:  # a constant: the same values
+        np.testing.assert_array_equal(mine, theirs)
+        return
     np.testing.assert_allclose(mine.std(), theirs.std(), rtol=0.03)
     np.testing.assert_allclose(np.abs(mine).max(), np.abs(theirs).max(), rtol=0.1)
     assert abs(mine.mean()) < 3 * theirs.std() / math.sqrt(mine.size) + 1e-6
