@@ -343,6 +343,11 @@ def test_the_step_chart_draws_the_fastest_first_busy_bars_red_and_says_what_it_l
     assert len(many.figure.data[0].x) == MAX_DRAWN
     assert many.note.startswith("7 configurations in the middle of the ranking are not drawn")
     assert step_chart(go, [{**rows[0], "step_ms_median": None}], ["model"], False) is None
+    # Each bar's interval is its own row's; a row without one draws none, not a made-up one.
+    rows[1]["step_ms_median_ci95"] = None
+    (bar,) = step_chart(go, rows, ["model"], grouped=True).figure.data
+    said = {r["overrides"]["model"]: r["step_ms_median_ci95"] or 0.0 for r in rows}
+    assert list(bar.error_x.array) == [said[name] for name in bar.y]
 
 
 def test_the_tradeoff_chart_marks_what_nothing_beats_in_the_tasks_own_direction():
@@ -491,3 +496,15 @@ def test_a_records_markup_never_reaches_the_page_as_markup(tmp_path, place):
     assert "PWNED" in page, "the payload never reached the page"
     assert "<script>alert('PWNED')" not in page
     assert "'></script>" not in page
+
+
+def test_the_pages_charts_draw_intervals_only_for_groups_of_seeds(tmp_path):
+    """`charts` hands the table's grouping to the step chart: bars of single runs have no
+    interval to show."""
+    from seqlab.reports.page.charts import charts
+
+    def drawn(grouped):
+        return {title: html for title, _, html in charts(_rows(3), ["model"], [tmp_path], grouped)}
+
+    assert '"visible":true' in drawn(True)["Step time per configuration"]
+    assert '"visible":false' in drawn(False)["Step time per configuration"]
