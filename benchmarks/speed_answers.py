@@ -77,6 +77,12 @@ def summary(sweep: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def busy_jobs(row: dict[str, str]) -> int:
+    """How many of a row's jobs were marked busy: a single job's True, a group's count."""
+    value = row.get("busy") or ""
+    return int(value) if value.isdigit() else int(value == "True")
+
+
 def half_width(row: dict[str, str]) -> float | None:
     """Half the interval's width on a log scale, as a fraction (0.05: +-5 %)."""
     if not row.get("speedup_low") or not row.get("speedup_high"):
@@ -112,11 +118,11 @@ def aa(args: argparse.Namespace) -> None:
             # log(step of seed 1 / step of seed 2), whichever was the baseline
             side = math.log(float(row["speedup"])) * (1 if base == "1" else -1)
             sides[name].append(side)
-            busy = sum(r.get("busy") == "True" for r in rows)
+            busy = sum(busy_jobs(r) for r in rows)
             print(f"sweep {number + 1:2d} {name} (baseline seed {base}): speed-up "
                   f"{float(row['speedup']):.3f} [{row['speedup_low']:.6}, "
                   f"{row['speedup_high']:.6}] +-{(width or 0):.1%}, {row['stopped']}, "
-                  f"{seconds:.0f} s, exit {code}, busy rows {busy}", flush=True)  # fmt: skip
+                  f"{seconds:.0f} s, exit {code}, busy jobs {busy}", flush=True)  # fmt: skip
             print(f"    {row['speedup_method']}", flush=True)
     for name in launchers:
         known = sorted(w for w in widths[name] if w is not None)
@@ -176,9 +182,9 @@ def side(args: argparse.Namespace) -> None:
                 decided = sum(
                     1 for r in rows if r["stopped"].startswith(("faster", "slower", "within"))
                 )
-                busy = sum(r.get("busy") == "True" for r in summary(sweep))
+                busy = sum(busy_jobs(r) for r in summary(sweep))
                 print(f"{name:11s} run {pair + 1}: {seconds:.0f} s, exit {code}, {decided} of "
-                      f"{len(rows)} decided, {busy} rows busy", flush=True)  # fmt: skip
+                      f"{len(rows)} decided, {busy} jobs busy", flush=True)  # fmt: skip
                 for row, width in zip(rows, widths, strict=True):
                     print(f"    {row['model']:10s} {row['impl']:9s} {float(row['speedup']):.3f} "
                           f"[{row['speedup_low']:.5}, {row['speedup_high']:.5}] "
