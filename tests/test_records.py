@@ -363,12 +363,9 @@ def test_a_finished_run_in_a_read_only_folder_is_skipped_only_for_its_own_experi
     fingerprint check; root passes chmod, so the folder is a tmpfs remounted read-only."""
     from seqlab.runs.decision import finished_read_only
 
-    folder = tmp_path / "archive"
-    folder.mkdir()
-    mount = ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)]
-    if os.geteuid() != 0 or subprocess.run(mount, capture_output=True).returncode != 0:
-        pytest.skip("needs root and mount to make a folder read-only under root")
-    try:
+    from .test_crashes import small_filesystem
+
+    with small_filesystem(tmp_path / "archive", "1m") as folder:
         _finished(folder)
         remount = ["mount", "-o", "remount,ro", str(folder)]
         assert subprocess.run(remount, capture_output=True).returncode == 0
@@ -376,8 +373,6 @@ def test_a_finished_run_in_a_read_only_folder_is_skipped_only_for_its_own_experi
         assert finished_read_only(folder, CONFIG)["status"] == "ok"
         other = {**CONFIG, "trainer": {**CONFIG["trainer"], "lr": 0.02}}
         assert finished_read_only(folder, other) is None
-    finally:
-        subprocess.run(["umount", str(folder)], capture_output=True)
 
 
 def test_numpy_scalars_are_written_as_json_numbers_and_non_finite_ones_as_null(tmp_path):
@@ -397,12 +392,9 @@ def test_a_staged_write_that_fills_the_disk_names_the_runs_file_and_says_so(tmp_
 
     from seqlab.records.files import write_atomic
 
-    folder = tmp_path / "small"
-    folder.mkdir()
-    mount = ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)]
-    if os.geteuid() != 0 or subprocess.run(mount, capture_output=True).returncode != 0:
-        pytest.skip("needs root and mount for a small file system")
-    try:
+    from .test_crashes import small_filesystem
+
+    with small_filesystem(tmp_path / "small", "256k") as folder:
         target = folder / "model.keras"
         target.write_bytes(b"old weights")
         with pytest.raises(OSError) as raised:
@@ -410,8 +402,6 @@ def test_a_staged_write_that_fills_the_disk_names_the_runs_file_and_says_so(tmp_
         assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(target)
         assert target.read_bytes() == b"old weights"
         assert [p.name for p in folder.iterdir()] == ["model.keras"]
-    finally:
-        subprocess.run(["umount", str(folder)], capture_output=True)
 
 
 def test_the_compact_record_drops_only_what_a_reader_can_do_without():
