@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import statistics
 
 import pytest
 
@@ -235,6 +236,9 @@ def test_the_summary_shows_the_recorded_decision_and_its_interval_never_a_recomp
         assert float(row["speedup_high"]) == pytest.approx(recorded["interval"]["high"])
         assert row["beyond_noise"] == str(recorded["stopped"].startswith("faster"))
         assert "sequential" in row["speedup_method"]
+        # The seeds +-5 % would take, from the spread of the pairs it decided from.
+        logs = [math.log(steps[0] / steps[i]) for steps in rounds]
+        assert int(row["seeds_for_5pct"]) == sq.seeds_for(statistics.stdev(logs))
     assert int(rows["layer"]["speedup_n"]) == 3  # its own 3 pairs, not the baseline's 5
 
 

@@ -13,6 +13,7 @@ from scipy import stats as scipy_stats
 from seqlab.cli.arguments import expand_repeats
 from seqlab.errors import ConfigError
 from seqlab.reports.compare import derive
+from seqlab.reports.sequential import seeds_for
 from seqlab.reports.speedup import add_group_speedups
 from seqlab.reports.stats import describe, group_rows, has_repeats
 from seqlab.reports.summary import write_summary
@@ -94,6 +95,9 @@ def test_the_speed_up_is_paired_seed_by_seed_with_an_interval_that_decides(seede
     assert noisy["speedup_high"] == pytest.approx(math.exp(oracle.high))
     assert noisy["beyond_noise"] is False
     assert rows["lstm"]["speedup"] == pytest.approx(1.0)
+    # The seeds +-5 % would take at each one's spread: 2 at none, more for the noisy one.
+    assert gru["seeds_for_5pct"] == 2 and rows["lstm"]["seeds_for_5pct"] is None
+    assert noisy["seeds_for_5pct"] == seeds_for(statistics.stdev(logs)) > 4
 
 
 def test_pairing_removes_a_drift_that_two_means_keep(tmp_path):

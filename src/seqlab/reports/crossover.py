@@ -71,6 +71,18 @@ def fit(log_ratios: Sequence[float], orders: Sequence[int]) -> tuple[float, floa
     return mu, se, n - 2
 
 
+def spread(log_ratios: Sequence[float], orders: Sequence[int]) -> float | None:
+    """The standard deviation of a pair's log-ratio left after the fit (the rest: what
+    seeds and processes add); None where `fit` has no answer."""
+    found = fit(log_ratios, orders)
+    if found is None:
+        return None
+    _, se, _ = found
+    first = sum(1 for s in orders if s == 1)
+    last = len(orders) - first
+    return se / math.sqrt((1.0 / first + 1.0 / last) / 4.0)
+
+
 def _interval(mu: float, se: float, n: int, quantile: float, level: float) -> Interval:
     half = quantile * se
     return Interval(math.exp(mu), math.exp(mu - half), math.exp(mu + half), n, quantile, level)

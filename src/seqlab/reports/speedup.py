@@ -24,7 +24,9 @@ that takes out the effect of which job warmed up first (`crossover`):
   needs fresh pairs);
 - one pair run one after the other: no interval.
 
-`speedup_method` says which, in words, on every row that has a speed-up.
+`speedup_method` says which, in words, on every row that has a speed-up, and a group's
+`seeds_for_5pct` how many seeds a fixed repeats=N would need for +-5 % at the spread its
+pairs showed (`sequential.seeds_for`): a plan for the next sweep, not a promise.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 
 from seqlab.reports import crossover, sequential
 from seqlab.reports.baseline import Baseline
+from seqlab.reports.stats import seed_of
 
 WITHIN_PAIR = (
     "one interleaved pair: batch means over {rounds} rounds of chunks; covers the noise "
@@ -134,7 +137,7 @@ def add_group_speedups(
     for group in groups:
         group["speedup"] = group["speedup_low"] = group["speedup_high"] = None
         group["beyond_noise"] = group["speedup_method"] = None
-        group["speedup_n"] = None
+        group["speedup_n"] = group["seeds_for_5pct"] = None
         group["crossover"] = False  # (internal) adjusted for the warm-up order: the page says so
         if chosen.holds(group["overrides"]):
             group["speedup"] = 1.0 if group.get("step_ms_median") else None
@@ -166,6 +169,11 @@ def add_group_speedups(
                 n=interval["n"], how=how + adjusted, level=1 - interval["level"],
                 min=first, max=recorded["max_looks"], alpha=recorded["alpha"],
             )  # fmt: skip
+            used = sorted(pairs, key=seed_of)[: interval["n"]]  # those the sweeper decided from
+            group["seeds_for_5pct"] = seeds_for_5pct(
+                [m["paired_d"] for m in used], [m.get("paired_order") for m in used],
+                group["crossover"],
+            )  # fmt: skip
             continue
         orders = [m.get("paired_order") for m in pairs]
         adjusted = crossover.fixed_interval(values, orders) if interleaved else None
@@ -177,12 +185,29 @@ def add_group_speedups(
             group["speedup_method"] = CROSSOVER.format(
                 n=len(values), first=orders.count(1), last=orders.count(-1), df=len(values) - 2
             )
+            group["seeds_for_5pct"] = seeds_for_5pct(values, orders, True)
         elif len(values) >= 2:
             interval = sequential.fixed_interval(values)
             group["speedup_low"], group["speedup_high"] = interval.low, interval.high
             group["beyond_noise"] = not interval.low <= 1.0 <= interval.high
             group["speedup_method"] = FIXED.format(n=len(values), how=how)
+            group["seeds_for_5pct"] = seeds_for_5pct(values, orders, False)
         else:
             (only,) = pairs
             group["speedup_low"], group["speedup_high"] = only["speedup_low"], only["speedup_high"]
             group["speedup_method"] = only["speedup_method"]
+
+
+def seeds_for_5pct(values: list[float], orders: list[int | None], adjusted: bool) -> int | None:
+    """How many seeds a fixed repeats=N would need for a speed-up interval of +-5 %, at
+    the spread these pairs showed (`sequential.seeds_for`): the crossover's rest when
+    `adjusted`, else the pairs' standard deviation. None where the spread cannot be
+    estimated or more than the sweeper's cap of seeds would be needed."""
+    if adjusted:
+        sd = crossover.spread(values, orders)  # type: ignore[arg-type]  # all +-1 here
+    elif len(values) >= 2:
+        mean = math.fsum(values) / len(values)
+        sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    else:
+        sd = None
+    return None if sd is None else sequential.seeds_for(sd, crossover=adjusted)

@@ -18,6 +18,12 @@ from seqlab.records.columns import COLUMNS
 SEED_KEY = "trainer.seed"
 
 
+def seed_of(row: dict[str, Any]) -> int:
+    """A job row's seed as a number (0 where it has none, or not a whole number)."""
+    text = str(row["overrides"].get(SEED_KEY, ""))
+    return int(text) if text.isdigit() else 0
+
+
 def t_quantile(dof: float) -> float:
     """The two-sided 95 % quantile of Student's t with `dof` degrees of freedom."""
     from seqlab.errors import require

@@ -24,6 +24,7 @@ GROUP_SPEEDUP = (
     "speedup_high",
     "beyond_noise",
     "speedup_n",
+    "seeds_for_5pct",
     "speedup_method",
 )
 # Columns the terminal shows only when some row says something there.
@@ -140,7 +141,9 @@ def _hidden(name: str) -> bool:
     intervals of the validation metric and step time, and the speed-up's interval)."""
     base = name[:-5] if name.endswith("_ci95") else name
     column = BY_NAME.get(base) or BY_NAME.get(_unnamed(base))
-    if name in ("error", "seeds", "n_timed", "speedup_method") or name.endswith("_std"):
+    if name in ("error", "seeds", "n_timed", "speedup_method", "seeds_for_5pct"):
+        return True
+    if name.endswith("_std"):
         return True
     if column is not None and not column.terminal:
         return True

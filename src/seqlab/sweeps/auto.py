@@ -33,7 +33,7 @@ from typing import Any
 
 from seqlab.errors import SeqlabError, refuse
 from seqlab.reports.decisions import AUTO_FILE
-from seqlab.reports.stats import SEED_KEY
+from seqlab.reports.stats import SEED_KEY, seed_of
 from seqlab.sweeps.auto_checks import check_auto, group_baselines
 
 
@@ -119,18 +119,14 @@ def _values(
     folder."""
     from seqlab.reports.rows import override_dict
 
-    def seed(row: dict[str, Any]) -> int:
-        text = str(row["overrides"].get(SEED_KEY, ""))
-        return int(text) if text.isdigit() else 0
-
     mine = {k: v for k, v in override_dict(config).items() if k != SEED_KEY}
     jobs = [
         row
         for row in rows
         if {k: v for k, v in row["overrides"].items() if k != SEED_KEY} == mine
-        and 1 <= seed(row) <= rounds
+        and 1 <= seed_of(row) <= rounds
     ]
-    jobs.sort(key=seed)
+    jobs.sort(key=seed_of)
     paired = [row for row in jobs if row.get("paired_d") is not None]
     timed = sum(1 for row in jobs if row.get("step_ms_median"))
     return (

@@ -112,6 +112,7 @@ def _comparison(row: dict[str, Any], mine: str, theirs: str, grouped: bool) -> s
             text += f", {row['speedup_n']} seeds"
         if row.get("crossover"):
             text += " (adjusted for which job warmed up first)"
+        text += _seeds_for_5pct(row)
     else:
         text += ", one run each (repeats=N or auto gives an interval)"
     if str(row.get("same_start") or "").startswith("no"):
@@ -119,6 +120,18 @@ def _comparison(row: dict[str, Any], mine: str, theirs: str, grouped: bool) -> s
     if row.get("stopped"):
         text += f"; stopped: {row['stopped']}"
     return text + "."
+
+
+def _seeds_for_5pct(row: dict[str, Any]) -> str:
+    """Where seeds left a comparison undecided with an interval wider than +-5 %: how many
+    a new sweep would need at the spread its pairs showed (`speedup.seeds_for_5pct`;
+    none said where that cannot be estimated or passes the sweeper's cap)."""
+    seeds = row.get("seeds_for_5pct")
+    if seeds is None or row.get("beyond_noise") is not False:
+        return ""
+    if math.log(row["speedup_high"] / row["speedup"]) <= math.log1p(0.05):
+        return ""
+    return f"; +-5 % would take about {seeds} seeds (a new sweep, repeats={seeds}) at this spread"
 
 
 def _plotly_js(out_dir: Path) -> None:
