@@ -2,10 +2,11 @@
 
     nice -n 10 python benchmarks/sequential_sim.py SECTION [SIMS]
 
-SECTION is one of null, power, within, chunks, family, crossover, timing. Each prints a compact
-table and writes the full one to $TMPDIR/seqlab_sequential_sim/SECTION.json. SIMS
-overrides the number of simulated comparisons per cell (defaults: 6000 for error rates,
-Monte Carlo sd 0.28 pp at 5 %; 4000 for power and coverage).
+SECTION is one of null, power, within, chunks, family, crossover, recheck, plan, timing.
+Each prints a compact table and writes the full one to
+$TMPDIR/seqlab_sequential_sim/SECTION.json. SIMS overrides the number of simulated
+comparisons per cell (defaults: 6000 for error rates, Monte Carlo sd 0.28 pp at 5 %; 4000
+for power and coverage).
 
 The machine model. A job's step time (sequential launcher, one job per process) is, on
 logs: its configuration's cost + the job's own noise (lognormal sd `noise`: 5, 10, 20 %)
@@ -505,6 +506,42 @@ def crossover_section(sims: int) -> dict:
     return table
 
 
+# ---- the seeds a plan asks for (reports/sequential.py: seeds_for) ----------------------
+
+
+def plan_section(sims: int) -> dict:
+    """A pilot of 4 seeds, then N = seeds_for(the pilot's spread) under the null: how
+    often the fixed interval of N seeds excludes 1 when N's seeds include the pilot's
+    ("reuse") and when they are a new sweep ("new"), with the N it asked for (plain pairs
+    and crossover pairs with a warm-up effect of 0.08; Gaussian pairs, sd 0.01-0.07)."""
+    table: dict = {}
+    pilot = 4
+    for sd in (0.01, 0.03, 0.05, 0.07):
+        for adjusted in (False, True):
+            rng = rng_for("plan", sd, adjusted)
+            orders = [1 if i % 2 == 0 else -1 for i in range(2 * sq.MAX_LOOKS)]
+            wrong = {"reuse": [], "new": []}
+            asked = []
+            for _ in range(sims):
+                d = rng.normal(0.0, sd, 2 * sq.MAX_LOOKS) + (0.08 * np.array(orders) * adjusted)
+                head = d[:pilot].tolist()
+                plain = float(np.std(head, ddof=1))
+                spread = co.spread(head, orders[:pilot]) if adjusted else plain
+                n = max(sq.seeds_for(spread, crossover=adjusted) or sq.MAX_LOOKS, pilot)
+                asked.append(n)
+                for name, values in (("reuse", d[:n]), ("new", d[pilot : pilot + n])):
+                    signs = orders[:n] if name == "reuse" else orders[pilot : pilot + n]
+                    found = (co.fixed_interval(values.tolist(), signs) if adjusted
+                             else sq.fixed_interval(values.tolist()))  # fmt: skip
+                    wrong[name].append(not found.low <= 1.0 <= found.high)
+            cell = {k: rate(v) for k, v in wrong.items()} | {"median_n": float(np.median(asked))}
+            table[f"{sd:.2f}/{'crossover' if adjusted else 'plain'}"] = cell
+            print(f"pilot of {pilot}, sd {sd:.2f}, {'crossover' if adjusted else 'plain    '}: "
+                  f"median N {cell['median_n']:.0f}, false decisions reusing the pilot "
+                  f"{cell['reuse']:.3f}, in a new sweep {cell['new']:.3f}", flush=True)  # fmt: skip
+    return table
+
+
 SECTIONS = {
     "null": (null_section, 6000),
     "power": (power_section, 4000),
@@ -513,6 +550,7 @@ SECTIONS = {
     "family": (family_section, 2000),
     "crossover": (crossover_section, 4000),
     "recheck": (recheck_section, 40000),
+    "plan": (plan_section, 4000),
     "timing": (timing_section, 0),
 }
 
