@@ -28,6 +28,7 @@ from seqlab.reports.baseline import Baseline
 from seqlab.reports.page.charts import by_metric, charts, direction, jobs_of
 from seqlab.reports.page.template import TEMPLATE
 from seqlab.reports.rows import status_counts, swept_keys
+from seqlab.reports.sequential import RESOLUTION
 from seqlab.reports.shown import label
 
 PAGE_FILE = "summary.html"
@@ -129,7 +130,7 @@ def _seeds_for_5pct(row: dict[str, Any]) -> str:
     seeds = row.get("seeds_for_5pct")
     if seeds is None or row.get("beyond_noise") is not False:
         return ""
-    if math.log(row["speedup_high"] / row["speedup"]) <= math.log1p(0.05):
+    if math.log(row["speedup_high"] / row["speedup"]) <= math.log1p(RESOLUTION):
         return ""
     return f"; +-5 % would take about {seeds} seeds (a new sweep, repeats={seeds}) at this spread"
 
