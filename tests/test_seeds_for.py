@@ -112,3 +112,36 @@ def test_the_page_says_the_seeds_only_where_an_undecided_interval_is_wider_than_
         "at this spread."
     )
     assert "would take" not in said[1] and "would take" not in said[2]
+
+
+def test_the_notes_under_the_table_name_each_undecided_comparison_with_its_seeds(tmp_path):
+    """simple_rnn against lstm is noisy and undecided; gru is 2x every seed (decided)."""
+    import csv
+
+    from seqlab.reports.summary import write_summary
+
+    from .test_summary import write_job
+
+    times = {"lstm": [100, 102, 98, 101], "gru": [50, 51, 49, 50.5]}
+    times["simple_rnn"] = [90, 115, 95, 105]
+    job = 0
+    for model, steps in times.items():
+        for seed, ms in enumerate(steps, 1):
+            write_job(tmp_path / "sweep", job, [f"model={model}", f"trainer.seed={seed}"], ms)
+            job += 1
+    _, _, _, said = write_summary([tmp_path / "sweep"], tmp_path / "out", baseline="model=lstm",
+                                  chart=False)  # fmt: skip
+    with open(tmp_path / "out" / "summary.csv") as f:
+        rows = {row["model"]: row for row in csv.DictReader(f)}
+    seeds = int(rows["simple_rnn"]["seeds_for_5pct"])
+    assert seeds > 4 and rows["gru"]["seeds_for_5pct"] == "2"
+    (note,) = [line for line in said if line.startswith("seeds:")]
+    assert f"about {seeds} seeds for simple_rnn (" in note and "gru" not in note
+    assert note in (tmp_path / "out" / "summary.md").read_text()
+    # Nothing to say when every comparison is decided: gru alone against lstm.
+    for job in range(8, 12):
+        (tmp_path / "sweep" / str(job) / "results.json").unlink()
+        (tmp_path / "sweep" / str(job)).rmdir()
+    _, _, _, said = write_summary([tmp_path / "sweep"], tmp_path / "two", baseline="model=lstm",
+                                  chart=False)  # fmt: skip
+    assert not [line for line in said if line.startswith("seeds:")]

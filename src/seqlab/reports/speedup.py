@@ -211,3 +211,33 @@ def seeds_for_5pct(values: list[float], orders: list[int | None], adjusted: bool
     else:
         sd = None
     return None if sd is None else sequential.seeds_for(sd, crossover=adjusted)
+
+
+def seeds_to_decide(group: dict[str, Any]) -> int | None:
+    """A group's `seeds_for_5pct` where seeds left its comparison within the noise with an
+    interval wider than +-5 % (what the page and the notes under the table tell a user
+    to run next); None where the question is answered or no number can be given."""
+    seeds = group.get("seeds_for_5pct")
+    if seeds is None or group.get("beyond_noise") is not False:
+        return None
+    if math.log(group["speedup_high"] / group["speedup"]) <= math.log1p(sequential.RESOLUTION):
+        return None
+    return seeds
+
+
+def seeds_note(groups: list[dict[str, Any]], keys: list[str]) -> str | None:
+    """A sentence under the table naming the comparisons seeds left undecided and wider
+    than +-5 %, with the seeds each would need (`seeds_to_decide`); None when none."""
+    from seqlab.reports.shown import label
+
+    wanted = [(label(g, keys), seeds_to_decide(g)) for g in groups]
+    wanted = [(name, n) for name, n in wanted if n is not None]
+    if not wanted:
+        return None
+    listed = ", ".join(f"{n} seeds for {name}" for name, n in wanted)
+    return (
+        f"seeds: {len(wanted)} comparison(s) ended within the noise with an interval wider "
+        f"than +-5 %; at the spread their seeds showed, +-5 % would take about {listed} "
+        "(seeds_for_5pct: an estimate from few seeds). Run a new sweep with repeats=N for "
+        "that: reusing these seeds raises the error rate above 5 % (docs/sweeps.md)."
+    )

@@ -13,7 +13,7 @@ from seqlab.reports.baseline import Baseline
 from seqlab.reports.compare import derive, notes
 from seqlab.reports.page import write_page
 from seqlab.reports.rows import collect, headline, swept_keys
-from seqlab.reports.speedup import add_group_speedups
+from seqlab.reports.speedup import add_group_speedups, seeds_note
 from seqlab.reports.stats import group_rows, has_repeats
 from seqlab.reports.table import GROUP_SPEEDUP, sort_rows, table, to_csv, to_markdown
 
@@ -94,6 +94,8 @@ def write_summary(
     csv_file, md_file, png_file = (out_dir / name for name in SUMMARY_FILES[:3])
     write_text_atomic(csv_file, to_csv(header, cells))
     said = notes(rows)
+    if baseline and shown is not rows:
+        said += [note for note in (seeds_note(shown, keys),) if note]
     grown = write_growth(out_dir, shown, keys, baseline)
     if chart:
         from seqlab.reports.chart import summary_chart

@@ -28,8 +28,8 @@ from seqlab.reports.baseline import Baseline
 from seqlab.reports.page.charts import by_metric, charts, direction, jobs_of
 from seqlab.reports.page.template import TEMPLATE
 from seqlab.reports.rows import status_counts, swept_keys
-from seqlab.reports.sequential import RESOLUTION
 from seqlab.reports.shown import label
+from seqlab.reports.speedup import seeds_to_decide
 
 PAGE_FILE = "summary.html"
 PLOTLY_FILE = "plotly.min.js"
@@ -125,12 +125,9 @@ def _comparison(row: dict[str, Any], mine: str, theirs: str, grouped: bool) -> s
 
 def _seeds_for_5pct(row: dict[str, Any]) -> str:
     """Where seeds left a comparison undecided with an interval wider than +-5 %: how many
-    a new sweep would need at the spread its pairs showed (`speedup.seeds_for_5pct`;
-    none said where that cannot be estimated or passes the sweeper's cap)."""
-    seeds = row.get("seeds_for_5pct")
-    if seeds is None or row.get("beyond_noise") is not False:
-        return ""
-    if math.log(row["speedup_high"] / row["speedup"]) <= math.log1p(RESOLUTION):
+    a new sweep would need at the spread its pairs showed (`speedup.seeds_to_decide`)."""
+    seeds = seeds_to_decide(row)
+    if seeds is None:
         return ""
     return f"; +-5 % would take about {seeds} seeds (a new sweep, repeats={seeds}) at this spread"
 
