@@ -240,6 +240,19 @@ def test_the_summary_shows_the_recorded_decision_and_its_interval_never_a_recomp
         logs = [math.log(steps[0] / steps[i]) for steps in rounds]
         assert int(row["seeds_for_5pct"]) == sq.seeds_for(statistics.stdev(logs))
     assert int(rows["layer"]["speedup_n"]) == 3  # its own 3 pairs, not the baseline's 5
+    # Later seeds of the decided layer in the folder (a rerun's leftovers) change neither
+    # its interval nor the seeds it would need: both come from the pairs it decided from.
+    before = rows["layer"]["seeds_for_5pct"]
+    for seed, ms in ((4, 20.0), (5, 59.0)):
+        folder = tmp_path / str(20 + seed)
+        folder.mkdir()
+        record = {"status": "ok", "overrides": [*CONFIGS[1], f"trainer.seed={seed}"],
+                  "timing": {"step_ms_median": ms}}  # fmt: skip
+        (folder / "results.json").write_text(json.dumps(seqlab_record(record)))
+    write_summary([tmp_path], tmp_path, baseline="impl=cell_loop", chart=False)
+    with open(tmp_path / "summary.csv") as f:
+        layer = next(row for row in csv.DictReader(f) if row["impl"] == "layer")
+    assert layer["seeds_for_5pct"] == before and int(layer["speedup_n"]) == 3
 
 
 def test_a_rerun_replays_each_round_with_that_rounds_seeds_only(tmp_path):
