@@ -527,7 +527,8 @@ def plan_section(sims: int) -> dict:
                 head = d[:pilot].tolist()
                 plain = float(np.std(head, ddof=1))
                 spread = co.spread(head, orders[:pilot]) if adjusted else plain
-                n = max(sq.seeds_for(spread, crossover=adjusted) or sq.MAX_LOOKS, pilot)
+                planned = (co.seeds_for if adjusted else sq.seeds_for)(spread)
+                n = max(planned or sq.MAX_LOOKS, pilot)
                 asked.append(n)
                 for name, values in (("reuse", d[:n]), ("new", d[pilot : pilot + n])):
                     signs = orders[:n] if name == "reuse" else orders[pilot : pilot + n]

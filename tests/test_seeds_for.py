@@ -55,7 +55,7 @@ def test_the_plain_projection_is_the_fewest_seeds_whose_t_interval_is_within_5_p
 
 @pytest.mark.parametrize("sd", [0.004, 0.015, 0.03, 0.047, 0.07, 0.13])
 def test_the_crossover_projection_is_the_fewest_seeds_whose_fit_is_within_5_percent(sd):
-    n = sequential.seeds_for(sd, crossover=True)
+    n = crossover.seeds_for(sd)
     assert n is not None
     assert _crossover_half(*_crossover_sample(n, sd)) <= TARGET + 1e-12
     if n > 3:
@@ -83,7 +83,7 @@ def test_a_group_is_projected_from_the_spread_of_its_own_pairs():
     raw = float(np.std(crossed, ddof=1))
     assert raw > 0.08
     found = seeds_for_5pct(list(crossed), list(orders), True)
-    assert found == sequential.seeds_for(0.03, crossover=True) < sequential.seeds_for(raw)
+    assert found == crossover.seeds_for(0.03) < sequential.seeds_for(raw)
     assert seeds_for_5pct([0.1], [None], False) is None  # one pair: no spread to read
 
 

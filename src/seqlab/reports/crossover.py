@@ -67,7 +67,7 @@ def fit(log_ratios: Sequence[float], orders: Sequence[int]) -> tuple[float, floa
     residual = math.fsum((d - means[s]) ** 2 for s, v in groups.items() for d in v)
     variance = residual / (n - 2)
     mu = (means[1] + means[-1]) / 2.0
-    se = math.sqrt(variance * (1.0 / len(groups[1]) + 1.0 / len(groups[-1])) / 4.0)
+    se = math.sqrt(variance * _unit_variance(len(groups[1]), len(groups[-1])))
     return mu, se, n - 2
 
 
@@ -79,8 +79,24 @@ def spread(log_ratios: Sequence[float], orders: Sequence[int]) -> float | None:
         return None
     _, se, _ = found
     first = sum(1 for s in orders if s == 1)
-    last = len(orders) - first
-    return se / math.sqrt((1.0 / first + 1.0 / last) / 4.0)
+    return se / math.sqrt(_unit_variance(first, len(orders) - first))
+
+
+def seeds_for(sd: float) -> int | None:
+    """`sequential.seeds_for` for the crossover: mean and warm-up effect fitted (df n-2),
+    orders alternating by seed (ceil(n/2) pairs with the baseline first, floor(n/2) with
+    it last)."""
+    return sequential.seeds_for(
+        sd,
+        standard_error=lambda n: math.sqrt(_unit_variance((n + 1) // 2, n // 2)),
+        fitted=2,
+    )
+
+
+def _unit_variance(first: int, last: int) -> float:
+    """The variance of mu per unit of the rest's variance, with `first` pairs of one
+    order and `last` of the other: (1/first + 1/last) / 4."""
+    return (1.0 / first + 1.0 / last) / 4.0
 
 
 def _interval(mu: float, se: float, n: int, quantile: float, level: float) -> Interval:

@@ -41,7 +41,7 @@ Only numpy and scipy are needed; nothing here knows about seqlab.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -283,32 +283,28 @@ def fixed_interval(log_ratios: Sequence[float], alpha: float = ALPHA) -> Interva
 def seeds_for(
     sd: float,
     *,
-    crossover: bool = False,
+    standard_error: Callable[[int], float] | None = None,
+    fitted: int = 1,
     resolution: float = RESOLUTION,
     alpha: float = ALPHA,
     most: int = MAX_LOOKS,
 ) -> int | None:
     """The fewest seeds (pairs) whose fixed-n interval (repeats=N, one look) would reach
     +-`resolution`, if a pair's log-ratio spread as `sd`: the smallest n with
-    t_{1 - alpha/2, df} * se(n) <= log(1 + resolution), where se(n) = sd / sqrt(n) and
-    df = n - 1 for the plain mean, and for the crossover (mean and warm-up effect fitted,
-    orders alternating by seed: ceil(n/2) and floor(n/2) pairs) se(n) = sd *
-    sqrt((1/ceil(n/2) + 1/floor(n/2)) / 4) and df = n - 2. None when more than `most`
-    seeds would be needed. A plan, not a promise: `sd` is itself estimated from few
-    pairs."""
+    t_{1 - alpha/2, n - fitted} * se(n) <= log(1 + resolution). For the plain mean
+    (`fitted` 1) se(n) = sd / sqrt(n); a fit with more parameters gives its own
+    `standard_error(n)` per unit of sd (`crossover.seeds_for`). None when more than
+    `most` seeds would be needed. A plan, not a promise: `sd` is itself estimated from
+    few pairs."""
     if not 0.0 < resolution < 1.0:
         raise ValueError(f"resolution={resolution!r} must lie in (0, 1)")
     if not math.isfinite(sd) or sd < 0.0:
         raise ValueError(f"sd={sd!r} must be a finite number >= 0")
     target = math.log1p(resolution)
     stats = _stats()
-    for n in range(3 if crossover else 2, most + 1):
-        if crossover:
-            first, last = (n + 1) // 2, n // 2
-            se = sd * math.sqrt((1.0 / first + 1.0 / last) / 4.0)
-        else:
-            se = sd / math.sqrt(n)
-        if float(stats.t.isf(alpha / 2.0, n - (2 if crossover else 1))) * se <= target:
+    for n in range(fitted + 1, most + 1):
+        se = sd / math.sqrt(n) if standard_error is None else sd * standard_error(n)
+        if float(stats.t.isf(alpha / 2.0, n - fitted)) * se <= target:
             return n
     return None
 

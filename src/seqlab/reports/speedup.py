@@ -36,7 +36,7 @@ from typing import Any
 
 from seqlab.reports import crossover, sequential
 from seqlab.reports.baseline import Baseline
-from seqlab.reports.stats import seed_of
+from seqlab.reports.stats import describe, seed_of
 
 WITHIN_PAIR = (
     "one interleaved pair: batch means over {rounds} rounds of chunks; covers the noise "
@@ -205,12 +205,9 @@ def seeds_for_5pct(values: list[float], orders: list[int | None], adjusted: bool
     estimated or more than the sweeper's cap of seeds would be needed."""
     if adjusted:
         sd = crossover.spread(values, orders)  # type: ignore[arg-type]  # all +-1 here
-    elif len(values) >= 2:
-        mean = math.fsum(values) / len(values)
-        sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1))
-    else:
-        sd = None
-    return None if sd is None else sequential.seeds_for(sd, crossover=adjusted)
+        return None if sd is None else crossover.seeds_for(sd)
+    _, sd, _ = describe(values)
+    return None if sd is None else sequential.seeds_for(sd)
 
 
 def seeds_to_decide(group: dict[str, Any]) -> int | None:

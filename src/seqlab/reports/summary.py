@@ -94,8 +94,9 @@ def write_summary(
     csv_file, md_file, png_file = (out_dir / name for name in SUMMARY_FILES[:3])
     write_text_atomic(csv_file, to_csv(header, cells))
     said = notes(rows)
-    if baseline and shown is not rows:
-        said += [note for note in (seeds_note(shown, keys),) if note]
+    seeds = seeds_note(shown, keys) if baseline and shown is not rows else None
+    if seeds:
+        said.append(seeds)
     grown = write_growth(out_dir, shown, keys, baseline)
     if chart:
         from seqlab.reports.chart import summary_chart
