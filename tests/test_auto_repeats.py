@@ -167,6 +167,7 @@ AUTO = ["-m", "impl=layer,unrolled", "repeats=auto", 'report.baseline="impl=laye
         (["model.units=interval(1,4)"], "repeats=auto cannot set up this sweep"),
         (["hydra.sweeper.max_rounds=${oops}"], "repeats=auto cannot set up this sweep"),
         (["model=lstm", 'report.baseline="model=lstm"'], "matches every configuration"),
+        (["hydra.sweeper.halfwidth=1.5"], "hydra.sweeper.halfwidth=1.5 must be a fraction"),
     ],
 )
 def test_what_repeats_auto_cannot_run_is_refused_before_any_folder(tmp_path, extra, said):

@@ -27,12 +27,14 @@ class AutoRepeatSweeper(Sweeper):
         min_rounds: int = 3,
         resolution: float = 0.05,
         alpha: float = 0.05,
+        halfwidth: float | None = None,
         params: DictConfig | None = None,
     ) -> None:
         self.max_rounds = max_rounds
         self.min_rounds = min_rounds
         self.resolution = resolution
         self.alpha = alpha
+        self.halfwidth = halfwidth
         self.params = params
         self.config: DictConfig | None = None
         self.launcher: Any = None

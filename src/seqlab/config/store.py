@@ -130,6 +130,11 @@ class AutoRepeatSweeperConf:
     # max_rounds (seqlab.reports.sequential). For a whole sweep of k comparisons, set
     # alpha/k (docs/sweeps.md).
     alpha: float = 0.05
+    # A width target: after its decision a comparison goes on getting seeds until its
+    # interval is at most +-halfwidth wide (0.05: +-5 %), or the cap; the interval is then
+    # the intersection of its looks' intervals from the decision on (seqlab.reports.
+    # sequential.settle), and the decision stays the one taken. null: stop at the decision.
+    halfwidth: float | None = None
     # The axes to sweep, as the basic sweeper's hydra.sweeper.params (presets set them).
     params: dict[str, Any] | None = None
 

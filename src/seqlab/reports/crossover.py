@@ -208,16 +208,16 @@ def run_sequence(
     max_looks: int,
     alpha: float = sequential.ALPHA,
     resolution: float = sequential.RESOLUTION,
+    halfwidth: float | None = None,
 ) -> Outcome:
-    """`sequential.run_sequence` with the crossover statistic (same decisions' words)."""
+    """`sequential.run_sequence` with the crossover statistic (same decisions' words, the
+    same narrowing to a width target after a decision: `sequential.settle`)."""
     values, signs = list(log_ratios)[:max_looks], list(orders)[:max_looks]
-    interval = None
-    for n in looks(min_looks, len(values)):
-        found = paired_interval(
+
+    def interval_at(n: int) -> Interval | None:
+        return paired_interval(
             values[:n], signs[:n], min_looks=min_looks, max_looks=max_looks, alpha=alpha
         )
-        interval = found or interval
-        decision = sequential.decide(found, resolution)
-        if decision is not None:
-            return Outcome(decision, found, n)
-    return Outcome(None, interval, len(values))
+
+    planned = looks(min_looks, len(values))
+    return sequential.settle(interval_at, planned, len(values), resolution, halfwidth)

@@ -37,7 +37,10 @@ def _rule(auto: dict[str, Any]) -> dict[str, Any] | None:
     fractions = all(_number(rule[k]) and 0 < rule[k] < 1 for k in ("alpha", "resolution"))
     if not whole or not fractions or not 2 <= rule["min_looks"] <= rule["max_looks"]:
         return None
-    return rule
+    width = auto.get("halfwidth")  # absent in the files of sweeps before the width target
+    if width is not None and not (_number(width) and 0 < width < 1):
+        return None
+    return {**rule, "halfwidth": width}
 
 
 def _entry(entry: Any, rule: dict[str, Any]) -> dict[str, Any] | None:
@@ -47,6 +50,11 @@ def _entry(entry: Any, rule: dict[str, Any]) -> dict[str, Any] | None:
     decision, interval = entry.get("decision"), entry.get("interval")
     adjusted = entry.get("crossover")
     if decision not in DECISIONS or not (adjusted is None or isinstance(adjusted, bool)):
+        return None
+    # The look that decided: at or before the interval's (later ones only narrow it).
+    at = entry.get("decided_after")
+    whole = isinstance(at, int) and not isinstance(at, bool)
+    if at is not None and (decision is None or not whole):
         return None
     if interval is None:
         return {**entry, "interval": None} if decision is None else None
@@ -59,6 +67,8 @@ def _entry(entry: Any, rule: dict[str, Any]) -> dict[str, Any] | None:
     estimate, low, high, _, level = values
     sound = 0 < low <= estimate <= high and 0 < level < 1 and rule["min_looks"] <= n
     if not sound or not DECISIONS[decision](low, high, rule["resolution"]):
+        return None
+    if at is not None and not rule["min_looks"] <= at <= n:
         return None
     return entry
 

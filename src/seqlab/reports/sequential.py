@@ -96,11 +96,21 @@ class Interval:
 class Outcome:
     """What the decision loop concluded: the decision (None: none at the cap), the
     interval at the look where it stopped (None: no look was reached) and the number of
-    paired values used."""
+    paired values used.
+
+    With a width target (`halfwidth`), a decided comparison goes on to later looks and
+    `interval` is the intersection of its intervals from the decision's look on
+    (`narrow`); `decided_at` is the look that decided, `narrowing` whether the target was
+    still unmet when the values ran out (the sweeper then runs another seed), and
+    `disjoint` whether a later look's interval missed the intersection so far (the
+    looks contradict each other: narrowing stopped there)."""
 
     decision: str | None
     interval: Interval | None
     n: int
+    decided_at: int | None = None
+    narrowing: bool = False
+    disjoint: bool = False
 
 
 @dataclass(frozen=True)
@@ -357,20 +367,78 @@ def run_sequence(
     alpha: float = ALPHA,
     resolution: float = RESOLUTION,
     shape: str = "pocock",
+    halfwidth: float | None = None,
 ) -> Outcome:
     """The decision loop over paired values in round order: look after each value from
-    min_looks on, stop at the first decision or at max_looks. Replaying recorded values
-    gives the same decision, so a resumed sweep and its summary cannot disagree."""
+    min_looks on, stop at the first decision or at max_looks; with `halfwidth`, a
+    decision goes on narrowing (`settle`). Replaying recorded values gives the same
+    outcome, so a resumed sweep and its summary cannot disagree."""
     values = list(log_ratios)[:max_looks]
-    interval = None
-    for n in range(min_looks, len(values) + 1):
-        interval = paired_interval(
+
+    def interval_at(n: int) -> Interval | None:
+        return paired_interval(
             values[:n], min_looks=min_looks, max_looks=max_looks, alpha=alpha, shape=shape
         )
-        decision = decide(interval, resolution)
-        if decision is not None:
-            return Outcome(decision, interval, n)
-    return Outcome(None, interval, len(values))
+
+    looks = range(min_looks, len(values) + 1)
+    return settle(interval_at, looks, len(values), resolution, halfwidth)
+
+
+def half_width(interval: Interval) -> float:
+    """Half the interval's width on the log scale (0.0488 is +-5 %: log 1.05)."""
+    return (math.log(interval.high) - math.log(interval.low)) / 2.0
+
+
+def narrow(kept: Interval, later: Interval) -> Interval | None:
+    """The intersection of two looks' intervals, at the later look (its n, quantile and
+    level); its estimate is the later look's, moved into the intersection where it lies
+    outside. None when they do not overlap."""
+    low, high = max(kept.low, later.low), min(kept.high, later.high)
+    if low > high:
+        return None
+    estimate = min(max(later.estimate, low), high)
+    return Interval(estimate, low, high, later.n, later.quantile, later.level)
+
+
+def settle(
+    interval_at: Callable[[int], Interval | None],
+    looks: range,
+    count: int,
+    resolution: float = RESOLUTION,
+    halfwidth: float | None = None,
+) -> Outcome:
+    """Look at `interval_at(n)` for each n in `looks` (`count` values in all) until a
+    decision (`decide`); with `halfwidth`, then on until the intersection of the
+    intervals from the decision's look on is at most +-halfwidth wide (half_width <=
+    log(1 + halfwidth)), or the looks end.
+
+    Why the intersection: the looks' intervals are a confidence sequence (with chance
+    1 - alpha they all hold the truth at once), so their intersection holds it whenever
+    they all do, at whatever look a data-dependent rule stops; and it lies inside the
+    deciding interval, so the interval reported can never contradict the decision.
+    The decision itself is the one taken without a target: narrowing only adds looks
+    after it."""
+    if halfwidth is not None and not 0.0 < halfwidth < 1.0:
+        raise ValueError(f"halfwidth={halfwidth!r} must lie in (0, 1)")
+    target = math.inf if halfwidth is None else math.log1p(halfwidth)
+    interval: Interval | None = None
+    decision, decided_at = None, None
+    for n in looks:
+        found = interval_at(n)
+        if decision is None:
+            interval = found or interval
+            decision = decide(found, resolution)
+            if decision is None:
+                continue
+            decided_at = n
+        elif found is not None:
+            kept = narrow(interval, found)
+            if kept is None:
+                return Outcome(decision, interval, n, decided_at, disjoint=True)
+            interval = kept
+        if half_width(interval) <= target:
+            return Outcome(decision, interval, n, decided_at)
+    return Outcome(decision, interval, count, decided_at, narrowing=decision is not None)
 
 
 def paired_log_ratios(baseline: Mapping[int, float], config: Mapping[int, float]) -> list[float]:

@@ -64,6 +64,10 @@ SEQUENTIAL = (
     "sweeper decided from it"
 )
 ADJUSTED = ", adjusted for which job warmed up first (crossover)"
+NARROWED = (
+    "; decided after {at} seeds, then seeded toward +-{target:.0%}: the intersection of "
+    "the intervals of looks {at}-{n}"
+)
 
 
 def _chunk_series(row: dict[str, Any]) -> dict[int, float] | None:
@@ -169,6 +173,11 @@ def add_group_speedups(
                 n=interval["n"], how=how + adjusted, level=1 - interval["level"],
                 min=first, max=recorded["max_looks"], alpha=recorded["alpha"],
             )  # fmt: skip
+            at = recorded.get("decided_after")
+            if at is not None and at < interval["n"] and recorded.get("halfwidth"):
+                group["speedup_method"] += NARROWED.format(
+                    at=at, n=interval["n"], target=recorded["halfwidth"]
+                )
             used = sorted(pairs, key=seed_of)[: interval["n"]]  # those the sweeper decided from
             group["seeds_for_5pct"] = seeds_for_5pct(
                 [m["paired_d"] for m in used], [m.get("paired_order") for m in used],

@@ -26,6 +26,7 @@ and the decisions are replayed from the records, so only what is missing runs.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,10 @@ def _rounds(sweeper: Any, arguments: list[str]) -> list[Any]:
     sweep_dir = Path(str(config.hydra.sweep.dir))
     configs, base = check_auto(config, arguments)  # checked by the sweep's start too
     baseline = config.get("report", {}).get("baseline")
-    rule = Rule(sweeper.min_rounds, sweeper.max_rounds, sweeper.alpha, sweeper.resolution)
+    rule = Rule(
+        sweeper.min_rounds, sweeper.max_rounds, sweeper.alpha, sweeper.resolution,
+        sweeper.halfwidth,
+    )  # fmt: skip
     decided: dict[int, dict[str, Any]] = {}
     seeds = dict.fromkeys(range(len(configs)), 0)
     launched: list[dict[str, Any]] = []
@@ -82,9 +86,12 @@ def _rounds(sweeper: Any, arguments: list[str]) -> list[Any]:
             _decide(sweep_dir, configs, baseline, rule, decided, round_number)
         _write(sweep_dir, configs, base, seeds, decided, rule, launched, write_json_atomic)
     for i in range(len(configs)):
-        if i not in decided:
-            why = "baseline" if i in bases else f"cap of {rule.max_rounds} rounds"
-            decided[i] = {"stopped": why, **_last_look(sweep_dir, configs, baseline, rule, i)}
+        if i in decided:
+            continue
+        if i in bases:
+            decided[i] = {"stopped": "baseline", "decision": None}
+        else:
+            decided[i] = _last_look(sweep_dir, configs, baseline, rule, i)
     _write(sweep_dir, configs, base, seeds, decided, rule, launched, write_json_atomic)
     return returns
 
@@ -98,6 +105,9 @@ class Rule:
     max_rounds: int
     alpha: float
     resolution: float
+    # After its decision a comparison gets seeds until its interval is at most +-halfwidth
+    # wide (or the cap); None: it stops at its decision.
+    halfwidth: float | None = None
 
 
 def _paired(sweep_dir: Path, baseline: str) -> list[dict[str, Any]]:
@@ -156,11 +166,11 @@ def _outcome(values: list[float], orders: list[int | None], rule: Rule) -> tuple
     crossover)."""
     from seqlab.reports import crossover, sequential
 
-    looks = {"min_looks": rule.min_rounds, "max_looks": rule.max_rounds, "alpha": rule.alpha}
+    looks = {"min_looks": rule.min_rounds, "max_looks": rule.max_rounds, "alpha": rule.alpha,
+             "resolution": rule.resolution, "halfwidth": rule.halfwidth}  # fmt: skip
     if _crossover(orders, rule):
-        found = crossover.run_sequence(values, orders, resolution=rule.resolution, **looks)
-        return found, True
-    return sequential.run_sequence(values, resolution=rule.resolution, **looks), False
+        return crossover.run_sequence(values, orders, **looks), True
+    return sequential.run_sequence(values, **looks), False
 
 
 def _decide(
@@ -190,56 +200,63 @@ def _decide(
             decided[i] = {"stopped": f"no step time after {jobs} seeds: undecidable"}
             continue
         outcome, adjusted = _outcome(values[: rule.max_rounds], orders[: rule.max_rounds], rule)
-        if outcome.decision is not None:
-            decided[i] = _entry(outcome.decision, outcome.interval, rule, adjusted)
+        if outcome.decision is not None and not outcome.narrowing:  # else: one more seed
+            decided[i] = _entry(outcome, rule, adjusted)
 
 
-def _entry(
-    decision: str | None, interval: Any, rule: Rule, adjusted: bool = False
-) -> dict[str, Any]:
-    """What auto.json keeps of a decision: the reason in words, the decision, the
-    interval it was taken from (the summary shows exactly these) and whether that was
-    the crossover interval."""
+def _entry(outcome: Any, rule: Rule, adjusted: bool = False) -> dict[str, Any]:
+    """What auto.json keeps of an outcome: the reason in words, the decision, the
+    interval reported (the deciding one, or with a width target the intersection it
+    narrowed to; the summary shows exactly these), the look that decided and whether it
+    was the crossover interval."""
     from seqlab.reports import sequential
 
+    decision, interval = outcome.decision, outcome.interval
     said = {
         sequential.FASTER: "faster",
         sequential.SLOWER: "slower",
         sequential.WITHIN: f"within {rule.resolution:.0%}",
     }.get(decision or "", "undecided")
     found: dict[str, Any] = {"decision": decision, "crossover": adjusted}
-    if interval is not None:
-        found["interval"] = {
-            "estimate": interval.estimate,
-            "low": interval.low,
-            "high": interval.high,
-            "n": interval.n,
-            "quantile": interval.quantile,
-            "level": interval.level,
-        }
-        found["stopped"] = f"{said} after {interval.n} seeds"
+    if interval is None:
+        found["stopped"] = f"cap of {rule.max_rounds} rounds"
+        return found
+    found["interval"] = {
+        "estimate": interval.estimate,
+        "low": interval.low,
+        "high": interval.high,
+        "n": interval.n,
+        "quantile": interval.quantile,
+        "level": interval.level,
+    }
+    if decision is None:
+        found["stopped"] = f"cap of {rule.max_rounds} rounds"
+        return found
+    found["decided_after"] = outcome.decided_at
+    found["stopped"] = f"{said} after {outcome.decided_at} seeds"
+    if rule.halfwidth is None:
+        return found
+    width = f"+-{math.expm1(sequential.half_width(interval)):.1%}"
+    if outcome.disjoint:
+        found["stopped"] += (
+            f"; narrowing stopped at {outcome.n} seeds, whose interval missed the one so "
+            f"far ({width} kept): the seeds disagree more than the rule assumes"
+        )
+    elif outcome.narrowing:
+        found["stopped"] += f"; {width} at the cap of {rule.max_rounds} rounds"
+    elif interval.n > outcome.decided_at:
+        found["stopped"] += f"; {width} after {interval.n}"
     return found
 
 
 def _last_look(
     sweep_dir: Path, configs: list[list[str]], baseline: str, rule: Rule, i: int
 ) -> dict[str, Any]:
-    """The interval of an undecided configuration at its last look (at the cap)."""
-    from seqlab.reports import crossover, sequential
-
+    """The entry of a configuration still running at the cap: undecided, with its last
+    look's interval, or decided and still wider than the width target."""
     values, _, _, orders = _values(_paired(sweep_dir, baseline), configs[i], rule.max_rounds)
-    values, orders = values[: rule.max_rounds], orders[: rule.max_rounds]
-    looks = {"min_looks": rule.min_rounds, "max_looks": rule.max_rounds, "alpha": rule.alpha}
-    adjusted = _crossover(orders, rule)
-    if adjusted:
-        interval = crossover.run_sequence(values, orders, **looks).interval
-    else:
-        interval = sequential.paired_interval(values, **looks)
-    if interval is None:
-        return {"decision": None}
-    found = _entry(None, interval, rule, adjusted)
-    found.pop("stopped", None)
-    return found
+    outcome, adjusted = _outcome(values[: rule.max_rounds], orders[: rule.max_rounds], rule)
+    return _entry(outcome, rule, adjusted)
 
 
 def _rule_in_words(rule: Rule) -> str:
@@ -251,14 +268,20 @@ def _rule_in_words(rule: Rule) -> str:
         f"{sequential.nominal_level(rule.min_rounds, rule.max_rounds, rule.alpha):.4f} per look"
     )
     planned = crossover.looks(rule.min_rounds, rule.max_rounds)
-    if len(planned) == 0:
-        return text
-    level = crossover.nominal_level(rule.min_rounds, rule.max_rounds, rule.alpha)
-    return (
-        f"{text}; interleaved pairs with their warm-up orders recorded: the crossover t "
-        f"(adjusted for which job warmed up first) over the looks after rounds "
-        f"{planned.start}-{planned.stop - 1}, {level:.4f} per look"
-    )
+    if len(planned) > 0:
+        level = crossover.nominal_level(rule.min_rounds, rule.max_rounds, rule.alpha)
+        text += (
+            f"; interleaved pairs with their warm-up orders recorded: the crossover t "
+            f"(adjusted for which job warmed up first) over the looks after rounds "
+            f"{planned.start}-{planned.stop - 1}, {level:.4f} per look"
+        )
+    if rule.halfwidth is not None:
+        text += (
+            f"; after its decision a comparison gets seeds until its interval (the "
+            f"intersection of its looks' intervals from the decision on) is within "
+            f"+-{rule.halfwidth:.0%}, or the cap"
+        )
+    return text
 
 
 def _write(sweep_dir, configs, base, seeds, decided, rule: Rule, launched, write) -> None:
@@ -274,6 +297,7 @@ def _write(sweep_dir, configs, base, seeds, decided, rule: Rule, launched, write
             "min_rounds": rule.min_rounds,
             "resolution": rule.resolution,
             "alpha": rule.alpha,
+            "halfwidth": rule.halfwidth,
             "min_looks": rule.min_rounds,
             "max_looks": rule.max_rounds,
             "rule": _rule_in_words(rule),

@@ -117,6 +117,15 @@ def _check_auto(config: DictConfig, arguments: list[str]) -> tuple[list[list[str
             "for a whole sweep of k comparisons). Below that the rule's calibration (by "
             "simulation) cannot tell the levels apart."
         )
+    halfwidth = sweeper.get("halfwidth")
+    number = isinstance(halfwidth, int | float) and not isinstance(halfwidth, bool)
+    if halfwidth is not None and (not number or not 0.0 < halfwidth < 1.0):
+        raise ConfigError(
+            f"hydra.sweeper.halfwidth={halfwidth!r} must be a fraction in (0, 1): after its "
+            "decision a comparison gets seeds until its interval is at most that wide on "
+            "either side (0.05: +-5 %), or the cap; or null (the default) to stop at the "
+            "decision."
+        )
     configs = configurations(sweeper, arguments)
     baseline = config.get("report", {}).get("baseline")
     base = _baseline_index(configs, baseline)
