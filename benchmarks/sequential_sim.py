@@ -2,7 +2,8 @@
 
     nice -n 10 python benchmarks/sequential_sim.py SECTION [SIMS]
 
-SECTION is one of null, power, within, chunks, family, crossover, recheck, plan, timing.
+SECTION is one of null, power, within, chunks, family, crossover, recheck, plan, width,
+timing.
 Each prints a compact table and writes the full one to
 $TMPDIR/seqlab_sequential_sim/SECTION.json. SIMS overrides the number of simulated
 comparisons per cell (defaults: 6000 for error rates, Monte Carlo sd 0.28 pp at 5 %; 4000
@@ -543,6 +544,55 @@ def plan_section(sims: int) -> dict:
     return table
 
 
+# ---- a width target after the decision (sequential.settle, hydra.sweeper.halfwidth) ----
+
+
+def width_section(sims: int) -> dict:
+    """repeats=auto with halfwidth 0.05 on interleaved pairs (the crossover, warm-up
+    effect 0.08, alternating orders): how often the narrowed interval holds the truth,
+    against the plain 95 % interval at the same stop (what adding seeds by hand until
+    the interval is narrow gives), the share that reached +-5 %, the seeds used, and the
+    false decisions under the null (the target must change none). Pair noise: job noise
+    1 % or 5 % plus the process spread (sd 0.03 a pair), drift none / walk / episodes,
+    caps 10 and 20, true speed-ups 1.0, 1.1, 1.3."""
+    table = {}
+    for cap in (10, 20):
+        for noise in (0.01, 0.05):
+            for drift in ("none", "walk", "episodes"):
+                for truth in (1.0, 1.1, 1.3):
+                    rng = rng_for("width", cap, noise, drift, truth)
+                    orders = alternating(rng, sims, cap)
+                    d = comparison(rng, sims, cap, noise, drift, truth) + 0.08 * orders
+                    held, naive, narrow, seeds, false, same = [], [], [], [], [], []
+                    for row, signs in zip(d.tolist(), orders.tolist(), strict=True):
+                        rule = {"min_looks": 3, "max_looks": cap}
+                        found = co.run_sequence(row, signs, halfwidth=0.05, **rule)
+                        alone = co.run_sequence(row, signs, **rule)
+                        fixed = co.fixed_interval(row[: found.n], signs[: found.n])
+                        held.append(found.interval.low <= truth <= found.interval.high)
+                        naive.append(fixed.low <= truth <= fixed.high)
+                        narrow.append(sq.half_width(found.interval) <= math.log1p(0.05))
+                        seeds.append(found.n)
+                        false.append(truth == 1.0 and beyond(found))
+                        same.append(found.decision == alone.decision)
+                    cell = {
+                        "coverage": rate(held),
+                        "plain at the stop": rate(naive),
+                        "within 5%": rate(narrow),
+                        "mean seeds": float(np.mean(seeds)),
+                        "false decisions": rate(false),
+                        "same decision": rate(same),
+                    }
+                    table[f"{cap}/{noise:.2f}/{drift}/{truth:.1f}"] = cell
+                    print(f"cap {cap:2d} noise {noise:.2f} {drift:8s} speed-up {truth:.1f}: "
+                          f"coverage {cell['coverage']:.3f} (plain at the stop "
+                          f"{cell['plain at the stop']:.3f}), within +-5 % "
+                          f"{cell['within 5%']:.3f}, {cell['mean seeds']:.1f} seeds"
+                          + (f", false {cell['false decisions']:.3f}" if truth == 1.0 else "")
+                          , flush=True)  # fmt: skip
+    return table
+
+
 SECTIONS = {
     "null": (null_section, 6000),
     "power": (power_section, 4000),
@@ -552,6 +602,7 @@ SECTIONS = {
     "crossover": (crossover_section, 4000),
     "recheck": (recheck_section, 40000),
     "plan": (plan_section, 4000),
+    "width": (width_section, 3000),
     "timing": (timing_section, 0),
 }
 
