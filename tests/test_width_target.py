@@ -222,3 +222,21 @@ def test_a_recorded_decision_look_after_its_interval_is_not_trusted(tmp_path):
     edited = {**auto, "halfwidth": 5}
     (tmp_path / "auto.json").write_text(json.dumps(edited))
     assert decisions(tmp_path) == {}
+
+
+def test_looks_that_stop_overlapping_end_the_narrowing_and_say_so():
+    """Two looks' intervals that miss each other (only when the confidence sequence
+    fails): narrowing stops there, the intersection so far is kept, and `stopped` says
+    the seeds disagree; the decision is the one taken."""
+    from seqlab.sweeps.auto import _entry
+
+    looks = {3: sq.Interval(1.3, 1.1, 1.5, 3, 4.0, 0.99),
+             4: sq.Interval(1.35, 1.2, 1.45, 4, 3.5, 0.99),
+             5: sq.Interval(1.7, 1.6, 1.8, 5, 3.2, 0.99)}  # fmt: skip
+    found = sq.settle(looks.get, range(3, 6), 5, halfwidth=TARGET)
+    assert found.decision == sq.FASTER and found.decided_at == 3
+    assert found.disjoint and not found.narrowing and found.n == 5
+    assert (found.interval.low, found.interval.high, found.interval.n) == (1.2, 1.45, 4)
+    entry = _entry(found, RULE, adjusted=False)
+    assert entry["stopped"].startswith("faster after 3 seeds; narrowing stopped at 5 seeds")
+    assert entry["interval"]["n"] == 4 and entry["decided_after"] == 3
