@@ -101,10 +101,11 @@ def pooled(found: list[dict]) -> str:
     """The comparisons' rests pooled, with a 90 % chi-square interval for their sd."""
     from scipy.stats import chi2
 
-    dof = sum(fit["n"] - 2 for fit in found if fit["n"] > 2)
-    if dof == 0:
+    usable = [fit for fit in found if fit["n"] > 2]  # a fit of 2 seeds leaves no rest
+    if not usable:
         return "pooled rest sd: no fit has more than 2 seeds"
-    squares = sum(fit["rest_sd"] ** 2 * (fit["n"] - 2) for fit in found if fit["n"] > 2)
+    dof = sum(fit["n"] - 2 for fit in usable)
+    squares = sum(fit["rest_sd"] ** 2 * (fit["n"] - 2) for fit in usable)
     sd = math.sqrt(squares / dof)
     low = math.sqrt(squares / chi2.ppf(0.95, dof))
     high = math.sqrt(squares / chi2.ppf(0.05, dof))
